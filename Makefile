@@ -1,0 +1,53 @@
+# One command to run, one to test; each sets up everything it needs first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .make-stamps
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup python-deps node-deps chromium vendor bench clean
+
+run: python-deps node-deps
+	$(VENV)/bin/embedding-projector serve --host $(HOST) --port $(PORT)
+
+test: python-deps node-deps chromium
+	$(PY) -m pytest
+
+setup: python-deps node-deps chromium
+
+python-deps: $(STAMPS)/python
+
+$(STAMPS)/python: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@mkdir -p $(STAMPS) && touch $@
+
+# three.js comes from npm (pinned by package-lock.json); the served copy lives in static/vendor/.
+node-deps: $(STAMPS)/node
+
+$(STAMPS)/node: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund && node scripts/vendor_three.mjs; \
+	else \
+		echo "npm not found: serving the committed static/vendor/ copy of three.js"; \
+	fi
+	@mkdir -p $(STAMPS) && touch $@
+
+vendor: node-deps
+	node scripts/vendor_three.mjs
+
+# Browser tests drive Debian's chromium; install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+bench: python-deps
+	$(PY) benchmarks/bench_neighbors.py
+	$(PY) benchmarks/bench_first_view.py
+
+clean:
+	rm -rf $(STAMPS) node_modules

@@ -1,0 +1,5 @@
+"""python -m embedding_projector."""
+
+from embedding_projector.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Projection jobs: start one on a dataset, read its status, fetch its coordinates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Response
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep
+from embedding_projector.errors import InputError, Unprocessable
+from embedding_projector.projections import METHODS
+from embedding_projector.schemas import JobStatus, ProjectionRequest
+
+router = APIRouter(tags=["projections"])
+
+
+def validate_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The method's parameters with defaults filled in, or a 422 naming the parameter and its limit."""
+    module = METHODS.get(method)
+    if module is None:
+        raise Unprocessable(f"unknown projection method {method!r}; choose one of {', '.join(METHODS)}")
+    try:
+        return module.Params.model_validate(params).model_dump(mode="json")
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "params"
+            problems.append(f"{method} parameter {where!r}: {err['msg']}")
+        raise Unprocessable("; ".join(problems)) from None
+
+
+def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
+    """Check a row subset: non-empty, unique and inside the dataset."""
+    if rows is None:
+        return None
+    array = np.asarray(rows, dtype=np.int64)
+    if array.size == 0:
+        raise InputError("rows is empty: isolate at least one point", file="rows")
+    bad = np.flatnonzero((array < 0) | (array >= n))
+    if bad.size:
+        raise InputError(f"rows[{bad[0]}] = {array[bad[0]]} is out of range: the dataset has {n} rows", file="rows")
+    if np.unique(array).size != array.size:
+        raise InputError("rows holds the same row more than once", file="rows")
+    return rows
+
+
+@router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStatus)
+async def start_projection(
+    dataset_id: str, request: ProjectionRequest, response: Response, store: DatasetStoreDep, jobs: JobRunnerDep
+) -> JobStatus:
+    """Start a projection job (or return the running or cached one with the same inputs)."""
+    info = await run_in_threadpool(store.get, dataset_id)
+    params = validate_params(request.method, request.params)
+    rows = await run_in_threadpool(validate_rows, request.rows, info.n)
+    path = store.vectors_path(dataset_id)
+    status = await run_in_threadpool(
+        jobs.submit, dataset_id, info.fingerprint, path, request.method, params, rows
+    )
+    if status.status == "done":
+        response.status_code = 200
+    return status
+
+
+@router.get("/api/projections/{job_id}", response_model=JobStatus)
+async def projection_status(job_id: str, jobs: JobRunnerDep) -> JobStatus:
+    """A job's status, progress and, once done, its shape and method extras."""
+    return await run_in_threadpool(jobs.status, job_id)
+
+
+@router.get("/api/projections/{job_id}/coords")
+async def projection_coords(job_id: str, jobs: JobRunnerDep) -> FileResponse:
+    """The finished coordinates as little-endian float32 bytes, row-major, shape in X-Shape."""
+    path, shape = await run_in_threadpool(jobs.coords_path, job_id)
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        headers={"X-Shape": ",".join(str(s) for s in shape), "Cache-Control": "no-cache"},
+    )

@@ -1,0 +1,100 @@
+"""create_app(settings): the FastAPI application with its lifespan, routers, static files and errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from embedding_projector import __version__
+from embedding_projector.api import datasets, neighbors, pages, projections
+from embedding_projector.datasets.examples import ensure_examples
+from embedding_projector.datasets.store import DatasetStore
+from embedding_projector.errors import ProjectorError
+from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.settings import Settings
+from embedding_projector.upload_limit import BodySizeLimit
+
+log = logging.getLogger(__name__)
+
+# Bodies may carry vectors, metadata and a sprite: each file is checked against the limit itself.
+_FILES_PER_UPLOAD = 3
+
+
+def asset_root() -> Path:
+    """The folder holding static/ and templates/ (the source tree, next to src/)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _error_response(status: int, message: str, **where: object) -> JSONResponse:
+    body = {"ok": False, "status": status, "error": message, "file": None, "line": None, "column": None}
+    body.update(where)
+    return JSONResponse(body, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg')}")
+    return "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Give every error answer the one shape {ok, status, error, file, line, column}."""
+
+    @app.exception_handler(ProjectorError)
+    async def projector_error(_: Request, exc: ProjectorError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error_response(422, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error_response(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error_response(500, "internal server error")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app; nothing starts until its lifespan runs."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = DatasetStore(settings.data_dir / "datasets", neighbor_cache=settings.neighbor_cache)
+        runner = JobRunner(settings.data_dir / "results", workers=settings.workers)
+        runner.start()
+        app.state.datasets = store
+        app.state.jobs = runner
+        try:
+            if settings.examples:
+                await run_in_threadpool(ensure_examples, store)
+            yield
+        finally:
+            runner.stop()
+
+    app = FastAPI(title="Embedding Projector", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    root = asset_root()
+    app.state.templates = Jinja2Templates(directory=root / "templates")
+    app.mount("/static", StaticFiles(directory=root / "static"), name="static")
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes * _FILES_PER_UPLOAD + (1 << 20))
+    for module in (datasets, neighbors, projections, pages):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    return app

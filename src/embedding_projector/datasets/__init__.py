@@ -1,0 +1,1 @@
+"""Dataset parsing (pure) and storage (the only writer of dataset folders)."""

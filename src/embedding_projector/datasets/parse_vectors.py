@@ -1,0 +1,300 @@
+"""Vectors files (TensorBoard's vectors.tsv, or a 2-D .npy array) -> a float32 matrix, or InputError."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from embedding_projector.errors import InputError
+
+NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_OPCODE = b"\x80"
+_BOM = b"\xef\xbb\xbf"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_CELL_PREVIEW = 40
+
+
+def parse_vectors(source: bytes | Path, filename: str) -> np.ndarray:
+    """Parse a vectors file (.npy by magic or name, TensorBoard TSV otherwise) into float32 (n, d)."""
+    with _open(source) as stream:
+        head = stream.read(len(NPY_MAGIC))
+    if head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy"):
+        return parse_vectors_npy(source, filename)
+    if head.startswith(_ZIP_MAGIC):
+        raise InputError(
+            f"{filename} is a zip archive (such as .npz); upload a .npy array or a vectors .tsv",
+            file=filename,
+        )
+    return parse_vectors_tsv(source, filename)
+
+
+def _open(source: bytes | Path) -> BinaryIO:
+    """A seekable stream over the content; BytesIO shares the bytes without copying them."""
+    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+
+
+# --- TSV -----------------------------------------------------------------------------------------
+
+
+def parse_vectors_tsv(source: bytes | Path, filename: str) -> np.ndarray:
+    """Parse TensorBoard's vectors.tsv (TAB-separated numbers, one row per line, no header)."""
+    with _open(source) as stream:
+        matrix = _read_tsv_fast(stream)
+    if matrix is not None:
+        bad = _first_non_finite(matrix)
+        if bad is None:
+            return matrix
+        # Every cell parsed, so this is the first fault: fetch its text for the message.
+        row, col = bad
+        with _open(source) as stream:
+            raw = next(itertools.islice(_lines(stream), row, None), b"").split(b"\t")
+        cell = raw[col].decode("utf-8-sig", "replace") if col < len(raw) else str(matrix[row, col])
+        raise InputError(
+            f"{filename} line {row + 1}, column {col + 1}: {_non_finite(cell)}",
+            file=filename,
+            line=row + 1,
+            column=col + 1,
+        )
+    # pyarrow refused the file (or it is blank): the exact scan names the first problem, or
+    # parses the rare valid file pyarrow rejects (such as a last line of spaces).
+    with _open(source) as stream:
+        rows = [row for _, row in _scan_tsv(stream, filename)]
+    if not rows:
+        raise InputError(f"{filename} is empty", file=filename)
+    return np.vstack(rows)
+
+
+class _Prefix(io.RawIOBase):
+    """The first `size` bytes of a stream, so pyarrow never sees the trailing line breaks."""
+
+    def __init__(self, stream: BinaryIO, size: int) -> None:
+        super().__init__()
+        self._stream, self._left = stream, size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._stream.readinto(memoryview(buffer)[: self._left]) if self._left > 0 else 0
+        self._left -= n or 0
+        return n or 0
+
+
+def _content_end(stream: BinaryIO) -> int:
+    """The content's length without its trailing \\r and \\n bytes."""
+    end = stream.seek(0, io.SEEK_END)
+    while end > 0:
+        start = max(0, end - 4096)
+        stream.seek(start)
+        kept = len(stream.read(end - start).rstrip(b"\r\n"))
+        end = start + kept
+        if kept:
+            break
+    return end
+
+
+def _read_tsv_fast(stream: BinaryIO) -> np.ndarray | None:
+    """Vectorised read with pyarrow; None when anything is off, so the exact scan can explain."""
+    end = _content_end(stream)
+    if end == 0:
+        return None
+    stream.seek(0)
+    width = stream.readline().split(b"\r")[0].count(b"\t") + 1
+    stream.seek(0)
+    try:
+        # From a stream rather than a zero-copy buffer: pyarrow then peaks near the table's size.
+        table = pa_csv.read_csv(
+            _Prefix(stream, end),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            # No quoting, and keep empty lines so that row i is always line i + 1.
+            parse_options=pa_csv.ParseOptions(
+                delimiter="\t", quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.float32() for i in range(width)},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_columns != width or any(t != pa.float32() for t in table.schema.types):
+        return None
+    if table.num_rows == 0 or any(col.null_count for col in table.columns):
+        return None
+    out = np.empty((table.num_rows, width), dtype=np.float32)
+    batches = table.to_batches()
+    del table
+    start = 0
+    # Batch by batch, dropping each as we go to bound peak memory; stacking the columns and
+    # copying the transpose is ~5x faster than writing strided columns into `out`.
+    while batches:
+        batch = batches.pop(0)
+        stop = start + batch.num_rows
+        out[start:stop] = np.stack([col.to_numpy(zero_copy_only=False) for col in batch.columns]).T
+        start = stop
+        del batch
+    return out
+
+
+def _first_non_finite(matrix: np.ndarray) -> tuple[int, int] | None:
+    """(row, column) of the first NaN/inf in row-major order, or None; checked in blocks."""
+    for start in range(0, matrix.shape[0], 1 << 16):
+        finite = np.isfinite(matrix[start : start + (1 << 16)])
+        if not finite.all():
+            row, col = np.argwhere(~finite)[0]
+            return start + int(row), int(col)
+    return None
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """Lines without terminators; \\r\\n, \\n and a lone \\r all end a line, as for pyarrow."""
+    for raw in stream:
+        yield from raw.splitlines()
+
+
+def _scan_tsv(stream: BinaryIO, filename: str) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (line number, float32 row) for each data line; raise InputError at the first fault."""
+    width = width_line = first_blank = 0
+    for lineno, raw in enumerate(_lines(stream), start=1):
+        if lineno == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            column = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+            raise InputError(
+                f"{filename} line {lineno}, column {column}: not UTF-8 text "
+                f"(byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                file=filename,
+                line=lineno,
+                column=column,
+            ) from None
+        if not text.strip():
+            first_blank = first_blank or lineno
+            continue
+        if first_blank:
+            raise InputError(
+                f"{filename} line {first_blank}: the line is empty; "
+                "blank lines are allowed only at the end of the file",
+                file=filename,
+                line=first_blank,
+            )
+        fields = text.split("\t")
+        if not width:
+            width, width_line = len(fields), lineno
+        elif len(fields) != width:
+            raise InputError(
+                f"{filename} line {lineno}: expected {width} values (as on line {width_line}), "
+                f"found {len(fields)}",
+                file=filename,
+                line=lineno,
+            )
+        yield lineno, _parse_row(fields, filename, lineno)
+
+
+def _parse_row(fields: list[str], filename: str, lineno: int) -> np.ndarray:
+    """One line's values as float32; InputError naming the first cell that is not a finite number."""
+    try:
+        # numpy and float() accept "1_0"; pyarrow does not, and neither do we.
+        row = None if any("_" in f for f in fields) else np.array(fields, dtype=np.float64)
+    except ValueError:
+        row = None
+    if row is not None and (np.abs(row) <= _FLOAT32_MAX).all():
+        return row.astype(np.float32)
+    for j, cell in enumerate(fields, start=1):
+        try:
+            value = float(cell) if "_" not in cell else None
+        except ValueError:
+            value = None
+        if value is not None and abs(value) <= _FLOAT32_MAX:
+            continue
+        if not cell.strip():
+            problem = "the value is empty, expected a number"
+        elif value is None:
+            problem = f"{_preview(cell)} is not a number"
+        else:
+            problem = _non_finite(cell)
+        raise InputError(
+            f"{filename} line {lineno}, column {j}: {problem}", file=filename, line=lineno, column=j
+        )
+    # numpy refused a cell that float() takes (rare): every cell is fine, so use float().
+    return np.array([float(cell) for cell in fields], dtype=np.float32)
+
+
+def _non_finite(cell: str) -> str:
+    """The message for a number that is NaN, infinite or beyond float32's range."""
+    try:
+        too_large = bool(np.isfinite(float(cell)))
+    except ValueError:
+        too_large = False
+    return f"{_preview(cell)} is not a finite number" + (" (too large for float32)" * too_large)
+
+
+def _preview(cell: str) -> str:
+    """The cell quoted for a message, cut to a readable length."""
+    return repr(cell[:_CELL_PREVIEW]) + "…" if len(cell) > _CELL_PREVIEW else repr(cell)
+
+
+# --- NPY -----------------------------------------------------------------------------------------
+
+
+def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
+    """Load a 2-D numeric .npy array (never unpickling) as a C-contiguous float32 matrix."""
+    pickled = InputError(
+        f"{filename} holds Python objects (pickle), which is not accepted; save a numeric array",
+        file=filename,
+    )
+    with _open(source) as stream:
+        head = stream.read(len(NPY_MAGIC))
+    if not head.startswith(NPY_MAGIC):
+        if head.startswith(_PICKLE_OPCODE):
+            raise pickled
+        raise InputError(f"{filename} is not a .npy file (it lacks the .npy header)", file=filename)
+    try:
+        if isinstance(source, Path):
+            array = np.load(source, mmap_mode="r", allow_pickle=False)
+        else:
+            array = np.load(io.BytesIO(source), allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        if isinstance(exc, ValueError) and "pickle" in str(exc).lower():
+            raise pickled from None
+        raise InputError(f"{filename} is not a valid .npy file ({exc})", file=filename) from None
+    if array.dtype.hasobject:
+        raise pickled
+    if array.dtype.kind not in "biuf":
+        raise InputError(
+            f"{filename} holds {array.dtype} values; vectors must be real numbers "
+            "(float, int or bool)",
+            file=filename,
+        )
+    if array.ndim != 2 or 0 in array.shape:
+        raise InputError(
+            f"{filename} has shape {array.shape}; vectors must be a 2-D array "
+            "(rows, dimensions) with at least one of each",
+            file=filename,
+        )
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, reported below
+        # A memmap must be copied out of the file; an in-memory writable array may be reused.
+        copy = True if isinstance(array, np.memmap) or not array.flags.writeable else None
+        matrix = np.array(array, dtype=np.float32, order="C", copy=copy)
+    bad = _first_non_finite(matrix) if array.dtype.kind == "f" else None
+    if bad is not None:
+        row, col = bad
+        raise InputError(
+            f"{filename} row {row + 1}, column {col + 1} is not finite ({matrix[row, col]}); "
+            "values must be finite and within float32 range",
+            file=filename,
+            line=row + 1,
+            column=col + 1,
+        )
+    return matrix

@@ -1,0 +1,202 @@
+"""DatasetStore: the only writer of dataset folders; lists, describes, creates and deletes datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from embedding_projector.atomic_files import staged_directory
+from embedding_projector.datasets.parse_metadata import Column, Metadata
+from embedding_projector.errors import Conflict, InputError, NotFound
+from embedding_projector.neighbors import NeighborIndex
+from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary
+
+VECTORS_FILE = "vectors.npy"
+METADATA_FILE = "metadata.json"
+INFO_FILE = "dataset.json"
+
+_FORBIDDEN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.|\.\.")
+_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+
+
+def validate_name(name: str) -> str:
+    """Return the trimmed dataset name, or raise InputError if it is empty, too long or path-like."""
+    name = name.strip()
+    if not name:
+        raise InputError("the dataset name is empty", file="name")
+    if len(name) > 100:
+        raise InputError("the dataset name is longer than 100 characters", file="name")
+    if _FORBIDDEN_NAME.search(name):
+        raise InputError(
+            f"the dataset name {name!r} must not contain path characters "
+            "('/', '\\', '..', a leading '.', or control characters)",
+            file="name",
+        )
+    return name
+
+
+def slugify(name: str) -> str:
+    """A URL-safe id stem from a display name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:40] or "dataset"
+
+
+def column_info(column: Column) -> ColumnInfo:
+    """Summarise a parsed column for DatasetInfo."""
+    if column.type == "numeric":
+        values = np.array([np.nan if v is None else v for v in column.values], dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        return ColumnInfo(
+            name=column.name,
+            type="numeric",
+            distinct=int(np.unique(finite).size),
+            min=float(finite.min()) if finite.size else None,
+            max=float(finite.max()) if finite.size else None,
+        )
+    return ColumnInfo(name=column.name, type="text", distinct=len(set(column.values) - {""}))
+
+
+class DatasetStore:
+    """Datasets on disk under `root`: one folder each, written whole or not at all."""
+
+    def __init__(self, root: Path, neighbor_cache: int = 4) -> None:
+        self.root = root
+        self.staging = root.parent / ".staging"
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self._lock = threading.Lock()
+        self._infos: dict[str, DatasetInfo] = {}
+        self._indexes: OrderedDict[str, NeighborIndex] = OrderedDict()
+        self._index_lock = threading.Lock()
+        self._neighbor_cache = neighbor_cache
+
+    def _folder(self, dataset_id: str) -> Path:
+        if not _ID_PATTERN.match(dataset_id):
+            raise NotFound(f"no dataset {dataset_id!r}")
+        return self.root / dataset_id
+
+    def list(self) -> list[DatasetSummary]:
+        """All complete datasets, examples first, then by time of import."""
+        infos = [self.get(p.name) for p in self.root.iterdir() if (p / INFO_FILE).is_file()]
+        infos.sort(key=lambda i: (i.source != "example", i.created, i.id))
+        return [DatasetSummary(id=i.id, name=i.name, n=i.n, dim=i.dim) for i in infos]
+
+    def exists(self, dataset_id: str) -> bool:
+        """Whether a complete dataset with this id is on disk."""
+        return _ID_PATTERN.match(dataset_id) is not None and (self.root / dataset_id / INFO_FILE).is_file()
+
+    def get(self, dataset_id: str) -> DatasetInfo:
+        """Describe one dataset, or raise NotFound."""
+        with self._lock:
+            cached = self._infos.get(dataset_id)
+        if cached is not None and self.exists(dataset_id):
+            return cached
+        path = self._folder(dataset_id) / INFO_FILE
+        try:
+            info = DatasetInfo.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            raise NotFound(f"no dataset {dataset_id!r}") from None
+        with self._lock:
+            self._infos[dataset_id] = info
+        return info
+
+    def vectors(self, dataset_id: str) -> np.ndarray:
+        """The dataset's float32 matrix, memory-mapped read-only."""
+        self.get(dataset_id)
+        return np.load(self._folder(dataset_id) / VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+
+    def vectors_path(self, dataset_id: str) -> Path:
+        """Where the float32 .npy matrix lives (worker processes map it themselves)."""
+        self.get(dataset_id)
+        return self._folder(dataset_id) / VECTORS_FILE
+
+    def metadata_path(self, dataset_id: str) -> Path:
+        """The pre-serialised metadata JSON served to the page as it is."""
+        self.get(dataset_id)
+        return self._folder(dataset_id) / METADATA_FILE
+
+    def neighbor_index(self, dataset_id: str) -> NeighborIndex:
+        """The dataset's nearest-neighbour index, built on first use and kept in a small LRU."""
+        with self._index_lock:
+            index = self._indexes.get(dataset_id)
+            if index is not None:
+                self._indexes.move_to_end(dataset_id)
+                return index
+            index = NeighborIndex(self.vectors(dataset_id))
+            self._indexes[dataset_id] = index
+            while len(self._indexes) > self._neighbor_cache:
+                self._indexes.popitem(last=False)
+            return index
+
+    def create(
+        self,
+        name: str,
+        vectors: np.ndarray,
+        metadata: Metadata | None,
+        *,
+        source: str = "upload",
+        dataset_id: str | None = None,
+        metadata_file: str = "metadata",
+    ) -> DatasetInfo:
+        """Write a new dataset folder in one step and describe it; raises InputError on bad shapes."""
+        name = validate_name(name)
+        n, dim = vectors.shape
+        if metadata is not None and metadata.n_rows != n:
+            raise InputError(
+                f"{metadata_file} has {metadata.n_rows} data rows but the vectors have {n} rows",
+                file=metadata_file,
+            )
+        columns = (
+            metadata.columns
+            if metadata is not None
+            else [Column(name="index", type="numeric", values=list(range(n)))]
+        )
+        dataset_id = dataset_id or f"{slugify(name)}-{secrets.token_hex(3)}"
+        folder = self._folder(dataset_id)
+        if folder.exists():
+            raise Conflict(f"a dataset with id {dataset_id!r} already exists")
+        matrix = np.ascontiguousarray(vectors, dtype="<f4")
+        info = DatasetInfo(
+            id=dataset_id,
+            name=name,
+            n=n,
+            dim=dim,
+            columns=[column_info(c) for c in columns],
+            source=source,
+            created=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            fingerprint=hashlib.blake2b(matrix.data, digest_size=16).hexdigest(),
+        )
+        body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
+        with staged_directory(folder, self.staging) as tmp:
+            np.save(tmp / VECTORS_FILE, matrix, allow_pickle=False)
+            (tmp / METADATA_FILE).write_text(
+                json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+                encoding="utf-8",
+            )
+            (tmp / INFO_FILE).write_text(info.model_dump_json(indent=1), encoding="utf-8")
+        with self._lock:
+            self._infos[dataset_id] = info
+        return info
+
+    def delete(self, dataset_id: str) -> None:
+        """Remove a dataset: renamed out of the listing in one step, then deleted."""
+        folder = self._folder(dataset_id)
+        if not (folder / INFO_FILE).is_file():
+            raise NotFound(f"no dataset {dataset_id!r}")
+        self.staging.mkdir(parents=True, exist_ok=True)
+        doomed = self.staging / f"deleted-{dataset_id}-{secrets.token_hex(4)}"
+        folder.rename(doomed)
+        with self._lock:
+            self._infos.pop(dataset_id, None)
+        with self._index_lock:
+            self._indexes.pop(dataset_id, None)
+        shutil.rmtree(doomed, ignore_errors=True)

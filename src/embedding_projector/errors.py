@@ -1,0 +1,64 @@
+"""The project's error types; app.py turns each into the one JSON error shape."""
+
+from __future__ import annotations
+
+
+class ProjectorError(Exception):
+    """Base error with an HTTP status and an optional position in a named file."""
+
+    status = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON body every error answer shares."""
+        return {
+            "ok": False,
+            "status": self.status,
+            "error": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+class InputError(ProjectorError):
+    """Bad user input: a file that does not parse, a bad name, mismatched sizes (400)."""
+
+    status = 400
+
+
+class NotFound(ProjectorError):
+    """An unknown dataset, job or view (404)."""
+
+    status = 404
+
+
+class Conflict(ProjectorError):
+    """A request that clashes with the current state, such as coordinates of an unfinished job (409)."""
+
+    status = 409
+
+
+class TooLarge(ProjectorError):
+    """An upload over the configured size limit (413)."""
+
+    status = 413
+
+
+class Unprocessable(ProjectorError):
+    """A well-formed request whose values are out of range, such as a projection parameter (422)."""
+
+    status = 422

@@ -1,0 +1,1 @@
+"""Projection jobs: a runner in the server process and long-lived worker processes it owns."""

@@ -1,0 +1,336 @@
+"""JobRunner: owns the worker processes, the job table and the on-disk result cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from embedding_projector import __version__
+from embedding_projector.errors import Conflict, NotFound
+from embedding_projector.jobs.worker import result_paths, worker_main
+from embedding_projector.schemas import JobStatus
+
+log = logging.getLogger(__name__)
+
+# Bump when a projection's output changes for the same inputs, so old cached results are not reused.
+RESULT_FORMAT = 1
+
+Listener = Callable[[JobStatus, tuple[bytes, list[int]] | None], None]
+
+
+def job_key(dataset: str, fingerprint: str, method: str, params: dict[str, Any], rows: list[int] | None) -> str:
+    """The cache key and job id: a hash of every input that decides the result."""
+    material = json.dumps(
+        {
+            "format": RESULT_FORMAT,
+            "version": __version__,
+            "dataset": dataset,
+            "fingerprint": fingerprint,
+            "method": method,
+            "params": params,
+            "rows": rows,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    job: str | None = None
+    ready: bool = False
+
+
+@dataclass
+class _Job:
+    status: JobStatus
+    spec: dict[str, Any]
+    listeners: list[Listener] = field(default_factory=list)
+
+
+class JobRunner:
+    """Runs projection jobs in `workers` long-lived processes; finished results live on disk."""
+
+    def __init__(self, results_dir: Path, workers: int) -> None:
+        self.results_dir = results_dir
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self._n_workers = workers
+        self._ctx = mp.get_context("spawn")
+        self._lock = threading.RLock()
+        self._workers: list[_Worker] = []
+        self._jobs: dict[str, _Job] = {}
+        self._queue: deque[str] = deque()
+        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._wake_lock = threading.Lock()
+        self._retired: list[Connection] = []
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker processes and the thread that listens to them."""
+        with self._lock:
+            for _ in range(self._n_workers):
+                self._workers.append(self._spawn())
+        self._thread = threading.Thread(target=self._listen, name="job-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop every worker (running jobs are abandoned, not cached) and the listener thread."""
+        with self._lock:
+            self._stopping = True
+            workers, self._workers = self._workers, []
+        self._wake()
+        for worker in workers:
+            try:
+                with worker.send_lock:
+                    worker.conn.send(None)
+            except OSError:
+                pass
+        for worker in workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=2)
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+
+    def worker_pids(self) -> list[int]:
+        """The pids of the live worker processes."""
+        with self._lock:
+            return [w.process.pid for w in self._workers]
+
+    def _wake(self) -> None:
+        with self._wake_lock:
+            self._wake_w.send(None)
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=worker_main, args=(child, os.getpid()), name="projector-worker", daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process=process, conn=parent)
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        dataset: str,
+        fingerprint: str,
+        vectors_path: Path,
+        method: str,
+        params: dict[str, Any],
+        rows: list[int] | None,
+    ) -> JobStatus:
+        """Start a job, or return the running or cached one with the same key."""
+        key = job_key(dataset, fingerprint, method, params, rows)
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.status.status in ("queued", "running", "done"):
+                return job.status.model_copy()
+            cached = self._read_record(key)
+            if cached is not None:
+                return cached
+            status = JobStatus(
+                id=key,
+                dataset=dataset,
+                method=method,
+                params=params,
+                rows=None if rows is None else len(rows),
+                status="queued",
+            )
+            record = status.model_dump(mode="json")
+            spec = {
+                "id": key,
+                "method": method,
+                "params": params,
+                "rows": rows,
+                "vectors_path": str(vectors_path),
+                "results_dir": str(self.results_dir),
+                "record": record,
+            }
+            self._jobs[key] = _Job(status=status, spec=spec)
+            self._queue.append(key)
+            self._dispatch()
+            return status.model_copy()
+
+    def status(self, job_id: str) -> JobStatus:
+        """A job's current status, from the table or from the result cache on disk."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                return job.status.model_copy()
+        cached = self._read_record(job_id)
+        if cached is None:
+            raise NotFound(f"no projection job {job_id!r}")
+        return cached
+
+    def coords_path(self, job_id: str) -> tuple[Path, list[int]]:
+        """The finished job's float32 coordinates file and its shape; 409 while it is unfinished."""
+        status = self.status(job_id)
+        if status.status != "done" or status.shape is None:
+            raise Conflict(f"projection {job_id} is {status.status}, it has no coordinates yet")
+        return result_paths(self.results_dir, job_id)[0], status.shape
+
+    def cancel(self, job_id: str) -> JobStatus:
+        """Cancel a queued job, or kill the worker running it and start a fresh one."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return self.status(job_id)
+            if job.status.status == "queued":
+                self._queue.remove(job_id)
+            elif job.status.status == "running":
+                for i, worker in enumerate(self._workers):
+                    if worker.job == job_id:
+                        worker.process.kill()
+                        worker.process.join(timeout=5)
+                        self._retired.append(worker.conn)
+                        self._workers[i] = self._spawn()
+                        self._wake()
+            else:
+                return job.status.model_copy()
+            self._update(job, status="cancelled")
+            self._dispatch()
+            return job.status.model_copy()
+
+    def subscribe(self, job_id: str, listener: Listener) -> JobStatus:
+        """Call `listener(status, snapshot)` on every change of the job; returns its status now."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return self.status(job_id)
+            job.listeners.append(listener)
+            return job.status.model_copy()
+
+    def unsubscribe(self, job_id: str, listener: Listener) -> None:
+        """Stop calling `listener` for this job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and listener in job.listeners:
+                job.listeners.remove(listener)
+
+    def forget_dataset(self, dataset: str) -> None:
+        """Drop the cached results of a deleted dataset."""
+        for record in self.results_dir.glob("*.json"):
+            try:
+                if json.loads(record.read_bytes()).get("dataset") == dataset:
+                    for path in result_paths(self.results_dir, record.stem):
+                        path.unlink(missing_ok=True)
+            except (OSError, ValueError):
+                continue
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _read_record(self, job_id: str) -> JobStatus | None:
+        coords_file, record_file = result_paths(self.results_dir, job_id)
+        if len(job_id) != 32 or not all(c in "0123456789abcdef" for c in job_id):
+            return None
+        try:
+            status = JobStatus.model_validate_json(record_file.read_bytes())
+        except (OSError, ValueError):
+            return None
+        return status if coords_file.is_file() else None
+
+    def _update(self, job: _Job, snapshot: tuple[bytes, list[int]] | None = None, **changes: Any) -> None:
+        job.status = job.status.model_copy(update=changes)
+        for listener in list(job.listeners):
+            try:
+                listener(job.status.model_copy(), snapshot)
+            except Exception:
+                log.exception("job listener failed")
+
+    def _dispatch(self) -> None:
+        """Hand queued jobs to idle workers (call with the lock held)."""
+        for worker in self._workers:
+            if not self._queue:
+                return
+            if worker.ready and worker.job is None:
+                job_id = self._queue.popleft()
+                job = self._jobs[job_id]
+                worker.job = job_id
+                with worker.send_lock:
+                    worker.conn.send(job.spec)
+                self._update(job, status="running")
+
+    def _listen(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                # Connections of killed workers are closed here, never while wait() may hold them.
+                for conn in self._retired:
+                    conn.close()
+                self._retired.clear()
+                by_conn = {w.conn: w for w in self._workers}
+                by_sentinel = {w.process.sentinel: w for w in self._workers}
+            ready = wait([self._wake_r, *by_conn, *by_sentinel])
+            for item in ready:
+                if item is self._wake_r:
+                    self._wake_r.recv()
+                elif item in by_conn:
+                    self._receive(by_conn[item])
+                else:
+                    self._reap(by_sentinel[item])
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            return  # the sentinel reports the death
+        kind = message[0]
+        with self._lock:
+            if worker not in self._workers:
+                return
+            if kind == "ready":
+                worker.ready = True
+                self._dispatch()
+                return
+            job = self._jobs.get(message[1])
+            if job is None or worker.job != message[1]:
+                return
+            if kind == "progress":
+                _, _, fraction, info, snapshot = message
+                self._update(job, snapshot, progress=fraction, info=info)
+            elif kind == "done":
+                _, _, shape, extras = message
+                worker.job = None
+                self._update(job, status="done", progress=1.0, shape=shape, extras=extras)
+                self._dispatch()
+            elif kind == "failed":
+                _, _, error, detail = message
+                log.error("projection %s failed:\n%s", message[1], detail)
+                worker.job = None
+                self._update(job, status="failed", error=error)
+                self._dispatch()
+
+    def _reap(self, worker: _Worker) -> None:
+        """A worker died on its own (crash, out of memory): fail its job and replace it."""
+        with self._lock:
+            if worker not in self._workers or self._stopping:
+                return
+            worker.process.join(timeout=1)
+            index = self._workers.index(worker)
+            self._retired.append(worker.conn)
+            self._workers[index] = self._spawn()
+            if worker.job is not None and worker.job in self._jobs:
+                job = self._jobs[worker.job]
+                self._update(job, status="failed", error="the worker process died while running this job")
+            self._dispatch()

@@ -1,0 +1,90 @@
+"""The worker process loop: take a job, map the vectors, run the projection, write the result."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedding_projector.atomic_files import atomic_write_bytes
+from embedding_projector.projections import METHODS
+from embedding_projector.projections.progress import Progress
+
+SNAPSHOT_INTERVAL = 0.25  # seconds between intermediate coordinate snapshots sent to the server
+
+
+def result_paths(results_dir: Path, job_id: str) -> tuple[Path, Path]:
+    """The raw float32 coordinates file and the JSON record of a finished job."""
+    return results_dir / f"{job_id}.f32", results_dir / f"{job_id}.json"
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # A worker must never outlive the server, even one killed with SIGKILL.
+    while True:
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(1.0)
+
+
+def _load_rows(vectors_path: str, rows: list[int] | None) -> np.ndarray:
+    vectors = np.load(vectors_path, mmap_mode="r", allow_pickle=False)
+    if rows is None:
+        return vectors
+    return np.ascontiguousarray(vectors[np.asarray(rows, dtype=np.int64)])
+
+
+def run_job(job: dict[str, Any], conn: Connection) -> None:
+    """Run one job and send started/progress/done (or failed) messages over `conn`."""
+    job_id = job["id"]
+    conn.send(("started", job_id, os.getpid()))
+    last_snapshot = 0.0
+
+    def sink(fraction: float, info: dict[str, Any], coords: np.ndarray | None) -> None:
+        nonlocal last_snapshot
+        payload = None
+        if coords is not None:
+            now = time.monotonic()
+            if now - last_snapshot >= SNAPSHOT_INTERVAL:
+                last_snapshot = now
+                payload = (coords.astype("<f4").tobytes(), list(coords.shape))
+        conn.send(("progress", job_id, fraction, info, payload))
+
+    module = METHODS[job["method"]]
+    params = module.Params.model_validate(job["params"])
+    vectors = _load_rows(job["vectors_path"], job["rows"])
+    result = module.run(vectors, params, Progress(sink))
+    coords = np.ascontiguousarray(result.coords, dtype="<f4")
+    if coords.ndim != 2 or coords.shape[0] != vectors.shape[0] or not np.isfinite(coords).all():
+        raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
+    coords_file, record_file = result_paths(Path(job["results_dir"]), job_id)
+    atomic_write_bytes(coords_file, coords.tobytes())
+    record = dict(job["record"], status="done", progress=1.0, shape=list(coords.shape), extras=result.extras)
+    atomic_write_bytes(record_file, json.dumps(record).encode())
+    conn.send(("done", job_id, list(coords.shape), result.extras))
+
+
+def worker_main(conn: Connection, parent_pid: int) -> None:
+    """Entry point of a worker process: serve jobs from `conn` until told to stop."""
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            run_job(job, conn)
+        except Exception as exc:  # reported to the job table; the worker stays alive
+            detail = io.StringIO()
+            traceback.print_exc(file=detail)
+            conn.send(("failed", job["id"], f"{type(exc).__name__}: {exc}", detail.getvalue()))

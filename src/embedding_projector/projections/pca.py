@@ -1,0 +1,135 @@
+"""PCA: the top principal components of all rows, with explained variance ratios.
+
+For modest d the covariance route (a d x d eigenproblem, like sklearn's
+`svd_solver="covariance_eigh"`) is computed here in float64 row blocks: sklearn's version forms the
+Gram matrix of the *uncentred* float32 data, which loses the covariance entirely when the mean is
+large next to the spread, and a float64 copy of the input would double memory. For large d,
+sklearn's randomized (or, for small data, full) SVD finds the components. Either way the
+coordinates are projected here in float64 blocks, so the input (possibly a read-only memmap) is
+only read, and never copied whole.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from sklearn.decomposition import PCA
+
+from embedding_projector.projections.progress import Progress, ProjectionResult
+
+Solver = Literal["covariance", "full", "randomized"]
+
+COVARIANCE_MAX_D = 1000  # up to here the d x d eigenproblem is the fastest route
+FULL_MAX_DIM = 500  # an exact SVD is cheap when the smaller side is at most this
+BLOCK_ROWS = 65536
+
+
+class Params(BaseModel):
+    """PCA parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    components: int = Field(10, ge=1, le=10, description="number of principal components to compute")
+
+
+def choose_solver(n: int, d: int) -> Solver:
+    """The fastest accurate route for an n x d matrix."""
+    if d <= COVARIANCE_MAX_D:
+        return "covariance"
+    return "full" if min(n, d) <= FULL_MAX_DIM else "randomized"
+
+
+def run(
+    vectors: np.ndarray, params: Params, progress: Progress, *, solver: Solver | None = None
+) -> ProjectionResult:
+    """Project `vectors` (n, d) onto their top principal components (`solver` forces a route)."""
+    n, d = vectors.shape
+    c = min(params.components, n, d)
+    solver = solver or choose_solver(n, d)
+    progress.update(0.0, stage="start", solver=solver)
+
+    mean = _column_means(vectors)
+    if n < 2:
+        progress.update(1.0, stage="done")
+        return ProjectionResult(
+            coords=np.zeros((n, c), dtype=np.float32), extras={"explained_variance": [0.0] * c}
+        )
+    progress.update(0.2, stage="fit")
+
+    if solver == "covariance":
+        components, ratios = _covariance_components(vectors, mean, c)
+    else:
+        pca = PCA(n_components=c, svd_solver=solver, random_state=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pca.fit(vectors)
+        components = pca.components_.astype(np.float64)
+        # sklearn's float32 mean is inexact, so constant data would explain rounding noise 100%:
+        # divide by the total variance around the exact mean instead.
+        total = _total_variance(vectors, mean)
+        variances = pca.explained_variance_.astype(np.float64)
+        ratios = np.clip(variances / total, 0.0, 1.0) if total > 0 else np.zeros(c)
+        ratios /= max(1.0, ratios.sum())
+    weights = _orient(components).T.astype(np.float32)
+    progress.update(0.7, stage="project")
+
+    # Centring in float32 loses nothing that matters (the rounding of the mean only shifts the
+    # whole picture), and keeps the projection pass ~4x faster than float64.
+    mean32 = mean.astype(np.float32)
+    coords = np.empty((n, c), dtype=np.float32)
+    for start in range(0, n, BLOCK_ROWS):
+        block = np.asarray(vectors[start : start + BLOCK_ROWS], dtype=np.float32) - mean32
+        np.matmul(block, weights, out=coords[start : start + BLOCK_ROWS])
+    progress.update(1.0, stage="done")
+    return ProjectionResult(
+        coords=coords, extras={"explained_variance": [float(r) for r in ratios]}
+    )
+
+
+def _column_means(vectors: np.ndarray) -> np.ndarray:
+    """Float64 column means.
+
+    Exact for identical rows (float32 values sum exactly in float64), so constant data centres
+    to exact zeros and comes out as zero variance rather than rounding noise.
+    """
+    n, d = vectors.shape
+    total = np.zeros(d, dtype=np.float64)
+    for start in range(0, n, BLOCK_ROWS):
+        total += np.asarray(vectors[start : start + BLOCK_ROWS]).sum(axis=0, dtype=np.float64)
+    return total / max(n, 1)
+
+
+def _total_variance(vectors: np.ndarray, mean: np.ndarray) -> float:
+    """Sum of the column variances (ddof=1), in float64."""
+    n = vectors.shape[0]
+    total = 0.0
+    for start in range(0, n, BLOCK_ROWS):
+        block = np.asarray(vectors[start : start + BLOCK_ROWS], dtype=np.float64) - mean
+        total += float(np.einsum("ij,ij->", block, block))
+    return total / (n - 1)
+
+
+def _covariance_components(
+    vectors: np.ndarray, mean: np.ndarray, c: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-c eigenvectors (rows) of the covariance matrix and their explained variance ratios."""
+    n, d = vectors.shape
+    cov = np.zeros((d, d), dtype=np.float64)
+    for start in range(0, n, BLOCK_ROWS):
+        block = np.asarray(vectors[start : start + BLOCK_ROWS], dtype=np.float64) - mean
+        cov += block.T @ block
+    cov /= n - 1
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)  # ascending
+    eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
+    eigenvectors = eigenvectors[:, ::-1]
+    total = eigenvalues.sum()
+    ratios = eigenvalues[:c] / total if total > 0 else np.zeros(c)
+    return eigenvectors[:, :c].T.copy(), ratios
+
+
+def _orient(components: np.ndarray) -> np.ndarray:
+    """Flip each component so that its largest-|loading| entry is positive (a stable picture)."""
+    biggest = np.argmax(np.abs(components), axis=1)
+    signs = np.sign(components[np.arange(len(components)), biggest])
+    signs[signs == 0] = 1.0
+    return components * signs[:, None]

@@ -1,0 +1,101 @@
+"""Shared fixtures: a real uvicorn server in a subprocess on a free port, with its own data folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+UPLOAD_LIMIT = 2_000_000
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL, data folder, process and log file."""
+
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    max_upload_bytes: int = UPLOAD_LIMIT
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        """An httpx client bound to this server."""
+        return httpx.Client(base_url=self.url, timeout=60, **kwargs)
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[LiveServer]:
+    """Start `python -m embedding_projector serve` on a free port and wait until it answers."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / f"server-{port}.log"
+    extra = {"PROJECTOR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "PROJECTOR_WORKERS": "2", **(env or {})}
+    full_env = {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "embedding_projector", "serve", "--host", "127.0.0.1",
+           "--port", str(port), "--data-dir", str(data_dir), "--no-examples"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
+    server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, extra,
+                        int(extra["PROJECTOR_MAX_UPLOAD_BYTES"]))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{server.log()}")
+            try:
+                if httpx.get(server.url + "/api/datasets", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer within {timeout} s:\n{server.log()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real server for the whole session (tests must not depend on each other's datasets)."""
+    with run_server(tmp_path_factory.mktemp("live") / "data") as server:
+        yield server
+
+
+@pytest.fixture
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client for the session's live server."""
+    with live_server.client() as c:
+        yield c

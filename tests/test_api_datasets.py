@@ -1,0 +1,149 @@
+"""/api/datasets over real HTTP: upload, describe, metadata, delete, and every bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+from tests.conftest import LiveServer
+from tests.datagen import CATEGORIES, clustered, metadata_tsv, vectors_tsv, words
+
+
+def upload(client, vectors: tuple[str, bytes], metadata: tuple[str, bytes] | None = None, name: str | None = None):
+    """POST /api/datasets with multipart files."""
+    files = {"vectors": vectors}
+    if metadata is not None:
+        files["metadata"] = metadata
+    data = {"name": name} if name is not None else {}
+    return client.post("/api/datasets", files=files, data=data)
+
+
+def dataset_dirs(server: LiveServer) -> set[str]:
+    """What is on disk under the data folder's datasets/ and staging area."""
+    found = {p.name for p in (server.data_dir / "datasets").iterdir()}
+    staging = server.data_dir / ".staging"
+    if staging.exists():
+        found |= {".staging/" + p.name for p in staging.iterdir()}
+    return found
+
+
+def test_upload_tsv_with_metadata(client) -> None:
+    vectors, labels = clustered(50, 8)
+    meta = [[w, CATEGORIES[c], str(i)] for i, (w, c) in enumerate(zip(words(50), labels))]
+    r = upload(client, ("vectors.tsv", vectors_tsv(vectors)),
+               ("metadata.tsv", metadata_tsv(meta, ["word", "category", "number"])), name="My words")
+    assert r.status_code == 201, r.text
+    info = r.json()
+    assert (info["name"], info["n"], info["dim"]) == ("My words", 50, 8)
+    assert [(c["name"], c["type"]) for c in info["columns"]] == [
+        ("word", "text"), ("category", "text"), ("number", "numeric")]
+    assert {"id": info["id"], "name": "My words", "n": 50, "dim": 8} in client.get("/api/datasets").json()
+    assert client.get(f"/api/datasets/{info['id']}").json()["columns"][1]["distinct"] == 4
+    columns = client.get(f"/api/datasets/{info['id']}/metadata").json()["columns"]
+    assert columns[0]["values"][7] == "orange"
+    assert columns[2]["values"][:3] == [0, 1, 2]
+    assert client.delete(f"/api/datasets/{info['id']}").status_code == 204
+    assert client.get(f"/api/datasets/{info['id']}").status_code == 404
+
+
+def test_upload_npy_without_metadata_gets_index_column(client) -> None:
+    vectors = np.arange(12, dtype=np.int64).reshape(4, 3)
+    buf = io.BytesIO()
+    np.save(buf, vectors)
+    r = upload(client, ("points.npy", buf.getvalue()))
+    assert r.status_code == 201, r.text
+    info = r.json()
+    assert info["name"] == "points" and (info["n"], info["dim"]) == (4, 3)
+    columns = client.get(f"/api/datasets/{info['id']}/metadata").json()["columns"]
+    assert columns == [{"name": "index", "type": "numeric", "values": [0, 1, 2, 3]}]
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=True)
+    return buf.getvalue()
+
+
+GOOD = vectors_tsv(clustered(5, 3)[0])
+BAD_INPUTS = {
+    "ragged row": (("vectors.tsv", b"1\t2\t3\n4\t5\n"), None, None, 400, ("vectors.tsv", 2, None)),
+    "non-numeric cell": (("vectors.tsv", b"1\t2\n3\tabc\n"), None, None, 400, ("vectors.tsv", 2, 2)),
+    "NaN cell": (("vectors.tsv", b"1\t2\n3\t4\nnan\t1\n"), None, None, 400, ("vectors.tsv", 3, 1)),
+    "inf cell": (("vectors.tsv", b"1\t2\n3\tinf\n"), None, None, 400, ("vectors.tsv", 2, 2)),
+    "empty vectors": (("vectors.tsv", b""), None, None, 400, ("vectors.tsv", None, None)),
+    "non-UTF-8 vectors": (("vectors.tsv", b"1\t2\n\xff\xfe\t3\n"), None, None, 400, ("vectors.tsv", 2, None)),
+    "row count mismatch": (("vectors.tsv", GOOD), ("metadata.tsv", b"a\nb\nc\n"), None, 400,
+                           ("metadata.tsv", None, None)),
+    "ragged metadata": (("vectors.tsv", GOOD), ("metadata.tsv", b"w\tc\na\tx\nb\n"), None, 400,
+                        ("metadata.tsv", 3, None)),
+    "non-UTF-8 metadata": (("vectors.tsv", GOOD), ("metadata.tsv", b"a\nb\n\xffc\nd\ne\n"), None, 400,
+                           ("metadata.tsv", 3, None)),
+    "pickled npy": (("vectors.npy", _npy(np.array([{"a": 1}], dtype=object))), None, None, 400,
+                    ("vectors.npy", None, None)),
+    "raw pickle named .npy": (("vectors.npy", pickle.dumps([[1.0, 2.0]])), None, None, 400,
+                              ("vectors.npy", None, None)),
+    "1-D npy": (("vectors.npy", _npy(np.arange(5.0))), None, None, 400, ("vectors.npy", None, None)),
+    "name with path characters": (("vectors.tsv", GOOD), None, "../../etc/passwd", 400, ("name", None, None)),
+    "name with a slash": (("vectors.tsv", GOOD), None, "a/b", 400, ("name", None, None)),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_refused_and_leaves_nothing(live_server: LiveServer, client, case: str) -> None:
+    vectors, metadata, name, status, (file, line, column) = BAD_INPUTS[case]
+    before_list = client.get("/api/datasets").json()
+    before_disk = dataset_dirs(live_server)
+    r = upload(client, vectors, metadata, name)
+    body = r.json()
+    print(case, "->", body)
+    assert r.status_code == status
+    assert body["ok"] is False and body["status"] == status
+    assert body["file"] == file
+    if line is not None:
+        assert body["line"] == line
+    if column is not None:
+        assert body["column"] == column
+    assert file in body["error"]
+    assert client.get("/api/datasets").json() == before_list
+    assert dataset_dirs(live_server) == before_disk
+
+
+def test_file_over_the_limit_gets_413_naming_it(live_server: LiveServer, client) -> None:
+    before, before_disk = client.get("/api/datasets").json(), dataset_dirs(live_server)
+    big = b"1\t2\n" * (live_server.max_upload_bytes // 4 + 10)
+    r = upload(client, ("huge.tsv", big))
+    assert r.status_code == 413
+    assert r.json()["file"] == "huge.tsv" and "huge.tsv" in r.json()["error"]
+    assert client.get("/api/datasets").json() == before
+    assert dataset_dirs(live_server) == before_disk
+
+
+def test_body_far_over_the_limit_is_refused_before_reading(live_server: LiveServer, client) -> None:
+    before = client.get("/api/datasets").json()
+    big = b"0" * (live_server.max_upload_bytes * 3 + (2 << 20))
+    r = upload(client, ("enormous.tsv", big))
+    assert r.status_code == 413
+    assert r.json()["ok"] is False and "limit" in r.json()["error"]
+    assert client.get("/api/datasets").json() == before
+
+
+def test_unknown_dataset_is_404(client) -> None:
+    for path in ("/api/datasets/nope", "/api/datasets/nope/metadata", "/api/datasets/nope/neighbors?row=0"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["ok"] is False
+    assert client.delete("/api/datasets/nope").status_code == 404
+    assert client.get("/api/datasets/..%2F..%2Fetc").status_code == 404
+
+
+def test_metadata_single_column_has_no_header(client) -> None:
+    vectors = clustered(3, 2)[0]
+    r = upload(client, ("v.tsv", vectors_tsv(vectors)), ("m.tsv", b"alpha\nbeta\ngamma\n"))
+    assert r.status_code == 201, r.text
+    columns = client.get(f"/api/datasets/{r.json()['id']}/metadata").json()["columns"]
+    assert columns == [{"name": "label", "type": "text", "values": ["alpha", "beta", "gamma"]}]
+    assert json.loads(json.dumps(columns))  # plain JSON

@@ -1,0 +1,105 @@
+"""Projection jobs over real HTTP: PCA through the worker processes, coordinates as float32 bytes."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from tests.datagen import clustered, vectors_tsv
+
+
+def wait_done(client, job_id: str, timeout: float = 60) -> dict:
+    """Poll a job until it leaves queued/running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"/api/projections/{job_id}").json()
+        if status["status"] not in ("queued", "running"):
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+
+
+def fetch_coords(client, job_id: str) -> np.ndarray:
+    """GET the coordinates and decode the float32 bytes by X-Shape."""
+    r = client.get(f"/api/projections/{job_id}/coords")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/octet-stream"
+    n, d = (int(x) for x in r.headers["x-shape"].split(","))
+    return np.frombuffer(r.content, dtype="<f4").reshape(n, d)
+
+
+@pytest.fixture(scope="module")
+def dataset(live_server) -> tuple[str, np.ndarray]:
+    vectors, _ = clustered(200, 12, seed=3)
+    with live_server.client() as c:
+        r = c.post("/api/datasets", files={"vectors": ("pca.tsv", vectors_tsv(vectors))})
+        assert r.status_code == 201, r.text
+        return r.json()["id"], np.loadtxt(__import__("io").BytesIO(vectors_tsv(vectors)), dtype=np.float32)
+
+
+def test_pca_job_matches_sklearn(client, dataset) -> None:
+    dataset_id, vectors = dataset
+    r = client.post(f"/api/datasets/{dataset_id}/projections", json={"method": "pca", "params": {}, "rows": None})
+    assert r.status_code in (200, 202), r.text
+    status = wait_done(client, r.json()["id"])
+    assert status["status"] == "done", status
+    assert status["shape"] == [200, 10]
+    variance = status["extras"]["explained_variance"]
+    oracle = PCA(n_components=10, svd_solver="full").fit(vectors)
+    print("explained variance", np.round(variance, 4))
+    assert np.allclose(variance, oracle.explained_variance_ratio_, atol=1e-4)
+    coords = fetch_coords(client, status["id"])
+    expected = oracle.transform(vectors)
+    for j in range(10):  # equal up to the sign of each component
+        assert np.allclose(np.abs(coords[:, j]), np.abs(expected[:, j]), atol=1e-3)
+
+
+def test_same_request_is_served_from_cache(client, dataset) -> None:
+    dataset_id, _ = dataset
+    body = {"method": "pca", "params": {"components": 3}, "rows": None}
+    first = client.post(f"/api/datasets/{dataset_id}/projections", json=body).json()
+    wait_done(client, first["id"])
+    again = client.post(f"/api/datasets/{dataset_id}/projections", json=body)
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert again.json()["status"] == "done"
+
+
+def test_pca_on_a_row_subset(client, dataset) -> None:
+    dataset_id, vectors = dataset
+    rows = [5, 17, 3, 120, 199, 42, 8, 9, 10, 11, 12]
+    r = client.post(f"/api/datasets/{dataset_id}/projections", json={"method": "pca", "rows": rows})
+    status = wait_done(client, r.json()["id"])
+    assert status["status"] == "done" and status["rows"] == len(rows)
+    coords = fetch_coords(client, status["id"])
+    assert coords.shape == (len(rows), 10)
+    oracle = PCA(n_components=10, svd_solver="full").fit(vectors[rows])
+    assert np.allclose(np.abs(coords[:, 0]), np.abs(oracle.transform(vectors[rows])[:, 0]), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"method": "pca", "params": {"components": 11}}, 422, "components"),
+        ({"method": "pca", "params": {"components": 0}}, 422, "components"),
+        ({"method": "pca", "params": {"colour": 1}}, 422, "colour"),
+        ({"method": "warp", "params": {}}, 422, "warp"),
+        ({"method": "pca", "rows": [0, 500]}, 400, "rows"),
+        ({"method": "pca", "rows": []}, 400, "rows"),
+        ({"method": "pca", "rows": [1, 1]}, 400, "rows"),
+    ],
+)
+def test_bad_projection_requests(client, dataset, body, status, needle) -> None:
+    dataset_id, _ = dataset
+    r = client.post(f"/api/datasets/{dataset_id}/projections", json=body)
+    print(r.json())
+    assert r.status_code == status
+    assert needle in r.json()["error"]
+
+
+def test_unknown_job_is_404(client) -> None:
+    assert client.get("/api/projections/" + "0" * 32).status_code == 404
+    assert client.get("/api/projections/" + "0" * 32 + "/coords").status_code == 404
+    assert client.get("/api/projections/../../etc/passwd").status_code == 404

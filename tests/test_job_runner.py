@@ -1,0 +1,65 @@
+"""JobRunner with real worker processes: runs, caches on disk, survives a worker's death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embedding_projector.jobs.runner import JobRunner
+
+
+def wait(runner: JobRunner, job_id: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while (state := runner.status(job_id).status) in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return state
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[JobRunner]:
+    r = JobRunner(tmp_path / "results", workers=1)
+    r.start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def vectors_file(tmp_path: Path) -> Path:
+    path = tmp_path / "v.npy"
+    np.save(path, np.random.default_rng(1).normal(size=(300, 8)).astype(np.float32))
+    return path
+
+
+def test_runs_pca_and_caches_on_disk(runner: JobRunner, vectors_file: Path, tmp_path: Path) -> None:
+    status = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, None)
+    assert wait(runner, status.id) == "done"
+    path, shape = runner.coords_path(status.id)
+    assert shape == [300, 4] and path.stat().st_size == 300 * 4 * 4
+    other = JobRunner(tmp_path / "results", workers=1)  # no workers started: served from disk
+    again = other.submit("d", "fp", vectors_file, "pca", {"components": 4}, None)
+    assert again.status == "done" and again.id == status.id
+
+
+def test_different_inputs_get_different_keys(runner: JobRunner, vectors_file: Path) -> None:
+    a = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, None)
+    b = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, [0, 1, 2])
+    c = runner.submit("d", "fp2", vectors_file, "pca", {"components": 4}, None)
+    assert len({a.id, b.id, c.id}) == 3
+
+
+def test_dead_worker_fails_its_job_and_is_replaced(runner: JobRunner, vectors_file: Path) -> None:
+    before = runner.worker_pids()
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while runner.worker_pids() == before:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    status = runner.submit("d", "fp", vectors_file, "pca", {"components": 2}, None)
+    assert wait(runner, status.id) == "done"

@@ -1,0 +1,280 @@
+"""parse_vectors: TensorBoard TSV and .npy in, float32 matrix or a positioned InputError out."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embedding_projector.datasets.parse_vectors import (
+    parse_vectors,
+    parse_vectors_npy,
+    parse_vectors_tsv,
+)
+from embedding_projector.errors import InputError
+
+
+def tsv(matrix: np.ndarray, newline: str = "\n") -> bytes:
+    """Rows joined with TABs, the way TensorBoard's vectors.tsv is written."""
+    return "".join("\t".join(repr(float(v)) for v in row) + newline for row in matrix).encode()
+
+
+def npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=True)
+    return buf.getvalue()
+
+
+def parse_error(content: bytes, filename: str = "vectors.tsv") -> InputError:
+    with pytest.raises(InputError) as info:
+        parse_vectors(content, filename)
+    assert info.value.file == filename
+    assert filename in info.value.message
+    return info.value
+
+
+def assert_position(err: InputError, line: int | None, column: int | None) -> None:
+    assert (err.line, err.column) == (line, column)
+    if line is not None:
+        assert f"line {line}" in err.message or f"row {line}" in err.message
+    if column is not None:
+        assert f"column {column}" in err.message
+
+
+@pytest.fixture
+def matrix() -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((20, 7)).astype(np.float32)
+
+
+# --- TSV success -------------------------------------------------------------------------------
+
+
+def test_tsv_round_trip_bytes(matrix: np.ndarray) -> None:
+    out = parse_vectors(tsv(matrix), "vectors.tsv")
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    assert out.shape == matrix.shape
+    assert np.allclose(out, matrix)
+
+
+def test_tsv_round_trip_path(matrix: np.ndarray, tmp_path: Path) -> None:
+    path = tmp_path / "vectors.tsv"
+    path.write_bytes(tsv(matrix))
+    out = parse_vectors(path, "vectors.tsv")
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    assert np.allclose(out, matrix)
+
+
+def test_tsv_crlf_and_trailing_blank_lines(matrix: np.ndarray, tmp_path: Path) -> None:
+    content = tsv(matrix, "\r\n") + b"\r\n\n\n"
+    assert np.allclose(parse_vectors(content, "vectors.tsv"), matrix)
+    path = tmp_path / "v.tsv"
+    path.write_bytes(content)
+    assert np.allclose(parse_vectors(path, "v.tsv"), matrix)
+
+
+def test_tsv_without_final_newline(matrix: np.ndarray) -> None:
+    assert np.allclose(parse_vectors(tsv(matrix).rstrip(b"\n"), "vectors.tsv"), matrix)
+
+
+def test_tsv_single_column_and_single_row() -> None:
+    assert parse_vectors(b"1\n2\n3\n", "v.tsv").tolist() == [[1.0], [2.0], [3.0]]
+    assert parse_vectors(b"1\t2\t3", "v.txt").tolist() == [[1.0, 2.0, 3.0]]
+
+
+def test_tsv_utf8_bom_is_ignored() -> None:
+    assert parse_vectors(b"\xef\xbb\xbf1\t2\n3\t4\n", "v.tsv").tolist() == [[1, 2], [3, 4]]
+
+
+def test_tsv_trailing_whitespace_line_uses_exact_scan() -> None:
+    assert parse_vectors(b"1\t2\n3\t4\n  \n", "v.tsv").tolist() == [[1, 2], [3, 4]]
+
+
+def test_tsv_functions_are_exposed(matrix: np.ndarray) -> None:
+    assert np.allclose(parse_vectors_tsv(tsv(matrix), "vectors.npy"), matrix)
+
+
+def test_tsv_large_matches(tmp_path: Path) -> None:
+    matrix = np.random.default_rng(1).uniform(-5, 5, (50_000, 50)).astype(np.float32)
+    path = tmp_path / "big.tsv"
+    np.savetxt(path, matrix, fmt="%.6f", delimiter="\t")
+    out = parse_vectors(path, "big.tsv")
+    assert out.shape == (50_000, 50)
+    assert np.allclose(out, matrix, atol=1e-6)
+    assert np.array_equal(out, parse_vectors(path.read_bytes(), "big.tsv"))
+
+
+# --- TSV errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"\r\n\r\n", b"  \t \n \n"])
+def test_tsv_empty(content: bytes) -> None:
+    err = parse_error(content)
+    assert err.message == "vectors.tsv is empty"
+    assert_position(err, None, None)
+
+
+def test_tsv_not_utf8() -> None:
+    err = parse_error(b"1\t2\n3\t\xff4\n")
+    assert_position(err, 2, 3)
+    assert "UTF-8" in err.message
+
+
+def test_tsv_blank_line_in_the_middle() -> None:
+    err = parse_error(b"1\t2\n3\t4\n\n5\t6\n")
+    assert_position(err, 3, None)
+    assert "empty" in err.message
+
+
+def test_tsv_leading_blank_line() -> None:
+    assert_position(parse_error(b"\n1\t2\n"), 1, None)
+
+
+def test_tsv_ragged_row() -> None:
+    err = parse_error(b"1\t2\t3\n4\t5\t6\n7\t8\n")
+    assert_position(err, 3, None)
+    assert "expected 3 values (as on line 1), found 2" in err.message
+
+
+def test_tsv_extra_value() -> None:
+    err = parse_error(b"1\t2\n3\t4\t5\n")
+    assert_position(err, 2, None)
+    assert "found 3" in err.message
+
+
+def test_tsv_not_a_number() -> None:
+    err = parse_error(b"1\t2\t3\n4\tabc\t6\n")
+    assert_position(err, 2, 2)
+    assert "'abc' is not a number" in err.message
+
+
+def test_tsv_header_row_is_not_numbers() -> None:
+    err = parse_error(b"x\ty\n1\t2\n")
+    assert_position(err, 1, 1)
+
+
+def test_tsv_long_cell_is_truncated() -> None:
+    err = parse_error(b"1\t" + b"w" * 500 + b"\n")
+    assert_position(err, 1, 2)
+    assert len(err.message) < 120
+
+
+def test_tsv_empty_cell() -> None:
+    err = parse_error(b"1\t2\n3\t\n")
+    assert_position(err, 2, 2)
+    assert "empty" in err.message
+
+
+def test_tsv_quotes_are_not_special() -> None:
+    err = parse_error(b'1\t"2"\n')
+    assert_position(err, 1, 2)
+
+
+def test_tsv_underscore_digits_rejected() -> None:
+    assert_position(parse_error(b"1\t1_000\n"), 1, 2)
+
+
+@pytest.mark.parametrize("cell", [b"nan", b"NaN", b"inf", b"-inf", b"1e39"])
+def test_tsv_non_finite(cell: bytes) -> None:
+    err = parse_error(b"1\t2\t3\n4\t5\t6\n7\t8\t" + cell + b"\n")
+    assert_position(err, 3, 3)
+    assert "not a finite number" in err.message
+
+
+def test_tsv_non_finite_in_large_file_maps_row_to_line(tmp_path: Path) -> None:
+    matrix = np.ones((5000, 4), dtype=np.float32)
+    lines = tsv(matrix).splitlines(keepends=True)
+    lines[4321] = b"1.0\t1.0\tnan\t1.0\n"
+    path = tmp_path / "v.tsv"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(InputError) as info:
+        parse_vectors(path, "v.tsv")
+    assert_position(info.value, 4322, 3)
+
+
+# --- NPY ---------------------------------------------------------------------------------------
+
+
+def test_npy_float32_round_trip_bytes_and_path(matrix: np.ndarray, tmp_path: Path) -> None:
+    path = tmp_path / "v.npy"
+    np.save(path, matrix)
+    for source in (npy(matrix), path):
+        out = parse_vectors(source, "v.npy")
+        assert out.dtype == np.float32 and out.flags.c_contiguous and out.flags.writeable
+        assert np.array_equal(out, matrix)
+
+
+def test_npy_detected_by_magic_whatever_the_name(matrix: np.ndarray) -> None:
+    assert np.array_equal(parse_vectors(npy(matrix), "upload.bin"), matrix)
+
+
+def test_npy_int_and_bool_cast_to_float32(tmp_path: Path) -> None:
+    out = parse_vectors(npy(np.arange(6, dtype=np.int64).reshape(2, 3)), "v.npy")
+    assert out.dtype == np.float32 and out.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert parse_vectors(npy(np.array([[True, False]])), "v.npy").tolist() == [[1.0, 0.0]]
+
+
+def test_npy_float64_and_fortran_order(tmp_path: Path) -> None:
+    array = np.asfortranarray(np.arange(6, dtype=np.float64).reshape(2, 3))
+    path = tmp_path / "v.npy"
+    np.save(path, array)
+    out = parse_vectors_npy(path, "v.npy")
+    assert out.flags.c_contiguous and out.tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_npy_object_array_refused() -> None:
+    err = parse_error(npy(np.array([[1, "a"]], dtype=object)), "v.npy")
+    assert "pickle" in err.message
+    assert_position(err, None, None)
+
+
+def test_npy_plain_pickle_refused() -> None:
+    err = parse_error(pickle.dumps([[1.0, 2.0]]), "v.npy")
+    assert "pickle" in err.message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x93NUMPY\x01\x00garbage", b"not an array at all"],
+    ids=["bad-header", "no-magic"],
+)
+def test_npy_invalid(content: bytes) -> None:
+    err = parse_error(content, "v.npy")
+    assert "not" in err.message and ".npy" in err.message
+
+
+def test_npy_truncated(matrix: np.ndarray) -> None:
+    err = parse_error(npy(matrix)[:-10], "v.npy")
+    assert "not a valid .npy" in err.message
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3, 4), ()])
+def test_npy_must_be_2d(shape: tuple[int, ...]) -> None:
+    err = parse_error(npy(np.zeros(shape, dtype=np.float32)), "v.npy")
+    assert str(shape) in err.message and "(rows, dimensions)" in err.message
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
+def test_npy_no_rows_or_columns(shape: tuple[int, ...]) -> None:
+    err = parse_error(npy(np.zeros(shape, dtype=np.float32)), "v.npy")
+    assert str(shape) in err.message
+
+
+@pytest.mark.parametrize(
+    "array", [np.array([[1 + 2j]]), np.array([["a", "b"]]), np.array([[np.datetime64(0, "s")]])]
+)
+def test_npy_non_numeric_dtype(array: np.ndarray) -> None:
+    err = parse_error(npy(array), "v.npy")
+    assert str(array.dtype) in err.message
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e39])
+def test_npy_non_finite(bad: float) -> None:
+    array = np.zeros((4, 6), dtype=np.float64)
+    array[2, 4] = bad
+    array[3, 0] = bad  # only the first one is reported
+    err = parse_error(npy(array), "v.npy")
+    assert_position(err, 3, 5)
+    assert "row 3, column 5 is not finite" in err.message

@@ -1,0 +1,63 @@
+"""DatasetStore: the only writer of dataset folders; all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embedding_projector.datasets.parse_metadata import Column, Metadata
+from embedding_projector.datasets.store import DatasetStore, validate_name
+from embedding_projector.errors import InputError, NotFound
+
+
+def test_create_list_get_delete(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "datasets")
+    vectors = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    meta = Metadata([Column("word", "text", list("abcdef")), Column("x", "numeric", [1, 2, None, 4, 5, 6])], 6)
+    info = store.create("Tiny", vectors, meta)
+    assert info.id.startswith("tiny-") and (info.n, info.dim) == (6, 3)
+    assert info.columns[1].min == 1 and info.columns[1].max == 6 and info.columns[1].distinct == 5
+    assert [d.id for d in store.list()] == [info.id]
+    assert np.array_equal(store.vectors(info.id), vectors)
+    fresh = DatasetStore(tmp_path / "datasets")  # what a restarted server sees
+    assert fresh.get(info.id) == info
+    store.delete(info.id)
+    assert store.list() == [] and not (tmp_path / "datasets" / info.id).exists()
+    with pytest.raises(NotFound):
+        store.get(info.id)
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = DatasetStore(tmp_path / "datasets")
+
+    def broken_save(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "save", broken_save)
+    with pytest.raises(OSError):
+        store.create("Broken", np.zeros((2, 2), np.float32), None)
+    assert list((tmp_path / "datasets").iterdir()) == []
+    assert list(store.staging.iterdir()) == []
+
+
+def test_row_count_mismatch_is_refused(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "datasets")
+    meta = Metadata([Column("label", "text", ["a"])], 1)
+    with pytest.raises(InputError, match="1 data rows but the vectors have 2 rows"):
+        store.create("x", np.zeros((2, 2), np.float32), meta, metadata_file="m.tsv")
+    assert store.list() == []
+
+
+@pytest.mark.parametrize("name", ["", "  ", "../x", "a/b", "a\\b", ".hidden", "x" * 101, "tab\there"])
+def test_bad_names(name: str) -> None:
+    with pytest.raises(InputError):
+        validate_name(name)
+
+
+def test_hostile_ids_are_not_found(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "datasets")
+    for dataset_id in ("..", "../etc", "/etc/passwd", "A B"):
+        with pytest.raises(NotFound):
+            store.get(dataset_id)
