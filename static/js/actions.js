@@ -1,0 +1,252 @@
+// User intents: each one talks to the API and writes the store. Panels and the scene call these.
+import * as api from './api.js';
+import { ApiError } from './api.js';
+import { colorRows } from './colors.js';
+import { findMatches } from './search.js';
+import { columnByName, defaultLabelColumn } from './metadata.js';
+
+const EMPTY_SEARCH = Object.freeze({ query: '', column: null, regex: false, matches: [], error: null });
+const MAX_COMPONENTS = 10;
+const PREFERRED_DATASET = 'glove-10k';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Build the actions bound to `store`. */
+export function createActions(store) {
+  // Tokens let a newer request make an older one's late answer harmless.
+  let viewToken = 0;
+  let neighborsToken = 0;
+  let neighborsAbort = null;
+
+  const state = () => store.get();
+
+  function busy(message) {
+    store.update({ status: { busy: true, message, error: null } });
+  }
+
+  function idle(message = '') {
+    store.update({ status: { busy: false, message, error: null } });
+  }
+
+  function fail(err) {
+    if (err?.name === 'AbortError') return;
+    console.warn(err);
+    const extra = err instanceof ApiError ? err.extraWhere : '';
+    const text = extra ? `${err.message} (${extra})` : String(err?.message || err);
+    store.update({ status: { busy: false, message: '', error: text } });
+  }
+
+  function markReadyIfDrawn() {
+    const s = state();
+    if (s.coords && s.metadata && s.drawn === s.coords && !s.status.busy) store.update({ phase: 'ready' });
+  }
+
+  /** Run PCA on `rows` (null = all) of dataset `id` with `dim` dimensions; null when superseded. */
+  async function projectPca(id, rows, dim, token) {
+    const components = Math.max(1, Math.min(MAX_COMPONENTS, dim, rows ? rows.length : Infinity));
+    busy('Computing PCA…');
+    store.update({ phase: 'computing' });
+    let job = await api.createProjection(id, { method: 'pca', params: { components }, rows });
+    let delay = 30;
+    while (job.status === 'queued' || job.status === 'running') {
+      await sleep(delay);
+      if (token !== viewToken) return null;
+      delay = Math.min(500, delay * 1.6);
+      job = await api.getJob(job.id);
+      const pct = Math.round((job.progress || 0) * 100);
+      busy(pct > 0 && pct < 100 ? `Computing PCA… ${pct}%` : 'Computing PCA…');
+    }
+    if (job.status !== 'done') throw new ApiError({ status: 0, error: job.error || `PCA ${job.status}` });
+    const coords = await api.getCoords(job.id);
+    if (token !== viewToken) return null;
+    return {
+      coords: { ...coords, rows: rows ? Int32Array.from(rows) : null, job: job.id },
+      variance: job.extras?.explained_variance ?? [],
+    };
+  }
+
+  function clampAxes(axes, d) {
+    return axes.map((a, i) => (a < d ? a : Math.min(i, d - 1)));
+  }
+
+  /** Put a finished projection on screen (the scene reports back through viewDrawn). */
+  function applyProjection(result) {
+    const projection = { ...state().projection, axes: clampAxes(state().projection.axes, result.coords.d) };
+    store.update({ coords: result.coords, variance: result.variance, projection });
+    idle();
+    markReadyIfDrawn();
+  }
+
+  function failView(token, err) {
+    if (token !== viewToken) return;
+    fail(err);
+    store.update({ phase: 'error' });
+  }
+
+  /** Fetch and show a projection of the current dataset (rows null = all). */
+  async function showProjection(rows) {
+    const token = ++viewToken;
+    const { dataset, datasets, info } = state();
+    const dim = info?.dim ?? datasets.find((d) => d.id === dataset)?.dim ?? MAX_COMPONENTS;
+    store.update({ isolated: rows, hover: null });
+    try {
+      const result = await projectPca(dataset, rows, dim, token);
+      if (result) applyProjection(result);
+    } catch (err) {
+      failView(token, err);
+    }
+  }
+
+  async function loadDataset(id) {
+    const token = ++viewToken;
+    neighborsToken++;
+    neighborsAbort?.abort();
+    store.update({
+      dataset: id, info: null, metadata: null, coords: null, variance: [], coloring: null,
+      colorBy: null, labelBy: null, selection: [], selectionSource: null, neighbors: [],
+      neighborsLoading: false, search: EMPTY_SEARCH, isolated: null, hover: null, phase: 'loading', drawn: null,
+    });
+    busy('Loading dataset…');
+    const describe = Promise.all([api.getDataset(id), api.getMetadata(id)]).then(([info, metadata]) => {
+      if (token !== viewToken) return;
+      const labelBy = defaultLabelColumn(metadata.columns);
+      store.update({ info, metadata, labelBy, coloring: colorRows(info.n, null) });
+    });
+    // The projection starts at once, in parallel with the metadata.
+    const dim = state().datasets.find((d) => d.id === id)?.dim ?? MAX_COMPONENTS;
+    try {
+      const [result] = await Promise.all([projectPca(id, null, dim, token), describe]);
+      if (result && token === viewToken) applyProjection(result);
+    } catch (err) {
+      failView(token, err);
+    }
+  }
+
+  async function loadNeighbors() {
+    neighborsAbort?.abort();
+    const token = ++neighborsToken;
+    const { selection, dataset, neighborParams } = state();
+    if (selection.length !== 1) {
+      store.update({ neighbors: [], neighborsLoading: false });
+      return;
+    }
+    neighborsAbort = new AbortController();
+    store.update({ neighbors: [], neighborsLoading: true });
+    try {
+      const { k, metric } = neighborParams;
+      const answer = await api.getNeighbors(dataset, selection[0], k, metric, neighborsAbort.signal);
+      if (token !== neighborsToken) return;
+      store.update({ neighbors: answer.neighbors, neighborsLoading: false });
+    } catch (err) {
+      if (token !== neighborsToken) return;
+      store.update({ neighborsLoading: false });
+      fail(err);
+    }
+  }
+
+  function select(rows, source) {
+    store.update({ selection: rows, selectionSource: rows.length ? source : null });
+    loadNeighbors();
+  }
+
+  /** The rows "Isolate" would show: the selected point and its neighbours, or all selected rows. */
+  function isolationRows() {
+    const { selection, neighbors } = state();
+    if (selection.length === 1) return [selection[0], ...neighbors.map((n) => n.row)];
+    return [...selection];
+  }
+
+  return {
+    /** Load the dataset list and show the wanted one (URL), else glove-10k, else the first. */
+    async init(wanted) {
+      try {
+        busy('Loading datasets…');
+        const datasets = await api.listDatasets();
+        store.update({ datasets });
+        const pick = datasets.find((d) => d.id === wanted) || datasets.find((d) => d.id === PREFERRED_DATASET) || datasets[0];
+        if (!pick) {
+          idle('No datasets yet: use “Load” to add one.');
+          store.update({ phase: 'ready' });
+          return;
+        }
+        await loadDataset(pick.id);
+        if (wanted && pick.id !== wanted) idle(`No dataset “${wanted}”; showing ${pick.id}.`);
+      } catch (err) {
+        fail(err);
+      }
+    },
+    loadDataset,
+    /** Upload a dataset (FormData: vectors, metadata?, name?); on success it is listed and shown. Throws ApiError. */
+    async uploadDataset(formData) {
+      const info = await api.uploadDataset(formData);
+      const datasets = await api.listDatasets();
+      store.update({ datasets });
+      loadDataset(info.id);
+      return info;
+    },
+    /** Choose the component shown on axis 0 (x), 1 (y) or 2 (z); no refetch. */
+    setAxis(axis, component) {
+      const axes = [...state().projection.axes];
+      axes[axis] = component;
+      store.update({ projection: { ...state().projection, axes } });
+    },
+    /** '2d' or '3d'. */
+    setMode(mode) {
+      store.update({ camera: { ...state().camera, mode } });
+    },
+    setLabelBy(name) {
+      store.update({ labelBy: name });
+    },
+    /** Colour points by a metadata column (null = uniform). */
+    setColorBy(name) {
+      const s = state();
+      const column = columnByName(s, name);
+      store.update({ colorBy: column ? name : null, coloring: colorRows(s.info?.n ?? 0, column) });
+    },
+    /** Update the search (query, column, regex) and select its matches. */
+    search(patch) {
+      const s = state();
+      const next = { ...s.search, ...patch };
+      const column = columnByName(s, next.column ?? s.labelBy);
+      const { rows, error } = findMatches(column ? column.values : [], next.query, next.regex);
+      store.update({ search: { ...next, matches: rows, error } });
+      if (next.query) select(rows, 'search');
+      else if (s.selectionSource === 'search') select([], null);
+    },
+    /** Select one point (its neighbours load). */
+    selectPoint(row) {
+      select([row], 'point');
+    },
+    /** Change neighbour count and/or metric; reloads the neighbours of the selected point. */
+    setNeighborParams(patch) {
+      store.update({ neighborParams: { ...state().neighborParams, ...patch } });
+      loadNeighbors();
+    },
+    clearSelection() {
+      store.update({ search: { ...EMPTY_SEARCH, column: state().search.column, regex: state().search.regex } });
+      select([], null);
+    },
+    isolationRows,
+    /** Re-project and show only the selected point + neighbours (or the search matches). */
+    isolate() {
+      const rows = [...new Set(isolationRows())].sort((a, b) => a - b);
+      if (rows.length) return showProjection(rows);
+      return Promise.resolve();
+    },
+    /** Back to the full dataset. */
+    showAll() {
+      return showProjection(null);
+    },
+    hoverPoint(row) {
+      if (state().hover !== row) store.update({ hover: row });
+    },
+    /** The scene reports that `coords` are on screen. */
+    viewDrawn(coords) {
+      store.update({ drawn: coords });
+      markReadyIfDrawn();
+    },
+    dismissError() {
+      store.update({ status: { ...state().status, error: null } });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// Read-only lookups into the loaded metadata (state.metadata = {columns: [{name, type, values}]}).
+
+/** The metadata column called `name`, or null. */
+export function columnByName(state, name) {
+  if (!state.metadata || name === null || name === undefined) return null;
+  return state.metadata.columns.find((c) => c.name === name) || null;
+}
+
+/** The label of dataset row `row` under the current "Label by" column (a string, maybe empty). */
+export function labelOf(state, row) {
+  const column = columnByName(state, state.labelBy);
+  if (!column) return `#${row}`;
+  const v = column.values[row];
+  return v === null || v === undefined ? '' : String(v);
+}
+
+/** The column a new dataset is labelled by: the first text column, else the first column. */
+export function defaultLabelColumn(columns) {
+  if (!columns || columns.length === 0) return null;
+  return (columns.find((c) => c.type === 'text') || columns[0]).name;
+}

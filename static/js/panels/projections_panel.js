@@ -1,0 +1,44 @@
+// Projections panel: the PCA tab, the 2D/3D toggle and the X/Y/Z component choices.
+import { byId, setOptions } from '../dom.js';
+
+/** "Component #1 (variance 12.3%)" for component index i. */
+export function componentText(i, variance) {
+  const v = variance[i];
+  return typeof v === 'number' ? `Component #${i + 1} (variance ${(v * 100).toFixed(1)}%)` : `Component #${i + 1}`;
+}
+
+/** Wire the Projections panel to the store and actions. */
+export function mountProjectionsPanel(store, actions) {
+  const axes = [byId('axis-x'), byId('axis-y'), byId('axis-z')];
+  const toggle = byId('dims-toggle');
+  const total = byId('variance-total');
+
+  function renderAxes({ coords, variance, projection, camera }) {
+    const d = coords ? coords.d : 0;
+    const options = Array.from({ length: d }, (_, i) => ({ value: i, text: componentText(i, variance) }));
+    axes.forEach((select, a) => {
+      setOptions(select, options, projection.axes[a]);
+      select.disabled = d === 0 || (a === 2 && camera.mode === '2d');
+    });
+    const used = camera.mode === '2d' ? 2 : 3;
+    const sum = projection.axes.slice(0, used).reduce((acc, i) => acc + (variance[i] ?? 0), 0);
+    total.textContent = variance.length ? `Variance shown: ${(sum * 100).toFixed(1)}%` : '';
+  }
+
+  function renderMode({ camera }) {
+    for (const button of toggle.querySelectorAll('button')) {
+      button.setAttribute('aria-pressed', String(button.dataset.mode === camera.mode));
+    }
+  }
+
+  axes.forEach((select, a) => select.addEventListener('change', () => actions.setAxis(a, Number(select.value))));
+  toggle.addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-mode]');
+    if (button) actions.setMode(button.dataset.mode);
+  });
+
+  store.subscribe(['coords', 'variance', 'projection', 'camera'], renderAxes);
+  store.subscribe(['camera'], renderMode);
+  renderAxes(store.get());
+  renderMode(store.get());
+}

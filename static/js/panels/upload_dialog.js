@@ -1,0 +1,54 @@
+// The "Load" dialog: vectors (required), metadata (optional) and a name, uploaded as multipart.
+import { byId, el } from '../dom.js';
+
+/** Wire #load-button to the upload dialog; actions.uploadDataset does the work. */
+export function mountUploadDialog(actions) {
+  const dialog = byId('upload-dialog');
+  const form = byId('upload-form');
+  const error = byId('upload-error');
+  const submit = byId('upload-submit');
+  const vectors = byId('upload-vectors');
+  const metadata = byId('upload-metadata');
+  const name = byId('upload-name');
+
+  function showError(err) {
+    const where = err.extraWhere || '';
+    error.replaceChildren(
+      el('div', { className: 'upload-error-message' }, err.message || String(err)),
+      where ? el('div', { className: 'upload-error-where' }, where) : null,
+    );
+    error.hidden = false;
+  }
+
+  byId('load-button').addEventListener('click', () => {
+    form.reset();
+    error.hidden = true;
+    error.replaceChildren();
+    dialog.showModal();
+  });
+  byId('upload-cancel').addEventListener('click', () => dialog.close());
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!vectors.files.length) {
+      showError({ message: 'Choose a vectors file.' });
+      return;
+    }
+    const data = new FormData();
+    data.append('vectors', vectors.files[0]);
+    if (metadata.files.length) data.append('metadata', metadata.files[0]);
+    if (name.value.trim()) data.append('name', name.value.trim());
+    submit.disabled = true;
+    submit.textContent = 'Uploading…';
+    error.hidden = true;
+    try {
+      await actions.uploadDataset(data);
+      dialog.close();
+    } catch (err) {
+      showError(err);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = 'Upload';
+    }
+  });
+}

@@ -1,0 +1,193 @@
+// The point cloud: one THREE.Points over a BufferGeometry (position, pointColor, flag) and a small
+// ShaderMaterial drawing round, slightly translucent points; selected/neighbour points are bigger
+// and opaque, the rest dim while something is selected. Depth testing is off (a scatter plot reads
+// better without it), so the draw order decides what is on top: an index buffer draws plain points
+// first, then neighbours, then selected points.
+import * as THREE from 'three';
+
+/** Per-point flag values written into the `flag` attribute. */
+export const FLAG = { NONE: 0, NEIGHBOR: 1, SELECTED: 2 };
+
+const VERTEX = /* glsl */ `
+attribute vec3 pointColor;
+attribute float flag;
+uniform float pointSize;
+uniform float refDistance;
+uniform float zoomScale;
+uniform float anySelected;
+uniform float baseAlpha;
+uniform vec3 background;
+varying vec3 vColor;
+varying float vRing;
+varying float vAlpha;
+varying float vSize;
+void main() {
+  vec4 mv = modelViewMatrix * vec4(position, 1.0);
+  gl_Position = projectionMatrix * mv;
+  float s = pointSize * (refDistance > 0.0 ? clamp(refDistance / -mv.z, 0.5, 4.0) : zoomScale);
+  vec3 c = pointColor;
+  float a = baseAlpha;
+  if (flag > 1.5) { s = max(s * 2.0, 9.0); a = 1.0; }
+  else if (flag > 0.5) { s = max(s * 1.5, 6.0); a = 1.0; }
+  else if (anySelected > 0.5) { c = mix(c, background, 0.75); a = min(a, 0.6); }
+  gl_PointSize = s;
+  vColor = c;
+  vAlpha = a;
+  vSize = s;
+  vRing = flag > 1.5 ? 1.0 : (flag > 0.5 ? 0.5 : 0.0);
+}`;
+
+const FRAGMENT = /* glsl */ `
+varying vec3 vColor;
+varying float vRing;
+varying float vAlpha;
+varying float vSize;
+void main() {
+  vec2 p = gl_PointCoord * 2.0 - 1.0;
+  float r = length(p);
+  if (r > 1.0) discard;
+  vec3 c = vColor;
+  if (vRing > 0.75 && r > 0.7) c = vec3(0.12);
+  else if (vRing > 0.25 && r > 0.8) c = mix(vColor, vec3(0.12), 0.55);
+  // Soften the last pixel of the rim instead of a jagged edge.
+  float edge = 1.0 - smoothstep(1.0 - 2.0 / max(vSize, 2.0), 1.0, r);
+  gl_FragColor = vec4(c, vAlpha * edge);
+}`;
+
+/** Base point size in CSS pixels for a cloud of n points: big for a few, small for many. */
+export function baseSize(n) {
+  const s = 7 - 2 * Math.log10(Math.max(1, n) / 1000);
+  return Math.min(7, Math.max(2.5, s));
+}
+
+/** Opacity of plain points: opaque for a few, translucent for many so density shows. */
+export function baseAlpha(n) {
+  const a = 1 - 0.25 * Math.log10(Math.max(1, n) / 300);
+  return Math.min(1, Math.max(0.45, a));
+}
+
+/**
+ * Map projection coordinates (row-major n x d) to scene positions (n x 3): the chosen components
+ * as x, y, z (z = 0 in 2D, or when the component does not exist), centred and scaled into [-1, 1]
+ * with one scale for all axes so the shape is kept.
+ */
+export function buildPositions(coords, axes, mode) {
+  const { data, n, d } = coords;
+  const used = mode === '2d' ? 2 : 3;
+  const positions = new Float32Array(n * 3);
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let a = 0; a < used; a++) {
+    const comp = axes[a];
+    if (comp === undefined || comp >= d) continue;
+    for (let i = 0; i < n; i++) {
+      const v = data[i * d + comp];
+      positions[i * 3 + a] = v;
+      if (v < lo[a]) lo[a] = v;
+      if (v > hi[a]) hi[a] = v;
+    }
+  }
+  let half = 0;
+  const mid = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    if (lo[a] > hi[a]) continue;
+    mid[a] = (lo[a] + hi[a]) / 2;
+    half = Math.max(half, (hi[a] - lo[a]) / 2);
+  }
+  const k = half > 0 ? 1 / half : 1;
+  for (let i = 0; i < n * 3; i += 3) {
+    positions[i] = (positions[i] - mid[0]) * k;
+    positions[i + 1] = (positions[i + 1] - mid[1]) * k;
+    positions[i + 2] = (positions[i + 2] - mid[2]) * k;
+  }
+  return positions;
+}
+
+/** Create the points layer; add `layer.object` to a scene. */
+export function createPointsLayer() {
+  let geometry = new THREE.BufferGeometry();
+  const material = new THREE.ShaderMaterial({
+    vertexShader: VERTEX,
+    fragmentShader: FRAGMENT,
+    uniforms: {
+      pointSize: { value: 4 },
+      refDistance: { value: 0 },
+      zoomScale: { value: 1 },
+      anySelected: { value: 0 },
+      baseAlpha: { value: 1 },
+      background: { value: new THREE.Color(1, 1, 1) },
+    },
+    transparent: true,
+    depthTest: false,
+    depthWrite: false,
+  });
+  const object = new THREE.Points(geometry, material);
+  object.frustumCulled = false;
+  let count = 0;
+  let order = new Uint32Array(0); // draw order: plain, then neighbours, then selected
+
+  function attribute(name, array, itemSize) {
+    const existing = geometry.getAttribute(name);
+    if (existing && existing.array.length === array.length) {
+      existing.array.set(array);
+      existing.needsUpdate = true;
+    } else {
+      // The layer owns its buffers: later updates copy into them, never into the caller's array.
+      geometry.setAttribute(name, new THREE.BufferAttribute(array.slice(), itemSize));
+    }
+  }
+
+  return {
+    object,
+    get count() {
+      return count;
+    },
+    /** Replace the positions (n x 3); colours and flags must follow with the same n. */
+    setPositions(positions) {
+      count = positions.length / 3;
+      // GPU buffers cannot change size in place: a new point count gets a new geometry.
+      if (geometry.getAttribute('position')?.count !== count) {
+        geometry.dispose();
+        geometry = new THREE.BufferGeometry();
+        object.geometry = geometry;
+      }
+      attribute('position', positions, 3);
+      geometry.setDrawRange(0, count);
+      material.uniforms.pointSize.value = baseSize(count) * window.devicePixelRatio;
+      material.uniforms.baseAlpha.value = baseAlpha(count);
+    },
+    /** Per-point colours (n x 3, 0..1). */
+    setColors(colors) {
+      attribute('pointColor', colors, 3);
+    },
+    /** Per-point flags (see FLAG) and whether anything is selected (dims the rest). */
+    setFlags(flags, anySelected) {
+      attribute('flag', flags, 1);
+      material.uniforms.anySelected.value = anySelected ? 1 : 0;
+      if (order.length !== count) order = new Uint32Array(count);
+      let k = 0;
+      for (const level of [FLAG.NONE, FLAG.NEIGHBOR, FLAG.SELECTED]) {
+        for (let i = 0; i < count; i++) if (flags[i] === level) order[k++] = i;
+      }
+      const index = geometry.getIndex();
+      if (index && index.count === count) {
+        index.array.set(order);
+        index.needsUpdate = true;
+      } else {
+        geometry.setIndex(new THREE.BufferAttribute(order.slice(), 1));
+      }
+    },
+    /** Perspective: reference distance for size attenuation; orthographic: zoom factor. */
+    setCameraScale(refDistance, zoomScale) {
+      material.uniforms.refDistance.value = refDistance;
+      material.uniforms.zoomScale.value = zoomScale;
+    },
+    setBackground(color) {
+      material.uniforms.background.value.set(color);
+    },
+    dispose() {
+      geometry.dispose();
+      material.dispose();
+    },
+  };
+}

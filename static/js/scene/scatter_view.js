@@ -1,0 +1,239 @@
+// The WebGL view: renderer, 2D/3D cameras and controls, render on demand, resize, pointer picking.
+// It knows draw-order indices only; scene_controller.js maps them to dataset rows.
+import * as THREE from 'three';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { createPointsLayer } from './points_layer.js';
+import { createLabelsLayer } from './labels_layer.js';
+import { createPicker } from './picking.js';
+
+const BACKGROUND = 0xffffff;
+const HOME_3D = new THREE.Vector3(0.9, 0.6, 3.0);
+const REF_DISTANCE = HOME_3D.length();
+const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] plus a margin)
+const PICK_RADIUS = 8; // CSS px
+const CLICK_SLOP = 5; // CSS px a click may move and still be a click
+
+/**
+ * Create the view inside `container`.
+ * hooks: onHover(index|-1), onClick(index), onDrawn(count) after a render that showed new points.
+ */
+export function createScatterView(container, hooks) {
+  const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
+  renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+  renderer.setClearColor(BACKGROUND, 1);
+  const canvas = renderer.domElement;
+  canvas.className = 'scatter-canvas';
+  canvas.dataset.points = '0';
+  canvas.dataset.mode = '3d';
+  const overlay = document.createElement('div');
+  overlay.className = 'scatter-overlay';
+  container.append(canvas, overlay);
+
+  const scene = new THREE.Scene();
+  const points = createPointsLayer();
+  points.setBackground(new THREE.Color(BACKGROUND));
+  scene.add(points.object);
+  const labels = createLabelsLayer(overlay);
+  const picker = createPicker();
+
+  const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
+  const orthographic = new THREE.OrthographicCamera(-1, 1, 1, -1, -100, 100);
+  const controls3d = new OrbitControls(perspective, canvas);
+  controls3d.zoomToCursor = true;
+  controls3d.minDistance = 0.05;
+  controls3d.maxDistance = 50;
+  const controls2d = new OrbitControls(orthographic, canvas);
+  controls2d.enableRotate = false;
+  controls2d.zoomToCursor = true;
+  controls2d.minZoom = 0.2;
+  controls2d.maxZoom = 500;
+  controls2d.mouseButtons = { LEFT: THREE.MOUSE.PAN, MIDDLE: THREE.MOUSE.DOLLY, RIGHT: THREE.MOUSE.PAN };
+  controls2d.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
+
+  let mode = '3d';
+  let positions = new Float32Array(0);
+  let flags = new Float32Array(0);
+  let width = 1;
+  let height = 1;
+  let frame = 0;
+  let drawnPending = false;
+  let hoverFrame = 0;
+  const pointer = { x: 0, y: 0, downX: 0, downY: 0, down: false, inside: false };
+  const at = { x: 0, y: 0, visible: false };
+
+  const camera = () => (mode === '2d' ? orthographic : perspective);
+  const controls = () => (mode === '2d' ? controls2d : controls3d);
+
+  function requestRender() {
+    if (!frame) frame = requestAnimationFrame(render);
+  }
+
+  function projectIndex(index, out) {
+    return picker.project(positions, index, width, height, out);
+  }
+
+  function render() {
+    frame = 0;
+    const cam = camera();
+    if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
+    else points.setCameraScale(0, Math.min(4, Math.max(0.5, Math.sqrt(orthographic.zoom))));
+    renderer.render(scene, cam);
+    picker.useCamera(cam);
+    labels.place(projectIndex, width, height);
+    if (drawnPending) {
+      drawnPending = false;
+      canvas.dataset.points = String(points.count);
+      hooks.onDrawn(points.count);
+    }
+  }
+
+  function cameraChanged() {
+    picker.invalidate();
+    requestRender();
+  }
+
+  function fitOrthographic() {
+    const aspect = width / height;
+    const hx = aspect >= 1 ? HALF_2D * aspect : HALF_2D;
+    const hy = aspect >= 1 ? HALF_2D : HALF_2D / aspect;
+    Object.assign(orthographic, { left: -hx, right: hx, top: hy, bottom: -hy });
+    orthographic.updateProjectionMatrix();
+  }
+
+  function resize() {
+    width = Math.max(1, container.clientWidth);
+    height = Math.max(1, container.clientHeight);
+    renderer.setSize(width, height, false);
+    perspective.aspect = width / height;
+    perspective.updateProjectionMatrix();
+    fitOrthographic();
+    cameraChanged();
+  }
+
+  function resetCamera() {
+    perspective.position.copy(HOME_3D);
+    controls3d.target.set(0, 0, 0);
+    perspective.up.set(0, 1, 0);
+    controls3d.update();
+    orthographic.position.set(0, 0, 5);
+    orthographic.zoom = 1;
+    orthographic.updateProjectionMatrix();
+    controls2d.target.set(0, 0, 0);
+    controls2d.update();
+    cameraChanged();
+  }
+
+  function pickAt(x, y) {
+    if (points.count === 0) return -1;
+    return picker.pick(positions, flags, points.count, camera(), width, height, x, y, PICK_RADIUS);
+  }
+
+  function hoverTick() {
+    hoverFrame = 0;
+    hooks.onHover(pointer.inside && !pointer.down ? pickAt(pointer.x, pointer.y) : -1);
+  }
+
+  function local(event) {
+    const rect = canvas.getBoundingClientRect();
+    pointer.x = event.clientX - rect.left;
+    pointer.y = event.clientY - rect.top;
+  }
+
+  const listeners = {
+    pointermove(event) {
+      local(event);
+      pointer.inside = true;
+      if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
+    },
+    pointerdown(event) {
+      local(event);
+      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y });
+    },
+    pointerup(event) {
+      local(event);
+      const wasDown = pointer.down;
+      pointer.down = false;
+      if (!wasDown || event.button !== 0) return;
+      if (Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY) > CLICK_SLOP) return;
+      const index = pickAt(pointer.x, pointer.y);
+      if (index >= 0) hooks.onClick(index);
+    },
+    pointerleave() {
+      pointer.inside = false;
+      pointer.down = false;
+      if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
+    },
+  };
+  for (const [name, fn] of Object.entries(listeners)) canvas.addEventListener(name, fn);
+  controls3d.addEventListener('change', cameraChanged);
+  controls2d.addEventListener('change', cameraChanged);
+  const observer = new ResizeObserver(resize);
+  observer.observe(container);
+
+  function setMode(next) {
+    mode = next;
+    controls3d.enabled = mode === '3d';
+    controls2d.enabled = mode === '2d';
+    canvas.dataset.mode = mode;
+    cameraChanged();
+  }
+  setMode('3d');
+  resize();
+  resetCamera();
+
+  return {
+    canvas,
+    /** Draw these positions (n x 3); reset the camera when the view is a new one. */
+    setPositions(next, { resetCamera: reset = false } = {}) {
+      positions = next;
+      points.setPositions(next);
+      drawnPending = true;
+      if (reset) resetCamera();
+      cameraChanged();
+    },
+    setColors(colors) {
+      points.setColors(colors);
+      requestRender();
+    },
+    setFlags(next, anySelected) {
+      flags = next;
+      points.setFlags(next, anySelected);
+      requestRender();
+    },
+    setLabels(list) {
+      labels.setLabels(list);
+      requestRender();
+    },
+    /** Hover is drawn in the HTML overlay, so it needs no WebGL render. */
+    setHover(index, text) {
+      picker.useCamera(camera());
+      labels.setHover(index, text, projectIndex);
+    },
+    setMode(next) {
+      if (next !== mode) setMode(next);
+    },
+    /** Screen position of point `index` in page (client) CSS pixels, or null when off screen. */
+    clientPositionOf(index) {
+      if (index < 0 || index >= points.count) return null;
+      picker.useCamera(camera());
+      picker.project(positions, index, width, height, at);
+      if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) return null;
+      const rect = canvas.getBoundingClientRect();
+      return { x: rect.left + at.x, y: rect.top + at.y };
+    },
+    requestRender,
+    dispose() {
+      cancelAnimationFrame(frame);
+      cancelAnimationFrame(hoverFrame);
+      observer.disconnect();
+      for (const [name, fn] of Object.entries(listeners)) canvas.removeEventListener(name, fn);
+      controls3d.dispose();
+      controls2d.dispose();
+      points.dispose();
+      labels.dispose();
+      renderer.dispose();
+      canvas.remove();
+      overlay.remove();
+    },
+  };
+}

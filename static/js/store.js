@@ -1,0 +1,72 @@
+// The page's only mutable state: a plain object replaced key by key, with per-key subscriptions.
+
+/**
+ * Create a store around `initial`.
+ * get() returns the current state (treat it as read-only); update(patch) shallow-merges and
+ * notifies subscribers of the keys whose values changed (by identity); subscribe(keys, fn) calls
+ * fn(state, changedKeys) and returns an unsubscribe function.
+ */
+export function createStore(initial) {
+  let state = Object.freeze({ ...initial });
+  const subscribers = new Set();
+
+  function get() {
+    return state;
+  }
+
+  function update(patch) {
+    const changed = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (!(key in state)) throw new Error(`unknown store key: ${key}`);
+      if (state[key] !== value) changed.push(key);
+    }
+    if (changed.length === 0) return;
+    state = Object.freeze({ ...state, ...patch });
+    const snapshot = state;
+    for (const sub of [...subscribers]) {
+      if (!subscribers.has(sub)) continue;
+      const hits = changed.filter((k) => sub.keys.has(k));
+      if (hits.length) sub.fn(snapshot, hits);
+    }
+  }
+
+  function subscribe(keys, fn) {
+    const sub = { keys: new Set(keys), fn };
+    subscribers.add(sub);
+    return () => subscribers.delete(sub);
+  }
+
+  return { get, update, subscribe };
+}
+
+/** The state the page starts from; view-state field names match the server and the URL. */
+export function initialState() {
+  return {
+    // view state (synced with the URL and, later, saved views)
+    dataset: null,
+    projection: { method: 'pca', axes: [0, 1, 2] },
+    camera: { mode: '3d' },
+    colorBy: null,
+    labelBy: null,
+    selection: [],
+    isolated: null,
+    // data
+    datasets: [],
+    info: null,
+    metadata: null,
+    coords: null, // {data: Float32Array, n, d, rows: Int32Array|null}
+    variance: [],
+    coloring: null, // {colors: Float32Array|null, legend}
+    // inspector
+    selectionSource: null, // 'point' | 'search'
+    neighbors: [],
+    neighborsLoading: false,
+    neighborParams: { k: 100, metric: 'cosine' },
+    search: { query: '', column: null, regex: false, matches: [], error: null },
+    hover: null,
+    // lifecycle
+    status: { busy: false, message: '', error: null },
+    phase: 'loading', // loading | computing | ready | error
+    drawn: null, // the coords object last drawn by the scene
+  };
+}
