@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from embedding_projector import __version__
-from embedding_projector.api import datasets, neighbors, pages, projections
+from embedding_projector.api import datasets, health, neighbors, pages, projections
 from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError
@@ -77,7 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = DatasetStore(settings.data_dir / "datasets", neighbor_cache=settings.neighbor_cache)
-        runner = JobRunner(settings.data_dir / "results", workers=settings.workers)
+        runner = JobRunner(
+            settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
+        )
         runner.start()
         app.state.datasets = store
         app.state.jobs = runner
@@ -94,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=root / "templates")
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes * _FILES_PER_UPLOAD + (1 << 20))
-    for module in (datasets, neighbors, projections, pages):
+    for module in (datasets, neighbors, projections, health, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

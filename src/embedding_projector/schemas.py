@@ -74,5 +74,9 @@ class JobStatus(BaseModel):
     progress: float = 0.0
     shape: list[int] | None = None
     error: str | None = None
+    elapsed: float | None = Field(None, description="seconds since the job started running")
+    queue_position: int | None = Field(None, description="1 = next to run, while queued")
+    worker: int | None = Field(None, description="pid of the worker process running the job")
+    snapshot: int = Field(0, description="sequence number of the latest intermediate coordinates")
     info: dict[str, Any] = Field(default_factory=dict, description="latest progress facts")
     extras: dict[str, Any] = Field(default_factory=dict, description="method extras")

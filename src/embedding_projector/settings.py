@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         le=64,
         description="Worker processes for projection jobs (also the number of jobs running at once).",
     )
+    warmup: bool = Field(
+        True,
+        description="Compile UMAP's and t-SNE's numba code in each worker at start, off the request path.",
+    )
     neighbor_cache: int = Field(
         4, ge=1, le=64, description="Datasets whose nearest-neighbour index is kept in memory."
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -79,4 +81,66 @@ async def projection_coords(job_id: str, jobs: JobRunnerDep) -> FileResponse:
         path,
         media_type="application/octet-stream",
         headers={"X-Shape": ",".join(str(s) for s in shape), "Cache-Control": "no-cache"},
+    )
+
+
+@router.delete("/api/projections/{job_id}", response_model=JobStatus)
+async def cancel_projection(job_id: str, jobs: JobRunnerDep) -> JobStatus:
+    """Cancel a job: a queued one is dropped, a running one's worker process is killed."""
+    return await run_in_threadpool(jobs.cancel, job_id)
+
+
+@router.get("/api/projections/{job_id}/snapshot")
+async def projection_snapshot(job_id: str, jobs: JobRunnerDep) -> Response:
+    """The latest intermediate coordinates of a running job, float32 bytes like /coords."""
+    data, shape, seq = await run_in_threadpool(jobs.snapshot, job_id)
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"X-Shape": ",".join(str(s) for s in shape), "X-Snapshot": str(seq), "Cache-Control": "no-store"},
+    )
+
+
+KEEP_ALIVE_SECONDS = 15.0
+
+
+def _sse(status: JobStatus, seq: int) -> str:
+    return f"id: {seq}\ndata: {status.model_dump_json()}\n\n"
+
+
+@router.get("/api/projections/{job_id}/events")
+async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingResponse:
+    """Server-Sent Events: one JSON status per change, ending with the final status.
+
+    A status whose `snapshot` number grew means new intermediate coordinates wait at /snapshot.
+    """
+    loop = asyncio.get_running_loop()
+    changes: asyncio.Queue[JobStatus] = asyncio.Queue()
+
+    def listener(status: JobStatus, _snapshot: object) -> None:
+        loop.call_soon_threadsafe(changes.put_nowait, status)
+
+    first = await run_in_threadpool(jobs.subscribe, job_id, listener)
+
+    async def stream() -> AsyncIterator[str]:
+        seq, status = 0, first
+        try:
+            yield _sse(status, seq)
+            while status.status in ("queued", "running"):
+                try:
+                    status = await asyncio.wait_for(changes.get(), timeout=KEEP_ALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                while not changes.empty():  # a slow reader gets the newest state, not a backlog
+                    status = changes.get_nowait()
+                seq += 1
+                yield _sse(status, seq)
+        finally:
+            jobs.unsubscribe(job_id, listener)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

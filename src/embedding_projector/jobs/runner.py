@@ -8,6 +8,7 @@ import logging
 import multiprocessing as mp
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class _Worker:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     job: str | None = None
     ready: bool = False
+    warm: bool = False
 
 
 @dataclass
@@ -60,13 +62,16 @@ class _Job:
     status: JobStatus
     spec: dict[str, Any]
     listeners: list[Listener] = field(default_factory=list)
+    started: float | None = None
+    snapshot: tuple[bytes, list[int]] | None = None
 
 
 class JobRunner:
     """Runs projection jobs in `workers` long-lived processes; finished results live on disk."""
 
-    def __init__(self, results_dir: Path, workers: int) -> None:
+    def __init__(self, results_dir: Path, workers: int, warm_up: bool = True) -> None:
         self.results_dir = results_dir
+        self._warm_up = warm_up
         self.results_dir.mkdir(parents=True, exist_ok=True)
         self._n_workers = workers
         self._ctx = mp.get_context("spawn")
@@ -115,6 +120,11 @@ class JobRunner:
         with self._lock:
             return [w.process.pid for w in self._workers]
 
+    def workers_info(self) -> list[dict[str, Any]]:
+        """Each worker's pid, whether it is busy and whether its warm-up finished."""
+        with self._lock:
+            return [{"pid": w.process.pid, "busy": w.job is not None, "warm": w.warm} for w in self._workers]
+
     def _wake(self) -> None:
         with self._wake_lock:
             self._wake_w.send(None)
@@ -122,7 +132,10 @@ class JobRunner:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=worker_main, args=(child, os.getpid()), name="projector-worker", daemon=True
+            target=worker_main,
+            args=(child, os.getpid(), self._warm_up),
+            name="projector-worker",
+            daemon=True,
         )
         process.start()
         child.close()
@@ -176,7 +189,7 @@ class JobRunner:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is not None:
-                return job.status.model_copy()
+                return self._current(job)
         cached = self._read_record(job_id)
         if cached is None:
             raise NotFound(f"no projection job {job_id!r}")
@@ -209,7 +222,16 @@ class JobRunner:
                 return job.status.model_copy()
             self._update(job, status="cancelled")
             self._dispatch()
-            return job.status.model_copy()
+            return self._current(job)
+
+    def snapshot(self, job_id: str) -> tuple[bytes, list[int], int]:
+        """The latest intermediate coordinates of a job (float32 bytes, shape, sequence number)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.snapshot is None:
+                raise NotFound(f"projection {job_id} has no intermediate coordinates")
+            data, shape = job.snapshot
+            return data, shape, job.status.snapshot
 
     def subscribe(self, job_id: str, listener: Listener) -> JobStatus:
         """Call `listener(status, snapshot)` on every change of the job; returns its status now."""
@@ -218,7 +240,7 @@ class JobRunner:
             if job is None:
                 return self.status(job_id)
             job.listeners.append(listener)
-            return job.status.model_copy()
+            return self._current(job)
 
     def unsubscribe(self, job_id: str, listener: Listener) -> None:
         """Stop calling `listener` for this job."""
@@ -249,11 +271,31 @@ class JobRunner:
             return None
         return status if coords_file.is_file() else None
 
+    def _current(self, job: _Job) -> JobStatus:
+        """The job's status with the live fields (elapsed time, queue position) filled in."""
+        changes: dict[str, Any] = {}
+        if job.status.status == "running" and job.started is not None:
+            changes["elapsed"] = round(time.monotonic() - job.started, 3)
+        if job.status.status == "queued" and job.status.id in self._queue:
+            changes["queue_position"] = self._queue.index(job.status.id) + 1
+        return job.status.model_copy(update=changes)
+
     def _update(self, job: _Job, snapshot: tuple[bytes, list[int]] | None = None, **changes: Any) -> None:
+        if job.status.status in ("done", "failed", "cancelled"):
+            return  # late messages from a worker never reopen a finished job
+        if snapshot is not None:
+            job.snapshot = snapshot
+            changes["snapshot"] = job.status.snapshot + 1
+        if changes.get("status") in ("done", "failed", "cancelled"):
+            job.snapshot = None
+            if job.started is not None:
+                changes.setdefault("elapsed", round(time.monotonic() - job.started, 3))
+            changes["queue_position"] = None
         job.status = job.status.model_copy(update=changes)
+        current = self._current(job)
         for listener in list(job.listeners):
             try:
-                listener(job.status.model_copy(), snapshot)
+                listener(current, snapshot)
             except Exception:
                 log.exception("job listener failed")
 
@@ -268,7 +310,10 @@ class JobRunner:
                 worker.job = job_id
                 with worker.send_lock:
                     worker.conn.send(job.spec)
-                self._update(job, status="running")
+                job.started = time.monotonic()
+                self._update(job, status="running", worker=worker.process.pid, queue_position=None)
+                for waiting in list(self._queue):  # everyone behind moved up one place
+                    self._update(self._jobs[waiting])
 
     def _listen(self) -> None:
         while True:
@@ -302,6 +347,10 @@ class JobRunner:
             if kind == "ready":
                 worker.ready = True
                 self._dispatch()
+                return
+            if kind in ("warm", "warm-failed"):
+                worker.warm = kind == "warm"
+                log.info("worker %s warm-up: %s", worker.process.pid, message[1])
                 return
             job = self._jobs.get(message[1])
             if job is None or worker.job != message[1]:

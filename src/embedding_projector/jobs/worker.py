@@ -41,7 +41,29 @@ def _load_rows(vectors_path: str, rows: list[int] | None) -> np.ndarray:
     return np.ascontiguousarray(vectors[np.asarray(rows, dtype=np.int64)])
 
 
-def run_job(job: dict[str, Any], conn: Connection) -> None:
+class Outbox:
+    """The worker's end of its pipe; a lock because the warm-up thread also reports through it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def send(self, message: tuple) -> None:
+        """Send one message to the server."""
+        with self.lock:
+            self.conn.send(message)
+
+
+def _warm(outbox: Outbox) -> None:
+    from embedding_projector.jobs.warmup import warm_up
+
+    try:
+        outbox.send(("warm", warm_up()))
+    except Exception as exc:  # a failed warm-up only costs the first user run its compile time
+        outbox.send(("warm-failed", f"{type(exc).__name__}: {exc}"))
+
+
+def run_job(job: dict[str, Any], conn: Outbox) -> None:
     """Run one job and send started/progress/done (or failed) messages over `conn`."""
     job_id = job["id"]
     conn.send(("started", job_id, os.getpid()))
@@ -71,10 +93,14 @@ def run_job(job: dict[str, Any], conn: Connection) -> None:
     conn.send(("done", job_id, list(coords.shape), result.extras))
 
 
-def worker_main(conn: Connection, parent_pid: int) -> None:
+def worker_main(conn: Connection, parent_pid: int, warm_up: bool = True) -> None:
     """Entry point of a worker process: serve jobs from `conn` until told to stop."""
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
-    conn.send(("ready", os.getpid()))
+    outbox = Outbox(conn)
+    outbox.send(("ready", os.getpid()))
+    if warm_up:
+        # In a thread, so the worker takes jobs (a PCA, say) while numba compiles.
+        threading.Thread(target=_warm, args=(outbox,), name="warm-up", daemon=True).start()
     while True:
         try:
             job = conn.recv()
@@ -83,8 +109,8 @@ def worker_main(conn: Connection, parent_pid: int) -> None:
         if job is None:
             return
         try:
-            run_job(job, conn)
+            run_job(job, outbox)
         except Exception as exc:  # reported to the job table; the worker stays alive
             detail = io.StringIO()
             traceback.print_exc(file=detail)
-            conn.send(("failed", job["id"], f"{type(exc).__name__}: {exc}", detail.getvalue()))
+            outbox.send(("failed", job["id"], f"{type(exc).__name__}: {exc}", detail.getvalue()))
