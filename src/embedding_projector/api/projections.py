@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep
@@ -20,13 +20,13 @@ from embedding_projector.schemas import JobStatus, ProjectionRequest
 router = APIRouter(tags=["projections"])
 
 
-def validate_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
+def validate_params(method: str, params: dict[str, Any]) -> BaseModel:
     """The method's parameters with defaults filled in, or a 422 naming the parameter and its limit."""
     module = METHODS.get(method)
     if module is None:
         raise Unprocessable(f"unknown projection method {method!r}; choose one of {', '.join(METHODS)}")
     try:
-        return module.Params.model_validate(params).model_dump(mode="json")
+        return module.Params.model_validate(params)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -50,6 +50,18 @@ def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
     return rows
 
 
+def check_fits(method: str, params: BaseModel, n_rows: int, column_values: list | None) -> None:
+    """Method checks that need the data: sizes (t-SNE perplexity, UMAP neighbours), pattern matches."""
+    module = METHODS[method]
+    problem = None
+    if hasattr(module, "check_fits"):
+        problem = module.check_fits(params, n_rows)
+    if problem is None and column_values is not None:
+        problem = module.check_matches(params, column_values)
+    if problem is not None:
+        raise Unprocessable(problem)
+
+
 @router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStatus)
 async def start_projection(
     dataset_id: str, request: ProjectionRequest, response: Response, store: DatasetStoreDep, jobs: JobRunnerDep
@@ -58,9 +70,19 @@ async def start_projection(
     info = await run_in_threadpool(store.get, dataset_id)
     params = validate_params(request.method, request.params)
     rows = await run_in_threadpool(validate_rows, request.rows, info.n)
-    path = store.vectors_path(dataset_id)
+    column_values = None
+    if getattr(METHODS[request.method], "NEEDS_COLUMN", False):
+        column_values = await run_in_threadpool(store.column_values, dataset_id, params.column)
+    check_fits(request.method, params, info.n if rows is None else len(rows), column_values)
     status = await run_in_threadpool(
-        jobs.submit, dataset_id, info.fingerprint, path, request.method, params, rows
+        jobs.submit,
+        dataset_id,
+        info.fingerprint,
+        store.vectors_path(dataset_id),
+        request.method,
+        params.model_dump(mode="json"),
+        rows,
+        store.metadata_path(dataset_id),
     )
     if status.status == "done":
         response.status_code = 200

@@ -16,7 +16,7 @@ import numpy as np
 
 from embedding_projector.atomic_files import staged_directory
 from embedding_projector.datasets.parse_metadata import Column, Metadata
-from embedding_projector.errors import Conflict, InputError, NotFound
+from embedding_projector.errors import Conflict, InputError, NotFound, Unprocessable
 from embedding_projector.neighbors import NeighborIndex
 from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary
 
@@ -63,6 +63,17 @@ def column_info(column: Column) -> ColumnInfo:
             max=float(finite.max()) if finite.size else None,
         )
     return ColumnInfo(name=column.name, type="text", distinct=len(set(column.values) - {""}))
+
+
+def read_column(metadata_path: Path, column: str) -> list:
+    """One column's values from a stored metadata.json, or Unprocessable naming the column."""
+    with open(metadata_path, "rb") as fh:
+        columns = json.load(fh)["columns"]
+    for candidate in columns:
+        if candidate["name"] == column:
+            return candidate["values"]
+    names = ", ".join(repr(c["name"]) for c in columns)
+    raise Unprocessable(f"the dataset has no metadata column {column!r}; it has {names}")
 
 
 class DatasetStore:
@@ -123,6 +134,10 @@ class DatasetStore:
         """The pre-serialised metadata JSON served to the page as it is."""
         self.get(dataset_id)
         return self._folder(dataset_id) / METADATA_FILE
+
+    def column_values(self, dataset_id: str, column: str) -> list:
+        """One metadata column's values, or a 422 naming the column when there is no such column."""
+        return read_column(self.metadata_path(dataset_id), column)
 
     def neighbor_index(self, dataset_id: str) -> NeighborIndex:
         """The dataset's nearest-neighbour index, built on first use and kept in a small LRU."""

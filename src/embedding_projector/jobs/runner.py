@@ -151,6 +151,7 @@ class JobRunner:
         method: str,
         params: dict[str, Any],
         rows: list[int] | None,
+        metadata_path: Path | None = None,
     ) -> JobStatus:
         """Start a job, or return the running or cached one with the same key."""
         key = job_key(dataset, fingerprint, method, params, rows)
@@ -176,6 +177,7 @@ class JobRunner:
                 "params": params,
                 "rows": rows,
                 "vectors_path": str(vectors_path),
+                "metadata_path": None if metadata_path is None else str(metadata_path),
                 "results_dir": str(self.results_dir),
                 "record": record,
             }

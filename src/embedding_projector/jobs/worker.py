@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from embedding_projector.atomic_files import atomic_write_bytes
+from embedding_projector.datasets.store import read_column
 from embedding_projector.projections import METHODS
 from embedding_projector.projections.progress import Progress
 
@@ -81,10 +82,19 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
 
     module = METHODS[job["method"]]
     params = module.Params.model_validate(job["params"])
-    vectors = _load_rows(job["vectors_path"], job["rows"])
-    result = module.run(vectors, params, Progress(sink))
+    if getattr(module, "NEEDS_COLUMN", False):
+        # Pattern axes: centroids come from the whole dataset, coordinates only for `rows`.
+        vectors = np.load(job["vectors_path"], mmap_mode="r", allow_pickle=False)
+        rows = None if job["rows"] is None else np.asarray(job["rows"], dtype=np.int64)
+        values = read_column(Path(job["metadata_path"]), params.column)
+        result = module.run(vectors, params, Progress(sink), column_values=values, rows=rows)
+        n_rows = vectors.shape[0] if rows is None else rows.size
+    else:
+        vectors = _load_rows(job["vectors_path"], job["rows"])
+        result = module.run(vectors, params, Progress(sink))
+        n_rows = vectors.shape[0]
     coords = np.ascontiguousarray(result.coords, dtype="<f4")
-    if coords.ndim != 2 or coords.shape[0] != vectors.shape[0] or not np.isfinite(coords).all():
+    if coords.ndim != 2 or coords.shape[0] != n_rows or not np.isfinite(coords).all():
         raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
     coords_file, record_file = result_paths(Path(job["results_dir"]), job_id)
     atomic_write_bytes(coords_file, coords.tobytes())
