@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import json
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -11,15 +12,20 @@ from sklearn.decomposition import PCA
 from tests.datagen import clustered, vectors_tsv
 
 
-def wait_done(client, job_id: str, timeout: float = 60) -> dict:
-    """Poll a job until it leaves queued/running."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status = client.get(f"/api/projections/{job_id}").json()
-        if status["status"] not in ("queued", "running"):
-            return status
-        assert time.monotonic() < deadline, status
-        time.sleep(0.05)
+def job_events(client, job_id: str, timeout: float = 180) -> Iterator[dict]:
+    """Each status the job's Server-Sent Events stream sends, until it ends."""
+    with client.stream("GET", f"/api/projections/{job_id}/events", timeout=timeout) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                yield json.loads(line[6:])
+
+
+def wait_done(client, job_id: str, timeout: float = 180) -> dict:
+    """The job's final status (the events stream ends when the job leaves queued/running)."""
+    *_, final = job_events(client, job_id, timeout)
+    return final
 
 
 def fetch_coords(client, job_id: str) -> np.ndarray:

@@ -63,6 +63,7 @@ class _Job:
     spec: dict[str, Any]
     listeners: list[Listener] = field(default_factory=list)
     started: float | None = None
+    confirmed: bool = False  # the worker said "started": it really has the job
     snapshot: tuple[bytes, list[int]] | None = None
 
 
@@ -309,10 +310,16 @@ class JobRunner:
             if worker.ready and worker.job is None:
                 job_id = self._queue.popleft()
                 job = self._jobs[job_id]
+                try:
+                    with worker.send_lock:
+                        worker.conn.send(job.spec)
+                except OSError:  # the worker just died; its sentinel will replace it
+                    worker.ready = False
+                    self._queue.appendleft(job_id)
+                    continue
                 worker.job = job_id
-                with worker.send_lock:
-                    worker.conn.send(job.spec)
                 job.started = time.monotonic()
+                job.confirmed = False
                 self._update(job, status="running", worker=worker.process.pid, queue_position=None)
                 for waiting in list(self._queue):  # everyone behind moved up one place
                     self._update(self._jobs[waiting])
@@ -357,7 +364,9 @@ class JobRunner:
             job = self._jobs.get(message[1])
             if job is None or worker.job != message[1]:
                 return
-            if kind == "progress":
+            if kind == "started":
+                job.confirmed = True
+            elif kind == "progress":
                 _, _, fraction, info, snapshot = message
                 self._update(job, snapshot, progress=fraction, info=info)
             elif kind == "done":
@@ -383,5 +392,9 @@ class JobRunner:
             self._workers[index] = self._spawn()
             if worker.job is not None and worker.job in self._jobs:
                 job = self._jobs[worker.job]
-                self._update(job, status="failed", error="the worker process died while running this job")
+                if job.confirmed:
+                    self._update(job, status="failed", error="the worker process died while running this job")
+                else:  # it died before it took the job: give the job to another worker
+                    job.status = job.status.model_copy(update={"status": "queued", "worker": None})
+                    self._queue.appendleft(job.status.id)
             self._dispatch()

@@ -1,12 +1,12 @@
 """PCA: the top principal components of all rows, with explained variance ratios.
 
-For modest d the covariance route (a d x d eigenproblem, like sklearn's
-`svd_solver="covariance_eigh"`) is computed here in float64 row blocks: sklearn's version forms the
-Gram matrix of the *uncentred* float32 data, which loses the covariance entirely when the mean is
-large next to the spread, and a float64 copy of the input would double memory. For large d,
-sklearn's randomized (or, for small data, full) SVD finds the components. Either way the
-coordinates are projected here in float64 blocks, so the input (possibly a read-only memmap) is
-only read, and never copied whole.
+For modest d the covariance route (a d x d eigenproblem, as sklearn's
+`svd_solver="covariance_eigh"`) is computed here in float64 row blocks. sklearn's version forms
+the Gram matrix of the *uncentred* float32 data, which loses the covariance entirely when the mean
+is large next to the spread, and a float64 copy of the input would take twice its memory. For
+large d, sklearn's randomized (or, for small data, full) SVD finds the components. Either way the
+coordinates are projected here block by block, so the input (possibly a read-only memmap) is only
+read.
 """
 
 from __future__ import annotations

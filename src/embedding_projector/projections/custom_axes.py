@@ -1,0 +1,189 @@
+"""TensorBoard's "Custom" projection: axes between the centroids of rows matching metadata patterns.
+
+As in TensorBoard's projector (vz-projector-projections-panel.ts, data.ts):
+- a pattern matches a row when it is a case-insensitive substring of the row's value in the
+  chosen column, or, in regex mode, when `RegExp(pattern, 'i').test(value)` (here `re.search`
+  with IGNORECASE);
+- centroids are taken over the whole dataset, even when only some rows are projected (isolated);
+- the x direction is centroid(right) - centroid(left), the y direction centroid(up) -
+  centroid(down), and an empty up or down pattern uses a standard normal random vector in place
+  of its centroid ("0 matches. Using a random vector.") -- here seeded by `seed`;
+- the axes are not orthogonalised.
+
+One deliberate difference: TensorBoard's projectLinear takes dot products with the raw direction,
+so each axis is scaled by its direction's length. With a random vertical direction (length about
+sqrt(2d)) next to two nearby centroids (often length < 1) the y spread would dwarf the x spread.
+Here both directions are scaled to unit length, so a coordinate is the signed length of the
+vector's component along that axis, in the data's own units on both axes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from embedding_projector.projections.progress import Progress, ProjectionResult
+
+NEEDS_COLUMN = True  # the worker passes the full dataset, the column's values and the rows
+BLOCK_ROWS = 65536
+AxisEnd = Literal["left", "right", "up", "down"]
+AXIS_ENDS: tuple[AxisEnd, ...] = ("left", "right", "up", "down")
+
+
+class Params(BaseModel):
+    """Custom projection parameters: a metadata column and a pattern for each end of each axis."""
+
+    model_config = ConfigDict(extra="forbid")
+    column: str = Field(min_length=1, description="metadata column the patterns are matched in")
+    regex: bool = Field(
+        False, description="patterns are case-insensitive regular expressions, not substrings"
+    )
+    left: str = Field(
+        "", validate_default=True, description="rows whose centroid is the left end of the x axis"
+    )
+    right: str = Field(
+        "", validate_default=True, description="rows whose centroid is the right end of the x axis"
+    )
+    up: str = Field("", description="rows whose centroid is the top of the y axis (optional)")
+    down: str = Field("", description="rows whose centroid is the bottom of the y axis (optional)")
+    seed: int = Field(
+        0, ge=0, description="seed of the random vector used for an empty up or down pattern"
+    )
+
+    @field_validator("left", "right", "up", "down")
+    @classmethod
+    def _valid_pattern(cls, value: str, info: ValidationInfo) -> str:
+        name = info.field_name
+        if not value and name in ("left", "right"):
+            raise ValueError(
+                f"{name} is required: the x axis runs from the left matches' centroid "
+                "to the right matches' centroid"
+            )
+        if value and info.data.get("regex"):  # `regex` is declared before the patterns
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(
+                    f"{name} is not a valid regular expression ({value!r}): {exc}"
+                ) from None
+        return value
+
+
+def _text(value: object) -> str:
+    """A cell as TensorBoard's `toString()` shows it: "" for missing, 3.0 as "3"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def match_rows(values: list, pattern: str, regex: bool) -> np.ndarray:
+    """Indices (int64) of the rows whose value matches `pattern` (TensorBoard's search rules)."""
+    if not pattern:
+        return np.zeros(0, dtype=np.int64)
+    if regex:
+        search = re.compile(pattern, re.IGNORECASE).search
+        hits = [i for i, v in enumerate(values) if search(_text(v))]
+    else:
+        needle = pattern.lower()
+        hits = [i for i, v in enumerate(values) if needle in _text(v).lower()]
+    return np.asarray(hits, dtype=np.int64)
+
+
+def _all_matches(params: Params, values: list) -> dict[AxisEnd, np.ndarray]:
+    return {name: match_rows(values, getattr(params, name), params.regex) for name in AXIS_ENDS}
+
+
+def _problem(params: Params, matches: dict[AxisEnd, np.ndarray]) -> str | None:
+    for name in AXIS_ENDS:
+        pattern = getattr(params, name)
+        if pattern and matches[name].size == 0:
+            kind = "regex" if params.regex else "pattern"
+            return (
+                f"{name.capitalize()} {kind} {pattern!r} matches no row of column "
+                f"{params.column!r}"
+            )
+    for a, b, axis in (("left", "right", "x"), ("up", "down", "y")):
+        if getattr(params, a) and getattr(params, b) and np.array_equal(matches[a], matches[b]):
+            return (
+                f"{a.capitalize()} and {b} patterns match the same rows of column "
+                f"{params.column!r}, so they give the {axis} axis no direction"
+            )
+    return None
+
+
+def check_matches(params: Params, values: list) -> str | None:
+    """Why the patterns cannot define the axes on this column's `values`, or None when they can."""
+    return _problem(params, _all_matches(params, values))
+
+
+def _centroid(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    total = np.zeros(vectors.shape[1], dtype=np.float64)
+    for start in range(0, rows.size, BLOCK_ROWS):
+        block = np.asarray(vectors[rows[start : start + BLOCK_ROWS]])
+        total += block.sum(axis=0, dtype=np.float64)
+    return total / rows.size
+
+
+def _unit(direction: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(direction)
+    return direction / norm if norm > 0 else direction
+
+
+def run(
+    vectors: np.ndarray,
+    params: Params,
+    progress: Progress,
+    *,
+    column_values: list,
+    rows: np.ndarray | None = None,
+) -> ProjectionResult:
+    """Project `rows` (default: all) of `vectors` onto the pattern axes; centroids use every row."""
+    n, d = vectors.shape
+    if len(column_values) != n:
+        raise ValueError(f"column {params.column!r} has {len(column_values)} values for {n} rows")
+    progress.update(0.0, stage="matching")
+    matches = _all_matches(params, column_values)
+    problem = _problem(params, matches)
+    if problem:
+        raise ValueError(problem)
+
+    # Both random vectors are always drawn, so `up`'s does not depend on whether `down` is empty.
+    random_vectors = dict(zip(("up", "down"), np.random.default_rng(params.seed).standard_normal((2, d))))
+    centroids: dict[str, np.ndarray] = {}
+    for name in AXIS_ENDS:
+        hits = matches[name]
+        centroids[name] = _centroid(vectors, hits) if hits.size else random_vectors[name]
+    progress.update(0.3, stage="project")
+
+    axes = np.stack(
+        [_unit(centroids["right"] - centroids["left"]), _unit(centroids["up"] - centroids["down"])],
+        axis=1,
+    ).astype(np.float32)
+    picked = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+    coords = np.empty((picked.size, 2), dtype=np.float32)
+    for start in range(0, picked.size, BLOCK_ROWS):
+        chunk = picked[start : start + BLOCK_ROWS]
+        if rows is None:
+            block = np.asarray(vectors[chunk[0] : chunk[-1] + 1], dtype=np.float32)
+        else:
+            block = np.asarray(vectors[chunk], dtype=np.float32)
+        np.matmul(block, axes, out=coords[start : start + chunk.size])
+    progress.update(1.0, stage="done")
+    return ProjectionResult(
+        coords=coords,
+        extras={
+            "matches": {name: int(matches[name].size) for name in AXIS_ENDS},
+            "random": [name for name in ("up", "down") if matches[name].size == 0],
+        },
+    )

@@ -1,0 +1,140 @@
+"""UMAP through umap-learn, with per-epoch progress read from its tqdm bar.
+
+umap-learn's only per-epoch hook is `tqdm_kwds`: its epoch loop is `for n in tqdm(range(n_epochs),
+**tqdm_kwds)`, and it only fills in `disable` when that key is absent. So with `verbose=False`
+(no prints) and `disable=False` the bar is drawn, into an `EpochStream` given as tqdm's `file`,
+with a bar format of just "n/total" and a refresh on every epoch. Nothing reaches stdout or stderr.
+
+There are no intermediate snapshots: numba mutates the embedding in place and umap-learn gives no
+handle on it while it runs.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from embedding_projector.projections.progress import Progress, ProjectionResult
+
+MIN_POINTS = 3
+NEIGHBORS_SHARE = 0.3  # share of the progress bar given to the neighbour graph and initialisation
+_BAR = re.compile(r"(\d+)/(\d+)")
+
+
+class Params(BaseModel):
+    """UMAP parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    dimensions: Literal[2, 3] = Field(2, description="number of output dimensions (2 or 3)")
+    n_neighbors: int = Field(
+        15, ge=2, le=200, description="size of the local neighbourhood (2 to 200; below n)"
+    )
+    min_dist: float = Field(
+        0.1, ge=0, le=1, description="how tightly points may pack in the embedding (0 to 1)"
+    )
+    metric: Literal["cosine", "euclidean"] = Field(
+        "cosine", description="distance between input vectors"
+    )
+    seed: int | None = Field(
+        None,
+        ge=0,
+        description="random seed; None runs in parallel but differs between runs, while a seed "
+        "makes the result reproducible and makes umap-learn run single-threaded (slower)",
+    )
+
+
+def check_fits(params: Params, n: int) -> str | None:
+    """Why `params` cannot run on `n` points, or None when they can."""
+    if n < MIN_POINTS:
+        return f"UMAP needs at least {MIN_POINTS} points; this dataset has {n}"
+    if params.n_neighbors >= n:
+        return (
+            f"n_neighbors {params.n_neighbors} is too large for {n} points: use at most {n - 1}"
+        )
+    return None
+
+
+class EpochStream:
+    """A write-only text stream for tqdm that turns each "n/total" bar into a progress report."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.epoch = -1
+        self.epochs: int | None = None
+
+    def write(self, text: str) -> int:
+        """Parse the last "n/total" in `text` and report it once per epoch."""
+        matches = _BAR.findall(text)
+        if matches:
+            epoch, epochs = (int(v) for v in matches[-1])
+            if epoch != self.epoch and epochs > 0:
+                self.epoch, self.epochs = epoch, epochs
+                fraction = NEIGHBORS_SHARE + (1 - NEIGHBORS_SHARE) * epoch / epochs
+                self.progress.update(fraction, stage="embedding", epoch=epoch, epochs=epochs)
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def run(
+    vectors: np.ndarray,
+    params: Params,
+    progress: Progress,
+    *,
+    n_epochs: int | None = None,
+    force_approximation: bool = False,
+) -> ProjectionResult:
+    """Embed `vectors` (n, d) with UMAP, reporting the neighbour stage and then every epoch.
+
+    `n_epochs` and `force_approximation` (NN-descent even below 4096 rows) serve the warm-up.
+    """
+    import umap
+
+    n = vectors.shape[0]
+    problem = check_fits(params, n)
+    if problem:
+        raise ValueError(problem)
+    # numba compiles separately for read-only arrays (a memmap), which warm-up does not cover.
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    if not data.flags.writeable:
+        data = data.copy()
+
+    progress.update(0.0, stage="neighbors")
+    stream = EpochStream(progress)
+    reducer = umap.UMAP(
+        n_components=params.dimensions,
+        n_neighbors=params.n_neighbors,
+        min_dist=params.min_dist,
+        metric=params.metric,
+        random_state=params.seed,
+        n_epochs=n_epochs,
+        force_approximation_algorithm=force_approximation,
+        verbose=False,
+        tqdm_kwds={
+            "disable": False,
+            "file": stream,
+            "bar_format": "{n}/{total}",
+            "mininterval": 0,
+            "miniters": 1,
+            "ascii": True,
+            "leave": False,
+        },
+    )
+    with warnings.catch_warnings():
+        # "n_jobs value 1 overridden to 1 by setting random_state" and similar notes about the
+        # parameters chosen on purpose would otherwise fill the server log.
+        warnings.simplefilter("ignore", UserWarning)
+        coords = np.asarray(reducer.fit_transform(data), dtype=np.float32)
+
+    # umap-learn gives points with no edge in the neighbour graph NaN coordinates.
+    lost = ~np.isfinite(coords).all(axis=1)
+    if lost.any():
+        coords[lost] = np.nanmean(coords[~lost], axis=0) if (~lost).any() else 0.0
+    epochs = stream.epochs or (500 if n <= 10_000 else 200)
+    progress.update(1.0, stage="done", epoch=epochs, epochs=epochs)
+    return ProjectionResult(coords=coords, extras={"epochs": epochs, "disconnected": int(lost.sum())})

@@ -1,0 +1,149 @@
+"""t-SNE, UMAP and Custom jobs over real HTTP: SSE progress, cancel, cache, restart."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_server
+from tests.datagen import clustered, metadata_tsv, vectors_tsv, words
+from tests.test_api_projections import fetch_coords, job_events, wait_done
+
+
+def upload_clusters(client, n: int = 300, dim: int = 16, seed: int = 0) -> str:
+    vectors, labels = clustered(n, dim, seed=seed)
+    meta = metadata_tsv([[w, str(c)] for w, c in zip(words(n), labels)], ["word", "cluster"])
+    r = client.post("/api/datasets", files={"vectors": ("v.tsv", vectors_tsv(vectors)), "metadata": ("m.tsv", meta)})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+@pytest.fixture(scope="module")
+def dataset(live_server) -> str:
+    with live_server.client() as c:
+        return upload_clusters(c)
+
+
+def read_events(client, job_id: str, timeout: float = 180) -> list[dict]:
+    """Every status the SSE stream sends until it ends."""
+    return list(job_events(client, job_id, timeout))
+
+
+def test_tsne_events_arrive_in_order_and_end_with_the_result(client, dataset) -> None:
+    body = {"method": "tsne", "params": {"perplexity": 20, "iterations": 400, "seed": 1}}
+    job = client.post(f"/api/datasets/{dataset}/projections", json=body).json()
+    events = read_events(client, job["id"])
+    final = events[-1]
+    assert final["status"] == "done", final
+    assert final["shape"] == [300, 2]
+    iterations = [e["info"]["iteration"] for e in events if "iteration" in e["info"]]
+    print(f"{len(events)} events, iterations seen: {iterations[:5]} … {iterations[-3:]}")
+    assert len(iterations) >= 3 and iterations == sorted(iterations) and iterations[-1] == 400
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress)
+    snapshots = [e["snapshot"] for e in events]
+    assert snapshots == sorted(snapshots)
+    assert fetch_coords(client, job["id"]).shape == (300, 2)
+
+
+def test_same_request_is_served_from_cache_without_a_new_job(client, dataset) -> None:
+    body = {"method": "tsne", "params": {"perplexity": 15, "iterations": 300, "seed": 2}}
+    first = client.post(f"/api/datasets/{dataset}/projections", json=body).json()
+    assert wait_done(client, first["id"], timeout=180)["status"] == "done"
+    started = time.perf_counter()
+    again = client.post(f"/api/datasets/{dataset}/projections", json=body)
+    seconds = time.perf_counter() - started
+    print(f"cached answer in {seconds * 1000:.1f} ms")
+    assert again.status_code == 200
+    assert again.json()["id"] == first["id"] and again.json()["status"] == "done"
+
+
+def test_stop_kills_the_worker_process(client, live_server) -> None:
+    big = upload_clusters(client, n=3000, dim=20, seed=4)
+    body = {"method": "tsne", "params": {"perplexity": 30, "iterations": 10000, "seed": 3}}
+    job = client.post(f"/api/datasets/{big}/projections", json=body).json()
+    status = next(e for e in job_events(client, job["id"]) if e["info"].get("iteration", 0) > 0)
+    assert status["status"] == "running"
+    pid = status["worker"]
+    assert pid in [w["pid"] for w in client.get("/api/status").json()["workers"]]
+    cancelled = client.delete(f"/api/projections/{job['id']}").json()
+    assert cancelled["status"] == "cancelled"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    workers = client.get("/api/status").json()["workers"]
+    assert len(workers) == 2 and pid not in [w["pid"] for w in workers]
+    # A cancelled job is never cached: asking again starts it afresh.
+    again = client.post(f"/api/datasets/{big}/projections", json=body).json()
+    assert again["status"] in ("queued", "running")
+    client.delete(f"/api/projections/{again['id']}")
+
+
+def test_umap_job_lays_out_every_point(client, dataset) -> None:
+    body = {"method": "umap", "params": {"n_neighbors": 10, "min_dist": 0.1, "metric": "euclidean", "seed": 1}}
+    job = client.post(f"/api/datasets/{dataset}/projections", json=body).json()
+    events = read_events(client, job["id"], timeout=300)
+    assert events[-1]["status"] == "done", events[-1]
+    epochs = [e["info"]["epoch"] for e in events if "epoch" in e["info"]]
+    assert epochs == sorted(epochs)
+    assert fetch_coords(client, job["id"]).shape == (300, 2)
+
+
+def test_custom_axes_place_left_words_left(client) -> None:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(0, 0.1, size=(40, 8)).astype(np.float32)
+    vectors[:10, 0] -= 3  # "bad…" words sit towards -x
+    vectors[10:20, 0] += 3  # "good…" words towards +x
+    names = [f"bad{i}" for i in range(10)] + [f"good{i}" for i in range(10)] + [f"other{i}" for i in range(20)]
+    r = client.post("/api/datasets", files={"vectors": ("c.tsv", vectors_tsv(vectors)),
+                                            "metadata": ("c.tsv", metadata_tsv([[n] for n in names], None))})
+    dataset = r.json()["id"]
+    body = {"method": "custom", "params": {"column": "label", "left": "bad", "right": "good"}}
+    job = client.post(f"/api/datasets/{dataset}/projections", json=body).json()
+    assert wait_done(client, job["id"])["status"] == "done"
+    coords = fetch_coords(client, job["id"])
+    assert coords.shape == (40, 2)
+    assert coords[:10, 0].max() < coords[10:20, 0].min()
+    missing = client.post(f"/api/datasets/{dataset}/projections",
+                          json={"method": "custom", "params": {"column": "label", "left": "zzz", "right": "good"}})
+    assert missing.status_code == 422 and "zzz" in missing.json()["error"]
+    no_column = client.post(f"/api/datasets/{dataset}/projections",
+                            json={"method": "custom", "params": {"column": "nope", "left": "a", "right": "b"}})
+    assert no_column.status_code == 422 and "nope" in no_column.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"method": "tsne", "params": {"perplexity": 500}}, "perplexity"),
+        ({"method": "tsne", "params": {"perplexity": 100}}, "perplexity"),  # in bounds, too big for 300 points
+        ({"method": "tsne", "params": {"dimensions": 4}}, "dimensions"),
+        ({"method": "tsne", "params": {"iterations": 5}}, "iterations"),
+        ({"method": "umap", "params": {"n_neighbors": 1}}, "n_neighbors"),
+        ({"method": "umap", "params": {"min_dist": 2}}, "min_dist"),
+        ({"method": "umap", "params": {"metric": "manhattan"}}, "metric"),
+        ({"method": "custom", "params": {"column": "word", "left": "", "right": "x"}}, "left"),
+    ],
+)
+def test_out_of_range_parameters_get_422_naming_them(client, dataset, body, needle) -> None:
+    r = client.post(f"/api/datasets/{dataset}/projections", json=body)
+    print(r.json()["error"])
+    assert r.status_code == 422 and needle in r.json()["error"]
+
+
+def test_results_survive_a_restart(tmp_path) -> None:
+    data_dir = tmp_path / "data"
+    env = {"PROJECTOR_WARMUP": "false"}
+    with run_server(data_dir, env) as server, server.client() as c:
+        dataset = upload_clusters(c, n=120, dim=6)
+        body = {"method": "tsne", "params": {"perplexity": 10, "iterations": 250}}
+        job = c.post(f"/api/datasets/{dataset}/projections", json=body).json()
+        assert wait_done(c, job["id"], timeout=180)["status"] == "done"
+        before = fetch_coords(c, job["id"])
+    with run_server(data_dir, env) as server, server.client() as c:
+        assert c.get(f"/api/projections/{job['id']}").json()["status"] == "done"
+        again = c.post(f"/api/datasets/{dataset}/projections", json=body)
+        assert again.status_code == 200 and again.json()["id"] == job["id"]
+        assert np.array_equal(fetch_coords(c, job["id"]), before)
