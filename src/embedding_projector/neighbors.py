@@ -64,9 +64,7 @@ class NeighborIndex:
         """Number of rows in the index."""
         return int(self._unit.shape[0])
 
-    def query(
-        self, row: int, k: int, metric: Metric
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def query(self, row: int, k: int, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
         """The k rows nearest to `row` (itself excluded) and their distances, nearest first."""
         row = self._check_row(row)
         try:
@@ -166,6 +164,8 @@ class NeighborIndex:
 
     def _error_bounds(self, q_norm: float, metric: Metric) -> np.ndarray:
         """Per block, a bound (x2 for safety) on |approximate - exact| in distance units."""
+        # A float32 dot product of length d errs by at most ~d*u*|a||b| in any summation order;
+        # rounding the unit vectors and norms to float32 adds a few u more per factor.
         d = self._d
         if metric == "cosine":
             return np.full(len(self._starts), 2 * _U32 * (2 * d + 8))

