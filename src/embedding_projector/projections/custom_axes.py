@@ -23,13 +23,7 @@ import re
 from typing import Literal
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
@@ -159,7 +153,8 @@ def run(
         raise ValueError(problem)
 
     # Both random vectors are always drawn, so `up`'s does not depend on whether `down` is empty.
-    random_vectors = dict(zip(("up", "down"), np.random.default_rng(params.seed).standard_normal((2, d))))
+    drawn = np.random.default_rng(params.seed).standard_normal((2, d))
+    random_vectors = {"up": drawn[0], "down": drawn[1]}
     centroids: dict[str, np.ndarray] = {}
     for name in AXIS_ENDS:
         hits = matches[name]
@@ -170,15 +165,13 @@ def run(
         [_unit(centroids["right"] - centroids["left"]), _unit(centroids["up"] - centroids["down"])],
         axis=1,
     ).astype(np.float32)
-    picked = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    coords = np.empty((picked.size, 2), dtype=np.float32)
-    for start in range(0, picked.size, BLOCK_ROWS):
-        chunk = picked[start : start + BLOCK_ROWS]
-        if rows is None:
-            block = np.asarray(vectors[chunk[0] : chunk[-1] + 1], dtype=np.float32)
-        else:
-            block = np.asarray(vectors[chunk], dtype=np.float32)
-        np.matmul(block, axes, out=coords[start : start + chunk.size])
+    picked = None if rows is None else np.asarray(rows, dtype=np.int64)
+    count = n if picked is None else picked.size
+    coords = np.empty((count, 2), dtype=np.float32)
+    for start in range(0, count, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, count)
+        block = vectors[start:stop] if picked is None else vectors[picked[start:stop]]
+        np.matmul(np.asarray(block, dtype=np.float32), axes, out=coords[start:stop])
     progress.update(1.0, stage="done")
     return ProjectionResult(
         coords=coords,

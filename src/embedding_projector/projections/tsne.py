@@ -5,12 +5,18 @@ calls whose callbacks each count from 1. Here the two phases are run explicitly 
 embedding so that progress reports a single counter (1..iterations) and the phase name.
 
 Choices (measured on GloVe 50-d, 2 cores):
-- Affinities use exact neighbours (sklearn brute force) up to EXACT_NEIGHBORS_MAX_N rows: on 10k
-  rows that takes ~0.4 s against ~2.5 s for Annoy (openTSNE's "auto" choice from 1,000 rows),
-  which keeps the first picture within a couple of seconds. Larger sets use Annoy.
-- The negative gradient uses Barnes-Hut below FFT_MIN_N rows and FFT interpolation above
-  (openTSNE's "auto" switches at 10,000; Barnes-Hut is still faster there). FFT only supports
-  2-D, so 3-D always uses Barnes-Hut.
+- Affinities use exact neighbours (sklearn brute force, cost ~ n^2 d) while that costs no more
+  than for 50k rows of 50-d: 0.4 s on 10k rows against 2.5 s for Annoy (openTSNE's "auto" choice
+  from 1,000 rows), and 12 s against 20 s on 50k. That keeps the first picture within a couple of
+  seconds on 10k rows. Larger inputs use Annoy.
+- The negative gradient uses Barnes-Hut below FFT_MIN_N rows and FFT interpolation from there
+  (openTSNE's "auto" switches at 10,000, where Barnes-Hut still takes 20 s against 32 s; at 20k
+  they are about even in wall time, at 50k FFT needs a third of Barnes-Hut's CPU time). FFT only
+  supports 2-D, so 3-D always uses Barnes-Hut.
+- Below THREADED_MIN_N rows one thread is used. openTSNE's OpenMP loops meet at a barrier several
+  times per iteration, and with the default (spinning) wait policy on a busy machine a 1,000-row
+  run took 6-13 s on two threads against 3 s on one. With OMP_WAIT_POLICY=PASSIVE in the
+  worker's environment (read when OpenMP loads) two threads are never slower.
 """
 
 from __future__ import annotations
@@ -24,12 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
-EXACT_NEIGHBORS_MAX_N = 20_000
+EXACT_NEIGHBORS_BUDGET = 50_000**2 * 50  # n^2 d
 FFT_MIN_N = 20_000
+THREADED_MIN_N = 5_000
 EARLY_EXAGGERATION_ITERATIONS = 250
-EARLY_EXAGGERATION = 12.0
 MIN_PERPLEXITY = 2
-MOMENTUM = 0.8  # openTSNE's default for both phases
 
 
 class Params(BaseModel):
@@ -81,25 +86,29 @@ def phases(iterations: int) -> tuple[int, int]:
 
 
 def callback_interval(n: int) -> int:
-    """Iterations between openTSNE callbacks: about a quarter second apart on 2 cores.
+    """Iterations between openTSNE callbacks: ~0.1 s apart on 2 idle cores, under 1 s when busy.
 
-    Each callback makes openTSNE evaluate the KL divergence, which adds ~20% to an iteration, so
-    small sets (~3 ms per 1,000 points per iteration) call back every few iterations.
+    An iteration takes ~2.7 ms per 1,000 points (Barnes-Hut, 2 threads), and each callback makes
+    openTSNE evaluate the KL divergence (+20% for that iteration): every 4th iteration on 10k
+    points costs ~5%.
     """
-    return min(10, max(1, round(80_000 / max(n, 1))))
+    return min(10, max(1, round(40_000 / max(n, 1))))
 
 
 def run(
     vectors: np.ndarray, params: Params, progress: Progress, *, n_jobs: int | None = None
 ) -> ProjectionResult:
-    """Embed `vectors` (n, d) with t-SNE; snapshots are sent from the iteration callbacks."""
+    """Embed `vectors` (n, d) with t-SNE; snapshots are sent from the iteration callbacks.
+
+    `n_jobs` overrides the number of threads (default: all cores from THREADED_MIN_N rows).
+    """
     from openTSNE import TSNE
 
-    n = vectors.shape[0]
+    n, d = vectors.shape
     problem = check_fits(params, n)
     if problem:
         raise ValueError(problem)
-    threads = n_jobs or len(os.sched_getaffinity(0))
+    threads = n_jobs or (len(os.sched_getaffinity(0)) if n >= THREADED_MIN_N else 1)
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     gradient = "bh" if params.dimensions == 3 or n < FFT_MIN_N else "fft"
     early, main = phases(params.iterations)
@@ -112,12 +121,14 @@ def run(
         learning_rate=params.learning_rate,
         random_state=params.seed,
         n_jobs=threads,
-        neighbors="exact" if n <= EXACT_NEIGHBORS_MAX_N else "annoy",
+        neighbors="exact" if n * n * d <= EXACT_NEIGHBORS_BUDGET else "annoy",
         negative_gradient_method=gradient,
         verbose=False,
     )
     embedding = tsne.prepare_initial(data)
-    progress.snapshot(embedding, 0.0, stage="optimize", iteration=0, iterations=total, phase="early")
+    progress.snapshot(
+        embedding, 0.0, stage="optimize", iteration=0, iterations=total, phase="early"
+    )
 
     offset = 0
     phase = "early"
@@ -130,18 +141,21 @@ def run(
         )
         return False  # never stop: a cancelled job's process is killed
 
+    # The two phases exactly as TSNE.fit() runs them, with its defaults for the settings.
     every = callback_interval(n)
     if early:
         embedding = embedding.optimize(
-            n_iter=early, exaggeration=EARLY_EXAGGERATION, momentum=MOMENTUM, inplace=True,
-            callbacks=report, callbacks_every_iters=every,
+            n_iter=early, exaggeration=tsne.early_exaggeration, momentum=tsne.initial_momentum,
+            inplace=True, callbacks=report, callbacks_every_iters=every,
         )
     offset, phase = early, "main"
     embedding = embedding.optimize(
-        n_iter=main, exaggeration=None, momentum=MOMENTUM, inplace=True,
-        callbacks=report, callbacks_every_iters=every,
+        n_iter=main, exaggeration=tsne.exaggeration, momentum=tsne.final_momentum,
+        inplace=True, callbacks=report, callbacks_every_iters=every,
     )
     kl = float(embedding.kl_divergence)
     coords = np.asarray(embedding, dtype=np.float32)
-    progress.update(1.0, stage="done", iteration=total, iterations=total, kl=kl, phase="main")
+    progress.snapshot(
+        coords, 1.0, stage="done", iteration=total, iterations=total, kl=kl, phase="main"
+    )
     return ProjectionResult(coords=coords, extras={"kl_divergence": kl, "iterations": total})

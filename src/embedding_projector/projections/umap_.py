@@ -20,9 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
-MIN_POINTS = 3
 NEIGHBORS_SHARE = 0.3  # share of the progress bar given to the neighbour graph and initialisation
 _BAR = re.compile(r"(\d+)/(\d+)")
+# Warnings attributed to these modules are dropped (sklearn.manifold: the spectral layout of a
+# neighbour graph in several pieces, "Graph is not fully connected").
+QUIET_MODULES = r"(umap|pynndescent|numba|sklearn\.manifold)(\.|$)"
 
 
 class Params(BaseModel):
@@ -49,8 +51,9 @@ class Params(BaseModel):
 
 def check_fits(params: Params, n: int) -> str | None:
     """Why `params` cannot run on `n` points, or None when they can."""
-    if n < MIN_POINTS:
-        return f"UMAP needs at least {MIN_POINTS} points; this dataset has {n}"
+    least = params.dimensions + 2  # the spectral initialisation needs dimensions + 1 < n
+    if n < least:
+        return f"UMAP in {params.dimensions}-D needs at least {least} points; this dataset has {n}"
     if params.n_neighbors >= n:
         return (
             f"n_neighbors {params.n_neighbors} is too large for {n} points: use at most {n - 1}"
@@ -93,6 +96,11 @@ def run(
 
     `n_epochs` and `force_approximation` (NN-descent even below 4096 rows) serve the warm-up.
     """
+    # The libraries' notes ("Tensorflow not installed", "n_jobs value 1 overridden to 1 by
+    # setting random_state", eigensolver, numba and graph remarks) are about choices made on
+    # purpose and would only fill the server log. A process-wide filter rather than
+    # catch_warnings(), which is not thread-safe: a worker warms up in a second thread.
+    warnings.filterwarnings("ignore", module=QUIET_MODULES)
     import umap
 
     n = vectors.shape[0]
@@ -125,16 +133,14 @@ def run(
             "leave": False,
         },
     )
-    with warnings.catch_warnings():
-        # "n_jobs value 1 overridden to 1 by setting random_state" and similar notes about the
-        # parameters chosen on purpose would otherwise fill the server log.
-        warnings.simplefilter("ignore", UserWarning)
-        coords = np.asarray(reducer.fit_transform(data), dtype=np.float32)
+    coords = np.asarray(reducer.fit_transform(data), dtype=np.float32)
 
-    # umap-learn gives points with no edge in the neighbour graph NaN coordinates.
+    # umap-learn gives points with no edge in the neighbour graph (e.g. a cosine distance of 2 to
+    # all others) NaN coordinates; they sit at the centre of the rest, counted in the extras.
     lost = ~np.isfinite(coords).all(axis=1)
     if lost.any():
-        coords[lost] = np.nanmean(coords[~lost], axis=0) if (~lost).any() else 0.0
+        coords[lost] = coords[~lost].mean(axis=0) if (~lost).any() else 0.0
     epochs = stream.epochs or (500 if n <= 10_000 else 200)
     progress.update(1.0, stage="done", epoch=epochs, epochs=epochs)
-    return ProjectionResult(coords=coords, extras={"epochs": epochs, "disconnected": int(lost.sum())})
+    extras = {"epochs": epochs, "disconnected": int(lost.sum())}
+    return ProjectionResult(coords=coords, extras=extras)

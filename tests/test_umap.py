@@ -1,0 +1,145 @@
+"""UMAP projection: cluster separation, per-epoch progress from the tqdm hook, quiet output, checks.
+
+umap-learn's first call in a process compiles for ~40 s; the module-scoped run pays it once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pydantic
+import pytest
+from sklearn.manifold import trustworthiness
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+from embedding_projector.projections import umap_
+from embedding_projector.projections.progress import Progress, ProjectionResult
+from tests.datagen import clustered
+
+
+def knn_accuracy(coords: np.ndarray, labels: np.ndarray) -> float:
+    return float(cross_val_score(KNeighborsClassifier(5), coords, labels, cv=5).mean())
+
+
+@pytest.fixture(scope="module")
+def clusters() -> tuple[np.ndarray, np.ndarray]:
+    return clustered(n=400, dim=20, clusters=4, seed=2)
+
+
+@pytest.fixture(scope="module")
+def run_2d(clusters) -> tuple[ProjectionResult, list[tuple[float, dict[str, Any]]]]:
+    vectors, _ = clusters
+    calls: list[tuple[float, dict[str, Any]]] = []
+    progress = Progress(lambda fraction, info, coords: calls.append((fraction, info)))
+    result = umap_.run(vectors, umap_.Params(), progress)
+    return result, calls
+
+
+def test_separates_gaussian_clusters(clusters, run_2d) -> None:
+    vectors, labels = clusters
+    result, _ = run_2d
+    assert result.coords.shape == (400, 2) and result.coords.dtype == np.float32
+    accuracy = knn_accuracy(result.coords, labels)
+    trust = trustworthiness(vectors, result.coords, n_neighbors=10)
+    print(f"UMAP 2-D: k-NN accuracy {accuracy:.3f}, trustworthiness {trust:.3f}")
+    assert accuracy >= 0.95
+    assert trust > 0.9
+    assert result.extras["epochs"] == 500  # umap-learn's default up to 10,000 rows
+
+
+def test_progress_reports_the_neighbour_stage_then_every_epoch(run_2d) -> None:
+    result, calls = run_2d
+    assert calls[0] == (0.0, {"stage": "neighbors"})
+    epochs = [info["epoch"] for _, info in calls if info["stage"] == "embedding"]
+    assert epochs == list(range(0, result.extras["epochs"] + 1))
+    assert all(info["epochs"] == 500 for _, info in calls if "epochs" in info)
+    fractions = [fraction for fraction, _ in calls]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert calls[-1][1]["stage"] == "done"
+
+
+def test_prints_and_warns_nothing(clusters, capfd) -> None:
+    vectors, _ = clusters
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # A seed makes umap-learn warn that it overrides n_jobs.
+        umap_.run(vectors[:100], umap_.Params(n_neighbors=5, seed=0), Progress(), n_epochs=20)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert [str(w.message) for w in caught] == []
+
+
+def test_three_dimensions_euclidean_with_a_seed_is_reproducible(clusters) -> None:
+    vectors, labels = clusters
+    params = umap_.Params(dimensions=3, metric="euclidean", seed=7, min_dist=0.5)
+    first = umap_.run(vectors, params, Progress(), n_epochs=100)
+    second = umap_.run(vectors, params, Progress(), n_epochs=100)
+    accuracy = knn_accuracy(first.coords, labels)
+    print(f"UMAP 3-D euclidean: k-NN accuracy {accuracy:.3f}")
+    assert first.coords.shape == (400, 3)
+    assert accuracy >= 0.95
+    assert np.array_equal(first.coords, second.coords)
+    assert first.extras["epochs"] == 100
+
+
+def test_read_only_memmap_input(tmp_path, clusters) -> None:
+    vectors, _ = clusters
+    np.save(tmp_path / "v.npy", vectors[:150])
+    mapped = np.load(tmp_path / "v.npy", mmap_mode="r")
+    result = umap_.run(mapped, umap_.Params(n_neighbors=10), Progress(), n_epochs=20)
+    assert result.coords.shape == (150, 2) and np.isfinite(result.coords).all()
+
+
+def test_epoch_stream_parses_tqdm_bars() -> None:
+    seen: list[dict[str, Any]] = []
+    stream = umap_.EpochStream(Progress(lambda fraction, info, coords: seen.append(info)))
+    for text in ["\r0/200", "\r1/200", "\r1/200", "", "\r\x1b[A", "\r200/200", "\n"]:
+        stream.write(text)
+    stream.flush()
+    assert [info["epoch"] for info in seen] == [0, 1, 200]
+    assert stream.epochs == 200
+
+
+def test_check_fits_messages() -> None:
+    assert umap_.check_fits(umap_.Params(), 15) == (
+        "n_neighbors 15 is too large for 15 points: use at most 14"
+    )
+    assert umap_.check_fits(umap_.Params(), 16) is None
+    assert umap_.check_fits(umap_.Params(n_neighbors=2), 3) == (
+        "UMAP in 2-D needs at least 4 points; this dataset has 3"
+    )
+    assert umap_.check_fits(umap_.Params(n_neighbors=2), 4) is None
+    assert umap_.check_fits(umap_.Params(n_neighbors=2, dimensions=3), 4) is not None
+
+
+def test_run_refuses_too_many_neighbours(clusters) -> None:
+    vectors, _ = clusters
+    with pytest.raises(ValueError, match="n_neighbors 15 is too large for 10 points"):
+        umap_.run(vectors[:10], umap_.Params(), Progress())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("dimensions", 1),
+        ("n_neighbors", 1),
+        ("n_neighbors", 201),
+        ("min_dist", -0.1),
+        ("min_dist", 1.5),
+        ("metric", "manhattan"),
+        ("seed", -1),
+        ("n_epochs", 10),
+    ],
+)
+def test_params_bounds_name_the_field(field: str, value: object) -> None:
+    with pytest.raises(pydantic.ValidationError) as info:
+        umap_.Params(**{field: value})
+    assert all(error["loc"][0] == field for error in info.value.errors())
+
+
+def test_seed_description_mentions_single_threading() -> None:
+    description = umap_.Params.model_fields["seed"].description or ""
+    assert "single-threaded" in description
