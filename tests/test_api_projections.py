@@ -109,3 +109,46 @@ def test_unknown_job_is_404(client) -> None:
     assert client.get("/api/projections/" + "0" * 32).status_code == 404
     assert client.get("/api/projections/" + "0" * 32 + "/coords").status_code == 404
     assert client.get("/api/projections/../../etc/passwd").status_code == 404
+
+
+def _sphereized(vectors: np.ndarray) -> np.ndarray:
+    """The oracle: centre on the mean, scale every row to unit length (float64)."""
+    centred = vectors.astype(np.float64) - vectors.astype(np.float64).mean(axis=0)
+    return centred / np.linalg.norm(centred, axis=1, keepdims=True)
+
+
+def test_sphereize_is_part_of_the_job_key(client, dataset) -> None:
+    dataset_id, _ = dataset
+    plain = client.post(f"/api/datasets/{dataset_id}/projections", json={"method": "pca"}).json()
+    sphered = client.post(f"/api/datasets/{dataset_id}/projections", json={"method": "pca", "sphereize": True}).json()
+    assert sphered["id"] != plain["id"]
+    assert wait_done(client, plain["id"])["sphereize"] is False
+    final = wait_done(client, sphered["id"])
+    assert final["status"] == "done" and final["sphereize"] is True
+    a, b = fetch_coords(client, plain["id"]), fetch_coords(client, sphered["id"])
+    print("max |coordinate| plain", np.abs(a).max(), "sphereized", np.abs(b).max())
+    assert a.shape == b.shape and not np.allclose(np.abs(a), np.abs(b), atol=1e-2)
+    assert client.get(f"/api/projections/{sphered['id']}").json()["sphereize"] is True
+
+
+def test_sphereized_pca_matches_sklearn_on_sphereized_data(client, dataset) -> None:
+    dataset_id, vectors = dataset
+    body = {"method": "pca", "params": {"components": 5}, "sphereize": True}
+    job = client.post(f"/api/datasets/{dataset_id}/projections", json=body).json()
+    assert wait_done(client, job["id"])["status"] == "done"
+    coords = fetch_coords(client, job["id"])
+    expected = PCA(n_components=5, svd_solver="full").fit_transform(_sphereized(vectors))
+    worst = max(float(np.abs(np.abs(coords[:, j]) - np.abs(expected[:, j])).max()) for j in range(5))
+    print(f"largest difference from sklearn (up to sign): {worst:.2e}")
+    assert worst < 1e-4
+
+
+def test_sphereized_subset_is_centred_on_the_subset(client, dataset) -> None:
+    dataset_id, vectors = dataset
+    rows = [150, 3, 77, 12, 40, 199, 0, 64, 101, 23, 5, 88]
+    body = {"method": "pca", "params": {"components": 2}, "rows": rows, "sphereize": True}
+    job = client.post(f"/api/datasets/{dataset_id}/projections", json=body).json()
+    assert wait_done(client, job["id"])["status"] == "done"
+    coords = fetch_coords(client, job["id"])
+    expected = PCA(n_components=2, svd_solver="full").fit_transform(_sphereized(vectors[rows]))
+    assert np.allclose(np.abs(coords), np.abs(expected), atol=1e-4)

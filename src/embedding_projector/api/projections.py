@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep
+from embedding_projector.dependencies import DatasetStoreDep, JobLimitsDep, JobRunnerDep, SettingsDep
 from embedding_projector.errors import InputError, Unprocessable
 from embedding_projector.projections import METHODS
+from embedding_projector.public_mode import client_id, has_write_access, require_write_access
 from embedding_projector.schemas import JobStatus, ProjectionRequest
 
 router = APIRouter(tags=["projections"])
@@ -64,10 +65,23 @@ def check_fits(method: str, params: BaseModel, n_rows: int, column_values: list 
 
 @router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStatus)
 async def start_projection(
-    dataset_id: str, request: ProjectionRequest, response: Response, store: DatasetStoreDep, jobs: JobRunnerDep
+    dataset_id: str,
+    request: ProjectionRequest,
+    http: Request,
+    response: Response,
+    settings: SettingsDep,
+    limits: JobLimitsDep,
+    store: DatasetStoreDep,
+    jobs: JobRunnerDep,
 ) -> JobStatus:
     """Start a projection job (or return the running or cached one with the same inputs)."""
     info = await run_in_threadpool(store.get, dataset_id)
+    if not info.public:
+        require_write_access(http, settings.write_token, f"projecting dataset {dataset_id!r}")
+    # Per-client limits guard a public instance from strangers; the token holder is trusted.
+    client = None if has_write_access(http, settings.write_token) else client_id(http)
+    if client is not None:
+        limits.check(client, lambda job: jobs.status(job).status in ("queued", "running"))
     params = validate_params(request.method, request.params)
     rows = await run_in_threadpool(validate_rows, request.rows, info.n)
     column_values = None
@@ -83,9 +97,12 @@ async def start_projection(
         params.model_dump(mode="json"),
         rows,
         store.metadata_path(dataset_id),
+        request.sphereize,
     )
     if status.status == "done":
         response.status_code = 200
+    elif client is not None:
+        limits.started(client, status.id)
     return status
 
 

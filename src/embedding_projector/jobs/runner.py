@@ -16,6 +16,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embedding_projector import __version__
 from embedding_projector.errors import Conflict, NotFound
 from embedding_projector.jobs.worker import result_paths, worker_main
@@ -29,7 +31,14 @@ RESULT_FORMAT = 1
 Listener = Callable[[JobStatus, tuple[bytes, list[int]] | None], None]
 
 
-def job_key(dataset: str, fingerprint: str, method: str, params: dict[str, Any], rows: list[int] | None) -> str:
+def job_key(
+    dataset: str,
+    fingerprint: str,
+    method: str,
+    params: dict[str, Any],
+    rows: list[int] | None,
+    sphereize: bool = False,
+) -> str:
     """The cache key and job id: a hash of every input that decides the result."""
     material = json.dumps(
         {
@@ -40,6 +49,7 @@ def job_key(dataset: str, fingerprint: str, method: str, params: dict[str, Any],
             "method": method,
             "params": params,
             "rows": rows,
+            "sphereize": sphereize,
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -90,6 +100,9 @@ class JobRunner:
 
     def start(self) -> None:
         """Start the worker processes and the thread that listens to them."""
+        # openTSNE's OpenMP threads spin at barriers by default, which starves the other core on a
+        # busy machine; workers inherit this at spawn, the only time OpenMP reads it.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         with self._lock:
             for _ in range(self._n_workers):
                 self._workers.append(self._spawn())
@@ -153,9 +166,10 @@ class JobRunner:
         params: dict[str, Any],
         rows: list[int] | None,
         metadata_path: Path | None = None,
+        sphereize: bool = False,
     ) -> JobStatus:
         """Start a job, or return the running or cached one with the same key."""
-        key = job_key(dataset, fingerprint, method, params, rows)
+        key = job_key(dataset, fingerprint, method, params, rows, sphereize)
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and job.status.status in ("queued", "running", "done"):
@@ -169,6 +183,7 @@ class JobRunner:
                 method=method,
                 params=params,
                 rows=None if rows is None else len(rows),
+                sphereize=sphereize,
                 status="queued",
             )
             record = status.model_dump(mode="json")
@@ -177,6 +192,7 @@ class JobRunner:
                 "method": method,
                 "params": params,
                 "rows": rows,
+                "sphereize": sphereize,
                 "vectors_path": str(vectors_path),
                 "metadata_path": None if metadata_path is None else str(metadata_path),
                 "results_dir": str(self.results_dir),
@@ -203,7 +219,19 @@ class JobRunner:
         status = self.status(job_id)
         if status.status != "done" or status.shape is None:
             raise Conflict(f"projection {job_id} is {status.status}, it has no coordinates yet")
-        return result_paths(self.results_dir, job_id)[0], status.shape
+        return result_paths(self.results_dir, job_id).coords, status.shape
+
+    def result_rows(self, job_id: str) -> np.ndarray | None:
+        """The dataset rows (int64) a finished job projected, in its order; None when it took all rows."""
+        status = self.status(job_id)
+        if status.status != "done":
+            raise Conflict(f"projection {job_id} is {status.status}, it has no result yet")
+        if status.rows is None:
+            return None
+        rows = np.fromfile(result_paths(self.results_dir, job_id).rows, dtype="<i8")
+        if rows.size != status.rows:
+            raise RuntimeError(f"projection {job_id} saved {rows.size} rows, its record says {status.rows}")
+        return rows
 
     def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued job, or kill the worker running it and start a fresh one."""
@@ -265,14 +293,16 @@ class JobRunner:
     # -- internals -----------------------------------------------------------------------------
 
     def _read_record(self, job_id: str) -> JobStatus | None:
-        coords_file, record_file = result_paths(self.results_dir, job_id)
+        files = result_paths(self.results_dir, job_id)
         if len(job_id) != 32 or not all(c in "0123456789abcdef" for c in job_id):
             return None
         try:
-            status = JobStatus.model_validate_json(record_file.read_bytes())
+            status = JobStatus.model_validate_json(files.record.read_bytes())
         except (OSError, ValueError):
             return None
-        return status if coords_file.is_file() else None
+        if not files.coords.is_file() or (status.rows is not None and not files.rows.is_file()):
+            return None  # incomplete, or a subset result from before row subsets were saved
+        return status
 
     def _current(self, job: _Job) -> JobStatus:
         """The job's status with the live fields (elapsed time, queue position) filled in."""
@@ -290,7 +320,6 @@ class JobRunner:
             job.snapshot = snapshot
             changes["snapshot"] = job.status.snapshot + 1
         if changes.get("status") in ("done", "failed", "cancelled"):
-            job.snapshot = None
             if job.started is not None:
                 changes.setdefault("elapsed", round(time.monotonic() - job.started, 3))
             changes["queue_position"] = None

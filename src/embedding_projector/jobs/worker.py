@@ -10,7 +10,7 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -18,13 +18,24 @@ from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.datasets.store import read_column
 from embedding_projector.projections import METHODS
 from embedding_projector.projections.progress import Progress
+from embedding_projector.projections.sphereize import sphereize
 
 SNAPSHOT_INTERVAL = 0.25  # seconds between intermediate coordinate snapshots sent to the server
 
 
-def result_paths(results_dir: Path, job_id: str) -> tuple[Path, Path]:
-    """The raw float32 coordinates file and the JSON record of a finished job."""
-    return results_dir / f"{job_id}.f32", results_dir / f"{job_id}.json"
+class ResultFiles(NamedTuple):
+    """A finished job's files; the record is written last, so its existence means "done"."""
+
+    coords: Path  # raw little-endian float32, row-major
+    rows: Path  # raw little-endian int64 dataset row indices; only for a job on a row subset
+    record: Path  # the JobStatus JSON
+
+
+def result_paths(results_dir: Path, job_id: str) -> ResultFiles:
+    """Where a job's coordinates, row subset and JSON record live."""
+    return ResultFiles(
+        results_dir / f"{job_id}.f32", results_dir / f"{job_id}.rows", results_dir / f"{job_id}.json"
+    )
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -35,11 +46,11 @@ def _exit_when_orphaned(parent: int) -> None:
         time.sleep(1.0)
 
 
-def _load_rows(vectors_path: str, rows: list[int] | None) -> np.ndarray:
+def _load_rows(vectors_path: str, rows: np.ndarray | None) -> np.ndarray:
     vectors = np.load(vectors_path, mmap_mode="r", allow_pickle=False)
     if rows is None:
         return vectors
-    return np.ascontiguousarray(vectors[np.asarray(rows, dtype=np.int64)])
+    return np.ascontiguousarray(vectors[rows])
 
 
 class Outbox:
@@ -82,24 +93,32 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
 
     module = METHODS[job["method"]]
     params = module.Params.model_validate(job["params"])
+    rows = None if job["rows"] is None else np.asarray(job["rows"], dtype=np.int64)
     if getattr(module, "NEEDS_COLUMN", False):
         # Pattern axes: centroids come from the whole dataset, coordinates only for `rows`.
         vectors = np.load(job["vectors_path"], mmap_mode="r", allow_pickle=False)
-        rows = None if job["rows"] is None else np.asarray(job["rows"], dtype=np.int64)
+        if job.get("sphereize"):
+            # The whole matrix is centred on the projected rows' mean, so those rows get the same
+            # vectors as under any other method, and the centroids live in the same space.
+            vectors = sphereize(vectors, mean_of=rows)
         values = read_column(Path(job["metadata_path"]), params.column)
         result = module.run(vectors, params, Progress(sink), column_values=values, rows=rows)
         n_rows = vectors.shape[0] if rows is None else rows.size
     else:
-        vectors = _load_rows(job["vectors_path"], job["rows"])
+        vectors = _load_rows(job["vectors_path"], rows)
+        if job.get("sphereize"):
+            vectors = sphereize(vectors)
         result = module.run(vectors, params, Progress(sink))
         n_rows = vectors.shape[0]
     coords = np.ascontiguousarray(result.coords, dtype="<f4")
     if coords.ndim != 2 or coords.shape[0] != n_rows or not np.isfinite(coords).all():
         raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
-    coords_file, record_file = result_paths(Path(job["results_dir"]), job_id)
-    atomic_write_bytes(coords_file, coords.tobytes())
+    files = result_paths(Path(job["results_dir"]), job_id)
+    atomic_write_bytes(files.coords, coords.tobytes())
+    if rows is not None:
+        atomic_write_bytes(files.rows, rows.astype("<i8").tobytes())
     record = dict(job["record"], status="done", progress=1.0, shape=list(coords.shape), extras=result.extras)
-    atomic_write_bytes(record_file, json.dumps(record).encode())
+    atomic_write_bytes(files.record, json.dumps(record).encode())
     conn.send(("done", job_id, list(coords.shape), result.extras))
 
 
