@@ -28,6 +28,15 @@ def free_port() -> int:
 def bench_server(data_dir: Path = BENCH_DATA, env: dict[str, str] | None = None,
                  wait_for: str = "glove-400k", timeout: float = 600) -> Iterator[str]:
     """Yield the base URL of a server with the GloVe examples imported; stop it afterwards."""
+    with bench_server_process(data_dir, env, wait_for, timeout) as (url, _process):
+        yield url
+
+
+@contextlib.contextmanager
+def bench_server_process(data_dir: Path = BENCH_DATA, env: dict[str, str] | None = None,
+                         wait_for: str | None = "glove-400k",
+                         timeout: float = 600) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like bench_server, also yielding the server process; wait_for=None waits only for an answer."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = open(data_dir / f"server-{port}.log", "wb")
@@ -44,12 +53,12 @@ def bench_server(data_dir: Path = BENCH_DATA, env: dict[str, str] | None = None,
                 raise RuntimeError(f"server exited: see {log.name}")
             with contextlib.suppress(httpx.HTTPError):
                 ids = [d["id"] for d in httpx.get(url + "/api/datasets", timeout=5).json()]
-                if wait_for in ids:
+                if wait_for is None or wait_for in ids:
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not come up in time")
             time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:

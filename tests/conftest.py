@@ -56,15 +56,16 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[LiveServer]:
-    """Start `python -m embedding_projector serve` on a free port and wait until it answers."""
+def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90,
+               args: list[str] | None = None) -> Iterator[LiveServer]:
+    """Start `python -m embedding_projector serve` (plus `args`) on a free port and wait until it answers."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"server-{port}.log"
     extra = {"PROJECTOR_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "PROJECTOR_WORKERS": "2", **(env or {})}
     full_env = {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "embedding_projector", "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--data-dir", str(data_dir), "--no-examples"]
+           "--port", str(port), "--data-dir", str(data_dir), "--no-examples", *(args or [])]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, extra,
@@ -99,3 +100,13 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client for the session's live server."""
     with live_server.client() as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL database on 127.0.0.1 for the tests (scripts/test_postgres.sh starts it)."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "test_postgres.sh"
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL for the tests:\n{out.stderr}")
+    return out.stdout.strip().splitlines()[-1]

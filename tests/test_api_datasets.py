@@ -147,3 +147,48 @@ def test_metadata_single_column_has_no_header(client) -> None:
     columns = client.get(f"/api/datasets/{r.json()['id']}/metadata").json()["columns"]
     assert columns == [{"name": "label", "type": "text", "values": ["alpha", "beta", "gamma"]}]
     assert json.loads(json.dumps(columns))  # plain JSON
+
+
+def _parquet(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def test_parquet_upload_brings_vectors_and_metadata(client) -> None:
+    import pyarrow as pa
+
+    vectors = clustered(20, 6)[0]
+    table = pa.table({
+        "word": words(20),
+        "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 6),
+        "rank": pa.array(range(1, 21), type=pa.int32()),
+    })
+    r = upload(client, ("words.parquet", _parquet(table)))
+    assert r.status_code == 201, r.text
+    info = r.json()
+    assert (info["name"], info["n"], info["dim"]) == ("words", 20, 6)
+    assert [(c["name"], c["type"]) for c in info["columns"]] == [("word", "text"), ("rank", "numeric")]
+    columns = client.get(f"/api/datasets/{info['id']}/metadata").json()["columns"]
+    assert columns[0]["values"][7] == "orange" and columns[1]["values"][:3] == [1, 2, 3]
+
+
+def test_parquet_upload_errors_leave_nothing(live_server: LiveServer, client) -> None:
+    import pyarrow as pa
+
+    ragged = _parquet(pa.table({"vector": [[1.0, 2.0], [3.0]], "w": ["a", "b"]}))
+    with_meta = _parquet(pa.table({"vector": [[1.0, 2.0], [3.0, 4.0]], "w": ["a", "b"]}))
+    before_list, before_disk = client.get("/api/datasets").json(), dataset_dirs(live_server)
+    cases = [
+        (("r.parquet", ragged), None, "r.parquet", "row 2 has 1 values"),
+        (("fake.parquet", b"1\t2\n"), None, "fake.parquet", "not a readable Parquet file"),
+        (("m.parquet", with_meta), ("labels.tsv", b"a\nb\n"), "labels.tsv", "already carries metadata"),
+    ]
+    for vectors, metadata, file, words_in_error in cases:
+        r = upload(client, vectors, metadata)
+        print(r.json())
+        assert r.status_code == 400 and r.json()["file"] == file and words_in_error in r.json()["error"]
+    assert client.get("/api/datasets").json() == before_list
+    assert dataset_dirs(live_server) == before_disk

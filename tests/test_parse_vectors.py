@@ -278,3 +278,56 @@ def test_npy_non_finite(bad: float) -> None:
     err = parse_error(npy(array), "v.npy")
     assert_position(err, 3, 5)
     assert "row 3, column 5 is not finite" in err.message
+
+
+def test_parquet_is_told_by_its_magic_and_npy_wins_over_a_parquet_name() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from embedding_projector.datasets.parse_vectors import parse_vectors_and_metadata
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"v": [[1.0, 2.0], [3.0, 4.0]], "w": ["a", "b"]}), buf)
+    matrix, metadata = parse_vectors_and_metadata(buf.getvalue(), "upload.bin")
+    assert matrix.tolist() == [[1.0, 2.0], [3.0, 4.0]] and metadata is not None
+    assert parse_vectors(npy(np.ones((2, 3))), "misnamed.parquet").shape == (2, 3)
+    matrix, metadata = parse_vectors_and_metadata(tsv(np.ones((2, 2))), "v.tsv")
+    assert matrix.shape == (2, 2) and metadata is None
+
+
+@pytest.mark.parametrize("dtype", ["<f4", ">f4", "<f8", ">i8", "|u1", "?"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_npy_from_a_file_any_dtype_and_order(tmp_path: Path, dtype: str, order: str) -> None:
+    rng = np.random.default_rng(4)
+    array = np.asarray(rng.normal(size=(3000, 7)) * 50, order=order).astype(dtype, order=order)
+    path = tmp_path / "v.npy"
+    np.save(path, array)
+    matrix = parse_vectors_npy(path, "v.npy")
+    assert matrix.dtype == np.float32 and matrix.flags.c_contiguous
+    assert np.array_equal(matrix, array.astype(np.float32))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_npy_from_a_file_in_several_blocks(tmp_path: Path, order: str) -> None:
+    # float64, 11 MB: read in blocks of rows (C order) or of columns (Fortran order).
+    array = np.asarray(np.random.default_rng(5).normal(size=(200_000, 7)), order=order)
+    np.save(tmp_path / "big.npy", array)
+    assert np.array_equal(parse_vectors_npy(tmp_path / "big.npy", "big.npy"), array.astype(np.float32))
+
+
+def test_truncated_npy_file(tmp_path: Path) -> None:
+    np.save(tmp_path / "cut.npy", np.ones((100, 4), np.float32))
+    data = (tmp_path / "cut.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(data[:-40])
+    with pytest.raises(InputError) as info:
+        parse_vectors_npy(tmp_path / "cut.npy", "cut.npy")
+    assert info.value.file == "cut.npy"
+
+
+def test_tsv_with_a_long_first_line_grows_its_buffer() -> None:
+    # The row count is guessed from the first line's length; short lines after a long one exceed it.
+    first = "0." + "1" * 500 + "\t2\n"
+    content = (first + "3\t4\n" * 5000).encode()
+    matrix = parse_vectors(content, "v.tsv")
+    assert matrix.shape == (5001, 2) and matrix.flags.c_contiguous
+    assert matrix[0, 1] == 2 and (matrix[1:] == [3, 4]).all()

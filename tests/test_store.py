@@ -61,3 +61,41 @@ def test_hostile_ids_are_not_found(tmp_path: Path) -> None:
     for dataset_id in ("..", "../etc", "/etc/passwd", "A B"):
         with pytest.raises(NotFound):
             store.get(dataset_id)
+
+
+def test_sprite_is_kept_with_the_dataset(tmp_path: Path) -> None:
+    from embedding_projector.datasets.parse_sprite import parse_sprite
+    from tests.test_parse_sprite import image_bytes
+
+    store = DatasetStore(tmp_path / "datasets")
+    jpeg = image_bytes(20, 10, "JPEG")
+    sheet = parse_sprite(jpeg, "s.jpg", rows=2, cell=(10, 10), max_pixels=1000)
+    info = store.create("Pics", np.zeros((2, 2), np.float32), None, sprite=(jpeg, sheet),
+                        origin="file:/x", origin_digest="abc")
+    assert info.sprite is not None and info.sprite.url == f"/api/datasets/{info.id}/sprite"
+    path, media_type = store.sprite_file(info.id)
+    assert (path.name, media_type, path.read_bytes()) == ("sprite.jpg", "image/jpeg", jpeg)
+    assert DatasetStore(tmp_path / "datasets").get(info.id).sprite == info.sprite  # survives a restart
+    assert store.find_origin("file:/x", "abc") == info
+    assert store.find_origin("file:/x", "other") is None
+    plain = store.create("Plain", np.zeros((2, 2), np.float32), None)
+    with pytest.raises(NotFound):
+        store.sprite_file(plain.id)
+
+
+def test_failed_sprite_copy_leaves_nothing(tmp_path: Path) -> None:
+    from embedding_projector.datasets.parse_sprite import SpriteSheet
+
+    store = DatasetStore(tmp_path / "datasets")
+    sheet = SpriteSheet("png", 10, 10, 10, 10, 1)
+    with pytest.raises(FileNotFoundError):
+        store.create("Gone", np.zeros((1, 2), np.float32), None, sprite=(tmp_path / "vanished.png", sheet))
+    assert list((tmp_path / "datasets").iterdir()) == [] and list(store.staging.iterdir()) == []
+
+
+def test_a_second_writer_leaves_the_staging_area_alone(tmp_path: Path) -> None:
+    store = DatasetStore(tmp_path / "datasets")
+    store.staging.mkdir(parents=True, exist_ok=True)
+    (store.staging / "upload-in-progress").write_bytes(b"1\t2\n")
+    DatasetStore(tmp_path / "datasets", clean_staging=False)
+    assert (store.staging / "upload-in-progress").exists()

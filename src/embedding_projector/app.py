@@ -16,13 +16,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from embedding_projector import __version__
-from embedding_projector.api import datasets, health, neighbors, pages, projections
+from embedding_projector.api import datasets, exports, health, neighbors, pages, projections, views
 from embedding_projector.datasets.examples import ensure_examples
+from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError
 from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.public_mode import JobLimits
 from embedding_projector.settings import Settings
 from embedding_projector.upload_limit import BodySizeLimit
+from embedding_projector.view_store import ViewStore, default_database_url
 
 log = logging.getLogger(__name__)
 
@@ -80,23 +83,29 @@ def create_app(settings: Settings) -> FastAPI:
         runner = JobRunner(
             settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
         )
+        view_store = ViewStore(settings.database_url or default_database_url(settings.data_dir))
         runner.start()
         app.state.datasets = store
         app.state.jobs = runner
+        app.state.views = view_store
         try:
             if settings.examples:
                 await run_in_threadpool(ensure_examples, store)
+            if settings.logdir:
+                await run_in_threadpool(import_logdir, store, settings.logdir, settings.max_sprite_pixels)
             yield
         finally:
             runner.stop()
+            view_store.close()
 
     app = FastAPI(title="Embedding Projector", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
     root = asset_root()
     app.state.templates = Jinja2Templates(directory=root / "templates")
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes * _FILES_PER_UPLOAD + (1 << 20))
-    for module in (datasets, neighbors, projections, health, pages):
+    for module in (datasets, neighbors, projections, exports, views, health, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     return app

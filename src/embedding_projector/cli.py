@@ -1,4 +1,4 @@
-"""The embedding-projector command: serve (the default)."""
+"""The embedding-projector command: serve (the default) and import."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+
+from embedding_projector.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +27,43 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not import the bundled example datasets [PROJECTOR_EXAMPLES=false]",
     )
+    serve.add_argument(
+        "--logdir",
+        type=Path,
+        help="import the embeddings of this TensorBoard log folder (projector_config.pbtxt) or folder "
+        "holding a projector config .json at start, once [PROJECTOR_LOGDIR]",
+    )
+    imp = sub.add_parser(
+        "import",
+        help="import datasets into the data folder",
+        description="Import a TensorBoard log folder, a projector config .json, a .parquet file, "
+        "or a vectors .tsv/.npy file (with --metadata, --sprite and --sprite-dim) as datasets.",
+    )
+    imp.add_argument("path", type=Path, help="log folder, config .json, .parquet, .tsv or .npy")
+    imp.add_argument("--data-dir", type=Path, help="data folder [PROJECTOR_DATA_DIR, default ./data]")
+    imp.add_argument("--name", help="dataset name (default: the tensor name or the file name)")
+    imp.add_argument("--metadata", type=Path, help="metadata .tsv for a vectors file")
+    imp.add_argument("--sprite", type=Path, help="sprite sheet (PNG or JPEG) for a vectors file")
+    imp.add_argument("--sprite-dim", help="one sprite image's size in pixels: 28 or 28,28")
+    push = sub.add_parser("push", help="upload vectors (and metadata) to a server and print the link")
+    push.add_argument("vectors", type=Path, help="vectors.tsv, .npy or .parquet")
+    push.add_argument("metadata", type=Path, nargs="?", help="metadata.tsv")
+    push.add_argument("--to", required=True, help="the server's base URL, e.g. https://projector.example.org")
+    push.add_argument("--token", help="the server's write token [PROJECTOR_TOKEN]")
+    push.add_argument("--name", help="dataset name (default: the vectors file's name)")
+    push.add_argument("--public", action="store_true", help="list it to everyone on that server")
     return parser
+
+
+def _settings(**overrides: object) -> Settings | None:
+    """Settings from the environment plus options; None after printing what is wrong."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            print(f"embedding-projector: {field}: {err['msg']}", file=sys.stderr)
+        return None
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -33,31 +71,87 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from embedding_projector.app import create_app
-    from embedding_projector.settings import Settings
 
-    overrides = {
-        key: value
-        for key, value in {
-            "host": args.host,
-            "port": args.port,
-            "data_dir": args.data_dir,
-            "workers": args.workers,
-        }.items()
-        if value is not None
-    }
-    if args.no_examples:
-        overrides["examples"] = False
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            print(f"embedding-projector: {field}: {err['msg']}", file=sys.stderr)
+    settings = _settings(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        workers=args.workers,
+        logdir=args.logdir,
+        examples=False if args.no_examples else None,
+    )
+    if settings is None:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     print(f"Embedding Projector on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Import PATH into the data folder; one line per dataset, one line per problem."""
+    from embedding_projector.datasets.importer import import_config, import_files, import_folder
+    from embedding_projector.datasets.store import DatasetStore
+    from embedding_projector.errors import InputError, ProjectorError
+
+    settings = _settings(data_dir=args.data_dir)
+    if settings is None:
+        return 2
+    path: Path = args.path.expanduser()
+    loose = args.metadata is not None or args.sprite is not None or args.sprite_dim is not None
+    is_config = path.is_dir() or path.suffix.lower() in (".json", ".pbtxt")
+    if loose and is_config:
+        print("embedding-projector: --metadata, --sprite and --sprite-dim go with a vectors file, "
+              "not a log folder or config", file=sys.stderr)
+        return 2
+    if args.sprite_dim is not None and args.sprite is None:
+        print("embedding-projector: --sprite-dim needs --sprite", file=sys.stderr)
+        return 2
+    # Not the only process writing: a running server may be importing uploads next to us.
+    store = DatasetStore(settings.data_dir / "datasets", clean_staging=False)
+    limit = settings.max_sprite_pixels
+    errors: list[ProjectorError] = []
+    try:
+        if path.is_dir():
+            results, errors = import_folder(store, path, max_sprite_pixels=limit, name=args.name)
+        elif is_config:
+            if not path.is_file():
+                raise InputError(f"{path} does not exist", file=path.name)
+            results, errors = import_config(store, path, max_sprite_pixels=limit, name=args.name)
+        else:
+            results = [import_files(store, path, metadata=args.metadata, sprite=args.sprite,
+                                    sprite_dim=args.sprite_dim, name=args.name, max_sprite_pixels=limit)]
+    except ProjectorError as exc:
+        results, errors = [], [exc]
+    except OSError as exc:
+        results, errors = [], [ProjectorError(f"{exc.filename or path}: {exc.strerror or 'cannot be read'}")]
+    for item in results:
+        info = item.info
+        note = "  (already imported)" if item.existed else ""
+        print(f"{info.id}\t{info.name}\t{info.n}×{info.dim}{note}")
+    for error in errors:
+        print(f"embedding-projector: {_one_line(error.message)}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def push_command(args: argparse.Namespace) -> int:
+    """Upload files to a server; print the dataset's link, or one line saying what went wrong."""
+    import os
+
+    from embedding_projector.push import PushError, push
+
+    token = args.token or os.environ.get("PROJECTOR_TOKEN")
+    try:
+        link = push(args.vectors, args.metadata, args.to, token, name=args.name, public=args.public)
+    except PushError as exc:
+        print(f"embedding-projector push: {exc}", file=sys.stderr)
+        return 1
+    print(link)
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,4 +163,4 @@ def main(argv: list[str] | None = None) -> int:
     return _COMMANDS[args.command](args)
 
 
-_COMMANDS = {"serve": serve}
+_COMMANDS = {"serve": serve, "import": import_command, "push": push_command}

@@ -8,7 +8,9 @@ from fastapi import Depends, Request
 
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.public_mode import JobLimits
 from embedding_projector.settings import Settings
+from embedding_projector.view_store import ViewStore
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,6 +28,18 @@ def get_job_runner(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
+def get_view_store(request: Request) -> ViewStore:
+    """The app's ViewStore."""
+    return request.app.state.views
+
+
+def get_job_limits(request: Request) -> JobLimits:
+    """The app's per-client job limits."""
+    return request.app.state.job_limits
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatasetStoreDep = Annotated[DatasetStore, Depends(get_dataset_store)]
 JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
+ViewStoreDep = Annotated[ViewStore, Depends(get_view_store)]
+JobLimitsDep = Annotated[JobLimits, Depends(get_job_limits)]

@@ -62,3 +62,21 @@ class Unprocessable(ProjectorError):
     """A well-formed request whose values are out of range, such as a projection parameter (422)."""
 
     status = 422
+
+
+class Unauthorized(ProjectorError):
+    """A write without the token the server requires (401)."""
+
+    status = 401
+
+
+class Forbidden(ProjectorError):
+    """A write with a wrong token (403)."""
+
+    status = 403
+
+
+class TooManyRequests(ProjectorError):
+    """Over a per-client limit: job starts per minute or jobs at once (429)."""
+
+    status = 429

@@ -28,6 +28,17 @@ class DatasetSummary(BaseModel):
     dim: int
 
 
+class SpriteInfo(BaseModel):
+    """A dataset's sprite sheet: point i's image is at column i % per_row, row i // per_row."""
+
+    url: str = Field(description="GET this for the PNG or JPEG image")
+    width: int = Field(description="sheet width in pixels")
+    height: int = Field(description="sheet height in pixels")
+    cell_width: int = Field(description="one image's width in pixels")
+    cell_height: int = Field(description="one image's height in pixels")
+    per_row: int = Field(description="images per row of the sheet")
+
+
 class DatasetInfo(DatasetSummary):
     """A dataset's full description (GET /api/datasets/{id})."""
 
@@ -35,6 +46,15 @@ class DatasetInfo(DatasetSummary):
     source: str = Field("upload", description="where it came from: upload, example, import")
     created: str = Field(description="ISO 8601 time of import")
     fingerprint: str = Field(description="content hash of the vectors; part of projection cache keys")
+    public: bool = Field(False, description="listed to everyone and projectable without the write token")
+    url: str | None = Field(None, description="link that opens the dataset (in the upload answer)")
+    sprite: SpriteInfo | None = Field(None, description="the sprite sheet, when the dataset has images")
+    origin: str | None = Field(
+        None, description="the imported files, such as logdir:/abs/projector_config.pbtxt#tensor"
+    )
+    origin_digest: str | None = Field(
+        None, description="hash of the imported files' bytes; unchanged files are not imported twice"
+    )
 
 
 class Neighbor(BaseModel):
@@ -60,6 +80,9 @@ class ProjectionRequest(BaseModel):
     method: str = Field(description="pca")
     params: dict[str, Any] = Field(default_factory=dict)
     rows: list[int] | None = Field(None, description="project only these rows (isolate); null = all")
+    sphereize: bool = Field(
+        False, description="centre the vectors on the rows' mean and scale each to unit norm first"
+    )
 
 
 class JobStatus(BaseModel):
@@ -70,6 +93,7 @@ class JobStatus(BaseModel):
     method: str
     params: dict[str, Any]
     rows: int | None = Field(None, description="size of the row subset, or null for all rows")
+    sphereize: bool = Field(False, description="the vectors were centred and scaled to unit norm")
     status: JobState
     progress: float = 0.0
     shape: list[int] | None = None
@@ -80,3 +104,91 @@ class JobStatus(BaseModel):
     snapshot: int = Field(0, description="sequence number of the latest intermediate coordinates")
     info: dict[str, Any] = Field(default_factory=dict, description="latest progress facts")
     extras: dict[str, Any] = Field(default_factory=dict, description="method extras")
+
+
+class CameraState(BaseModel):
+    """Where the camera stands and looks (world coordinates of the normalised view) and its zoom."""
+
+    position: tuple[float, float, float]
+    target: tuple[float, float, float]
+    zoom: float = Field(1.0, gt=0)
+
+
+class ProjectionState(BaseModel):
+    """The projection shown: method and parameters, plus the stored result it refers to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["pca", "tsne", "umap", "custom"]
+    params: dict[str, Any] = Field(default_factory=dict)
+    job: str | None = Field(None, description="id of the stored result; opening a view never recomputes it")
+    components: list[int] | None = Field(None, max_length=3, description="PCA components on x, y, z")
+    sphereize: bool = False
+
+
+class SearchState(BaseModel):
+    """The Inspector's search box."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field("", max_length=1000)
+    column: str | None = None
+    regex: bool = False
+
+
+MAX_VIEW_ROWS = 1_000_000
+
+
+class ViewState(BaseModel):
+    """Everything a shared link restores; the same field names as the page's store and URL."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    dataset: str = Field(max_length=128)
+    projection: ProjectionState | None = None
+    color_by: str | None = Field(None, alias="colorBy")
+    label_by: str | None = Field(None, alias="labelBy")
+    selection: list[int] = Field(default_factory=list, max_length=MAX_VIEW_ROWS)
+    isolated: list[int] | None = Field(None, max_length=MAX_VIEW_ROWS)
+    search: SearchState | None = None
+    neighbors: int = Field(100, ge=1, le=10_000)
+    metric: Literal["cosine", "euclidean"] = "cosine"
+    dimensions: Literal[2, 3] = 3
+    camera: CameraState | None = None
+
+
+class ViewCreated(BaseModel):
+    """POST /api/views: the new view's id and the link that opens it."""
+
+    id: str
+    url: str
+
+
+class BookmarkRequest(BaseModel):
+    """POST /api/bookmarks: a named state, added to `collection` (a new one when null)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    collection: str | None = Field(None, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    state: ViewState
+
+
+class Bookmark(BaseModel):
+    """One saved state in a bookmark collection."""
+
+    id: str
+    collection: str
+    dataset: str
+    name: str
+    created: str
+    state: ViewState
+
+
+class SelectionExport(BaseModel):
+    """POST /api/datasets/{id}/export: the metadata of these rows, in this order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[int] = Field(description="dataset row indices: non-empty, unique, in range")
+    format: Literal["tsv", "csv"] = "tsv"

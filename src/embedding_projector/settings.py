@@ -44,8 +44,70 @@ class Settings(BaseSettings):
     neighbor_cache: int = Field(
         4, ge=1, le=64, description="Datasets whose nearest-neighbour index is kept in memory."
     )
+    max_sprite_pixels: int = Field(
+        8192 * 8192,
+        ge=1,
+        le=1 << 30,
+        description="Largest sprite sheet in pixels (width × height); a larger one gets a 413 naming the file.",
+    )
+    logdir: Path | None = Field(
+        None,
+        description="A TensorBoard log folder (projector_config.pbtxt) or a folder holding a projector "
+        "config .json: its embeddings are imported at start, once.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database for shared views and bookmarks, e.g. "
+        "postgresql+psycopg://user:pass@host/db; default: SQLite in the data folder.",
+    )
+    public_url: str | None = Field(
+        None, description="Base of the links the server makes (Share, push), e.g. https://projector.example.org."
+    )
+    write_token: str | None = Field(
+        None,
+        description="When set, uploads, deletes, pushes and projections of non-public datasets need "
+        "this token (Authorization: Bearer <token>); viewing shared views never does.",
+    )
+    max_datasets: int = Field(1000, ge=1, description="Most datasets the server holds; more uploads get a 429.")
+    max_jobs_per_client: int = Field(
+        4, ge=1, le=1000, description="Projection jobs one client may have queued or running at once (429 past it)."
+    )
+    job_starts_per_minute: int = Field(
+        30, ge=1, le=100_000, description="Projection starts one client may make per minute (429 past it)."
+    )
 
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("write_token")
+    @classmethod
+    def _strong_token(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("must be at least 16 characters (python -c 'import secrets; print(secrets.token_urlsafe())')")
+        return value or None
+
+    @field_validator("logdir", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("logdir")
+    @classmethod
+    def _existing_folder(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser().resolve()
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value

@@ -1,4 +1,4 @@
-"""/api/datasets: list, upload, describe, metadata and delete."""
+"""/api/datasets: list, upload, describe, metadata, sprite and delete."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import secrets
 import shutil
 from pathlib import Path, PurePath
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.datasets.parse_metadata import parse_metadata
-from embedding_projector.datasets.parse_vectors import parse_vectors
+from embedding_projector.datasets.parse_sprite import parse_sprite, parse_sprite_dim
+from embedding_projector.datasets.parse_vectors import parse_vectors_and_metadata
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep
-from embedding_projector.errors import InputError, TooLarge
+from embedding_projector.errors import InputError, TooLarge, TooManyRequests
+from embedding_projector.public_mode import has_write_access, require_write_access
 from embedding_projector.schemas import DatasetInfo, DatasetSummary
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -41,42 +43,79 @@ def _spool(upload: UploadFile, staging: Path) -> Path:
 
 
 @router.get("", response_model=list[DatasetSummary])
-async def list_datasets(store: DatasetStoreDep) -> list[DatasetSummary]:
-    """Every dataset: id, name, n and dim."""
-    return await run_in_threadpool(store.list)
+async def list_datasets(request: Request, store: DatasetStoreDep, settings: SettingsDep) -> list[DatasetSummary]:
+    """Every dataset (only the public ones for a client without the write token): id, name, n, dim."""
+    public_only = not has_write_access(request, settings.write_token)
+    return await run_in_threadpool(lambda: store.list(public_only=public_only))
 
 
 @router.post("", status_code=201, response_model=DatasetInfo)
 async def upload_dataset(
+    request: Request,
     store: DatasetStoreDep,
     settings: SettingsDep,
-    vectors: UploadFile = File(description="vectors.tsv (TensorBoard format) or .npy"),
+    vectors: UploadFile = File(description="vectors.tsv (TensorBoard format), .npy or .parquet"),
     metadata: UploadFile | None = File(None, description="metadata.tsv (TensorBoard format)"),
+    sprite: UploadFile | None = File(None, description="sprite sheet (PNG or JPEG), one image per row"),
+    sprite_dim: str | None = Form(None, description="one image's size in pixels: 28 or 28,28"),
     name: str | None = Form(None),
+    public: bool = Form(False, description="list it to everyone and let anyone project it"),
 ) -> DatasetInfo:
-    """Parse the uploaded files and store them as a new dataset, all or nothing."""
+    """Parse the uploaded files and store them as a new dataset, all or nothing.
+
+    A Parquet `vectors` file brings its own metadata (its other columns), so it comes alone.
+    """
+    require_write_access(request, settings.write_token, "uploading a dataset")
     vectors_name = _display_name(vectors, "vectors")
     metadata_name = _display_name(metadata, "metadata") if metadata is not None else None
+    sprite_name = _display_name(sprite, "sprite") if sprite is not None else None
     _check_size(vectors, vectors_name, settings.max_upload_bytes)
     if metadata is not None and metadata_name is not None:
         _check_size(metadata, metadata_name, settings.max_upload_bytes)
+    cell = None
+    if sprite is not None and sprite_name is not None:
+        _check_size(sprite, sprite_name, settings.max_upload_bytes)
+        cell = parse_sprite_dim(sprite_dim)
     dataset_name = name if name is not None and name.strip() else PurePath(vectors_name).stem
+    if await run_in_threadpool(store.count) >= settings.max_datasets:
+        raise TooManyRequests(f"the server already holds {settings.max_datasets} datasets, its limit")
 
     def build() -> DatasetInfo:
         spooled: list[Path] = []
         try:
             spooled.append(_spool(vectors, store.staging))
-            matrix = parse_vectors(spooled[-1], vectors_name)
-            meta = None
+            matrix, meta = parse_vectors_and_metadata(spooled[-1], vectors_name)
             if metadata is not None and metadata_name is not None:
+                if meta is not None:
+                    raise InputError(
+                        f"{metadata_name}: {vectors_name} already carries metadata columns; "
+                        "upload it without a metadata file",
+                        file=metadata_name,
+                    )
                 spooled.append(_spool(metadata, store.staging))
                 meta = parse_metadata(spooled[-1], metadata_name, expected_rows=matrix.shape[0])
-            return store.create(dataset_name, matrix, meta, metadata_file=metadata_name or "metadata")
+            sheet = None
+            if sprite is not None and sprite_name is not None and cell is not None:
+                spooled.append(_spool(sprite, store.staging))
+                sheet = parse_sprite(
+                    spooled[-1], sprite_name, rows=matrix.shape[0], cell=cell,
+                    max_pixels=settings.max_sprite_pixels,
+                )
+            return store.create(
+                dataset_name,
+                matrix,
+                meta,
+                metadata_file=metadata_name or vectors_name,
+                sprite=None if sheet is None else (spooled[-1], sheet),
+                public=public,
+            )
         finally:
             for path in spooled:
                 path.unlink(missing_ok=True)
 
-    return await run_in_threadpool(build)
+    info = await run_in_threadpool(build)
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    return info.model_copy(update={"url": f"{base}/?dataset={info.id}"})
 
 
 @router.get("/{dataset_id}", response_model=DatasetInfo)
@@ -92,9 +131,19 @@ async def dataset_metadata(dataset_id: str, store: DatasetStoreDep) -> FileRespo
     return FileResponse(path, media_type="application/json")
 
 
+@router.get("/{dataset_id}/sprite")
+async def dataset_sprite(dataset_id: str, store: DatasetStoreDep) -> FileResponse:
+    """The dataset's sprite sheet as uploaded (image/png or image/jpeg); 404 when it has none."""
+    path, media_type = await run_in_threadpool(store.sprite_file, dataset_id)
+    return FileResponse(path, media_type=media_type)
+
+
 @router.delete("/{dataset_id}", status_code=204)
-async def delete_dataset(dataset_id: str, store: DatasetStoreDep, jobs: JobRunnerDep) -> Response:
+async def delete_dataset(
+    dataset_id: str, request: Request, store: DatasetStoreDep, jobs: JobRunnerDep, settings: SettingsDep
+) -> Response:
     """Delete a dataset and its cached projections."""
+    require_write_access(request, settings.write_token, f"deleting dataset {dataset_id!r}")
     await run_in_threadpool(store.delete, dataset_id)
     await run_in_threadpool(jobs.forget_dataset, dataset_id)
     return Response(status_code=204)

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from embedding_projector import __version__
+from embedding_projector.dependencies import ViewStoreDep
 
 router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, view_id: str | None = None) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(
+        request, "index.html", {"static_url": "/static", "version": __version__, "view_id": view_id or ""}
+    )
 
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> HTMLResponse:
     """The projector page."""
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "index.html", {"static_url": "/static", "version": __version__}
-    )
+    return _page(request)
+
+
+@router.get("/v/{view_id}", response_class=HTMLResponse)
+async def shared_view(view_id: str, request: Request, views: ViewStoreDep) -> HTMLResponse:
+    """The projector page opened on a shared view (404 for an unknown id)."""
+    await run_in_threadpool(views.get_view, view_id)
+    return _page(request, view_id)

@@ -54,7 +54,7 @@ def parse_metadata(
     else:
         while not lines[-1].strip():  # a blank line cannot be a multi-field row
             lines.pop()
-        names = _header_names(lines[0].split("\t"))
+        names = unique_names(lines[0].split("\t"))
         cells = _split_rows(lines[1:], len(names), filename)
 
     n_rows = len(cells[0])
@@ -92,7 +92,7 @@ def _decode(data: bytes, filename: str) -> str:
         ) from None
 
 
-def _header_names(raw: list[str]) -> list[str]:
+def unique_names(raw: list[str]) -> list[str]:
     """Header names with blanks filled in ("column 3") and duplicates numbered ("name (2)")."""
     names: list[str] = []
     taken: set[str] = set()

@@ -1,4 +1,4 @@
-"""Vectors files (TensorBoard's vectors.tsv, or a 2-D .npy array) -> a float32 matrix, or InputError."""
+"""Vectors files (TensorBoard's vectors.tsv, a 2-D .npy array, Parquet) -> a float32 matrix, or InputError."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from embedding_projector.datasets.parse_metadata import Metadata
+from embedding_projector.datasets.parse_parquet import is_parquet, parse_parquet
 from embedding_projector.errors import InputError
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -23,9 +25,20 @@ _CELL_PREVIEW = 40
 
 
 def parse_vectors(source: bytes | Path, filename: str) -> np.ndarray:
-    """Parse a vectors file (.npy by magic or name, TensorBoard TSV otherwise) into float32 (n, d)."""
+    """Parse a vectors file (.npy or Parquet by magic or name, else TensorBoard TSV) into float32 (n, d)."""
+    return parse_vectors_and_metadata(source, filename)[0]
+
+
+def parse_vectors_and_metadata(source: bytes | Path, filename: str) -> tuple[np.ndarray, Metadata | None]:
+    """The vectors, plus the metadata a Parquet file carries in its other columns (None otherwise)."""
     with _open(source) as stream:
         head = stream.read(len(NPY_MAGIC))
+    if not head.startswith(NPY_MAGIC) and is_parquet(head, filename):
+        return parse_parquet(source, filename)
+    return _parse_matrix(source, filename, head), None
+
+
+def _parse_matrix(source: bytes | Path, filename: str, head: bytes) -> np.ndarray:
     if head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy"):
         return parse_vectors_npy(source, filename)
     if head.startswith(_ZIP_MAGIC):
@@ -107,11 +120,17 @@ def _read_tsv_fast(stream: BinaryIO) -> np.ndarray | None:
     if end == 0:
         return None
     stream.seek(0)
-    width = stream.readline().split(b"\r")[0].count(b"\t") + 1
+    first = stream.readline().split(b"\r")[0]
+    width = first.count(b"\t") + 1
     stream.seek(0)
+    # Batches stream straight into the output, so the peak is the matrix plus a few blocks rather
+    # than a whole pyarrow table beside it. The row count is a generous guess: pages of np.empty that
+    # are never written cost no memory, and a short guess doubles the buffer.
+    most = end // (2 * width) + 1  # every value takes at least one character and one separator
+    out = np.empty((min(end // max(len(first), 1) * 3 // 2 + 1024, most), width), dtype=np.float32)
+    rows = 0
     try:
-        # From a stream rather than a zero-copy buffer: pyarrow then peaks near the table's size.
-        table = pa_csv.read_csv(
+        reader = pa_csv.open_csv(
             _Prefix(stream, end),
             read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
             # No quoting, and keep empty lines so that row i is always line i + 1.
@@ -125,25 +144,22 @@ def _read_tsv_fast(stream: BinaryIO) -> np.ndarray | None:
                 quoted_strings_can_be_null=False,
             ),
         )
+        for batch in reader:
+            if batch.num_columns != width or any(t != pa.float32() for t in batch.schema.types):
+                return None
+            if any(col.null_count for col in batch.columns):
+                return None
+            stop = rows + batch.num_rows
+            if stop > len(out):
+                grown = np.empty((max(stop, 2 * len(out)), width), dtype=np.float32)
+                grown[:rows] = out[:rows]
+                out = grown
+            # Stacking the columns and copying the transpose is ~5x faster than strided writes.
+            out[rows:stop] = np.stack([col.to_numpy(zero_copy_only=False) for col in batch.columns]).T
+            rows = stop
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_columns != width or any(t != pa.float32() for t in table.schema.types):
-        return None
-    if table.num_rows == 0 or any(col.null_count for col in table.columns):
-        return None
-    out = np.empty((table.num_rows, width), dtype=np.float32)
-    batches = table.to_batches()
-    del table
-    start = 0
-    # Batch by batch, dropping each as we go to bound peak memory; stacking the columns and
-    # copying the transpose is ~5x faster than writing strided columns into `out`.
-    while batches:
-        batch = batches.pop(0)
-        stop = start + batch.num_rows
-        out[start:stop] = np.stack([col.to_numpy(zero_copy_only=False) for col in batch.columns]).T
-        start = stop
-        del batch
-    return out
+    return out[:rows] if rows else None
 
 
 def _first_non_finite(matrix: np.ndarray) -> tuple[int, int] | None:
@@ -284,9 +300,12 @@ def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
             file=filename,
         )
     with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, reported below
-        # A memmap must be copied out of the file; an in-memory writable array may be reused.
-        copy = True if isinstance(array, np.memmap) or not array.flags.writeable else None
-        matrix = np.array(array, dtype=np.float32, order="C", copy=copy)
+        if isinstance(source, Path) and isinstance(array, np.memmap):
+            matrix = _read_rows(source, array, filename)
+        else:
+            # A memmap must be copied out of the file; an in-memory writable array may be reused.
+            copy = True if isinstance(array, np.memmap) or not array.flags.writeable else None
+            matrix = np.array(array, dtype=np.float32, order="C", copy=copy)
     bad = _first_non_finite(matrix) if array.dtype.kind == "f" else None
     if bad is not None:
         row, col = bad
@@ -298,3 +317,32 @@ def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
             column=col + 1,
         )
     return matrix
+
+
+def _read_rows(path: Path, array: np.memmap, filename: str) -> np.ndarray:
+    """A .npy's values as float32 through plain reads in blocks (of rows, or of columns for
+    Fortran order); copying from the memory map would make the whole file resident as well."""
+    n, dim = array.shape
+    out = np.empty((n, dim), dtype=np.float32)
+    fortran = not array.flags.c_contiguous
+    with path.open("rb") as fh:
+        fh.seek(array.offset)
+        if array.dtype == np.dtype("<f4") and not fortran:
+            view, filled = memoryview(out).cast("B"), 0
+            while filled < out.nbytes and (got := fh.readinto(view[filled:])):
+                filled += got
+            if filled != out.nbytes:
+                raise InputError(f"{filename} is shorter than its header says", file=filename)
+            return out
+        outer, inner = (dim, n) if fortran else (n, dim)
+        step = max(1, (8 << 20) // (inner * array.dtype.itemsize))
+        for start in range(0, outer, step):
+            count = min(step, outer - start)
+            block = np.fromfile(fh, dtype=array.dtype, count=count * inner)
+            if block.size != count * inner:
+                raise InputError(f"{filename} is shorter than its header says", file=filename)
+            if fortran:
+                out[:, start : start + count] = block.reshape(count, inner).T
+            else:
+                out[start : start + count] = block.reshape(count, inner)
+    return out

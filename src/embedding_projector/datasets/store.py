@@ -16,9 +16,10 @@ import numpy as np
 
 from embedding_projector.atomic_files import staged_directory
 from embedding_projector.datasets.parse_metadata import Column, Metadata
+from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
 from embedding_projector.errors import Conflict, InputError, NotFound, Unprocessable
 from embedding_projector.neighbors import NeighborIndex
-from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary
+from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary, SpriteInfo
 
 VECTORS_FILE = "vectors.npy"
 METADATA_FILE = "metadata.json"
@@ -76,14 +77,28 @@ def read_column(metadata_path: Path, column: str) -> list:
     raise Unprocessable(f"the dataset has no metadata column {column!r}; it has {names}")
 
 
+def _sprite_info(dataset_id: str, sheet: SpriteSheet) -> SpriteInfo:
+    return SpriteInfo(
+        url=f"/api/datasets/{dataset_id}/sprite",
+        width=sheet.width,
+        height=sheet.height,
+        cell_width=sheet.cell_width,
+        cell_height=sheet.cell_height,
+        per_row=sheet.per_row,
+    )
+
+
 class DatasetStore:
     """Datasets on disk under `root`: one folder each, written whole or not at all."""
 
-    def __init__(self, root: Path, neighbor_cache: int = 4) -> None:
+    def __init__(self, root: Path, neighbor_cache: int = 4, *, clean_staging: bool = True) -> None:
         self.root = root
         self.staging = root.parent / ".staging"
         self.root.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        # Leftovers of a crash; a second writer (the import command next to a running server)
+        # passes False so that it never removes the server's uploads in progress.
+        if clean_staging:
+            shutil.rmtree(self.staging, ignore_errors=True)
         self._lock = threading.Lock()
         self._infos: dict[str, DatasetInfo] = {}
         self._indexes: OrderedDict[str, NeighborIndex] = OrderedDict()
@@ -95,11 +110,16 @@ class DatasetStore:
             raise NotFound(f"no dataset {dataset_id!r}")
         return self.root / dataset_id
 
-    def list(self) -> list[DatasetSummary]:
-        """All complete datasets, examples first, then by time of import."""
+    def list(self, *, public_only: bool = False) -> list[DatasetSummary]:
+        """All complete datasets (or only the public ones), examples first, then by time of import."""
         infos = [self.get(p.name) for p in self.root.iterdir() if (p / INFO_FILE).is_file()]
+        infos = [i for i in infos if i.public or not public_only]
         infos.sort(key=lambda i: (i.source != "example", i.created, i.id))
         return [DatasetSummary(id=i.id, name=i.name, n=i.n, dim=i.dim) for i in infos]
+
+    def count(self) -> int:
+        """How many datasets there are."""
+        return sum(1 for p in self.root.iterdir() if (p / INFO_FILE).is_file())
 
     def exists(self, dataset_id: str) -> bool:
         """Whether a complete dataset with this id is on disk."""
@@ -135,6 +155,23 @@ class DatasetStore:
         self.get(dataset_id)
         return self._folder(dataset_id) / METADATA_FILE
 
+    def sprite_file(self, dataset_id: str) -> tuple[Path, str]:
+        """The dataset's sprite sheet and its media type, or NotFound when it has none."""
+        info = self.get(dataset_id)
+        folder = self._folder(dataset_id)
+        for fmt, name in FILE_NAMES.items():
+            if info.sprite is not None and (folder / name).is_file():
+                return folder / name, MEDIA_TYPES[fmt]
+        raise NotFound(f"dataset {dataset_id!r} has no sprite image")
+
+    def find_origin(self, origin: str, digest: str) -> DatasetInfo | None:
+        """A dataset already imported from these same files, if any."""
+        for summary in self.list():
+            info = self.get(summary.id)
+            if info.origin == origin and info.origin_digest == digest:
+                return info
+        return None
+
     def column_values(self, dataset_id: str, column: str) -> list:
         """One metadata column's values, or a 422 naming the column when there is no such column."""
         return read_column(self.metadata_path(dataset_id), column)
@@ -161,8 +198,15 @@ class DatasetStore:
         source: str = "upload",
         dataset_id: str | None = None,
         metadata_file: str = "metadata",
+        sprite: tuple[bytes | Path, SpriteSheet] | None = None,
+        origin: str | None = None,
+        origin_digest: str | None = None,
+        public: bool | None = None,
     ) -> DatasetInfo:
-        """Write a new dataset folder in one step and describe it; raises InputError on bad shapes."""
+        """Write a new dataset folder in one step and describe it; raises InputError on bad shapes.
+
+        `sprite` is the original image file and its checked sheet (parse_sprite), kept as it is.
+        """
         name = validate_name(name)
         n, dim = vectors.shape
         if metadata is not None and metadata.n_rows != n:
@@ -175,7 +219,8 @@ class DatasetStore:
             if metadata is not None
             else [Column(name="index", type="numeric", values=list(range(n)))]
         )
-        dataset_id = dataset_id or f"{slugify(name)}-{secrets.token_hex(3)}"
+        # 64 random bits: ids of unlisted (non-public) datasets must not be guessable in practice.
+        dataset_id = dataset_id or f"{slugify(name)}-{secrets.token_hex(8)}"
         folder = self._folder(dataset_id)
         if folder.exists():
             raise Conflict(f"a dataset with id {dataset_id!r} already exists")
@@ -189,6 +234,10 @@ class DatasetStore:
             source=source,
             created=datetime.now(UTC).isoformat(timespec="milliseconds"),
             fingerprint=hashlib.blake2b(matrix.data, digest_size=16).hexdigest(),
+            sprite=None if sprite is None else _sprite_info(dataset_id, sprite[1]),
+            origin=origin,
+            origin_digest=origin_digest,
+            public=public if public is not None else source != "upload",
         )
         body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
         with staged_directory(folder, self.staging) as tmp:
@@ -197,6 +246,13 @@ class DatasetStore:
                 json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
                 encoding="utf-8",
             )
+            if sprite is not None:
+                image, sheet = sprite
+                target = tmp / FILE_NAMES[sheet.format]
+                if isinstance(image, Path):
+                    shutil.copyfile(image, target)
+                else:
+                    target.write_bytes(image)
             (tmp / INFO_FILE).write_text(info.model_dump_json(indent=1), encoding="utf-8")
         with self._lock:
             self._infos[dataset_id] = info
