@@ -6,12 +6,12 @@ STAMPS := .make-stamps
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup python-deps node-deps chromium vendor bench clean
+.PHONY: run test setup python-deps node-deps chromium postgres vendor bench clean
 
 run: python-deps node-deps
 	$(VENV)/bin/embedding-projector serve --host $(HOST) --port $(PORT)
 
-test: python-deps node-deps chromium
+test: python-deps node-deps chromium postgres
 	$(PY) -m pytest
 
 setup: python-deps node-deps chromium
@@ -45,9 +45,17 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
+# The view-store tests also run on PostgreSQL: Debian's server on 127.0.0.1, installed when missing.
+postgres:
+	@bash scripts/test_postgres.sh >/dev/null
+
 bench: python-deps
+	$(PY) -m pip install --quiet -e ".[test,bench]"
 	$(PY) benchmarks/bench_neighbors.py
 	$(PY) benchmarks/bench_first_view.py
+	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_projections.py
+	$(PY) benchmarks/bench_views.py
 
 clean:
 	rm -rf $(STAMPS) node_modules
