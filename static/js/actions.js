@@ -4,6 +4,8 @@ import { ApiError } from './api.js';
 import { colorRows } from './colors.js';
 import { findMatches } from './search.js';
 import { columnByName, defaultLabelColumn } from './metadata.js';
+import { createRuns, errorText } from './projection_runs.js';
+import { pickView, resultKey, sphereized, viewKey } from './results.js';
 
 const EMPTY_SEARCH = Object.freeze({ query: '', column: null, regex: false, matches: [], error: null });
 const MAX_COMPONENTS = 10;
@@ -31,9 +33,7 @@ export function createActions(store) {
   function fail(err) {
     if (err?.name === 'AbortError') return;
     console.warn(err);
-    const extra = err instanceof ApiError ? err.extraWhere : '';
-    const text = extra ? `${err.message} (${extra})` : String(err?.message || err);
-    store.update({ status: { busy: false, message: '', error: text } });
+    store.update({ status: { busy: false, message: '', error: errorText(err) } });
   }
 
   function markReadyIfDrawn() {
@@ -44,9 +44,10 @@ export function createActions(store) {
   /** Run PCA on `rows` (null = all) of dataset `id` with `dim` dimensions; null when superseded. */
   async function projectPca(id, rows, dim, token) {
     const components = Math.max(1, Math.min(MAX_COMPONENTS, dim, rows ? rows.length : Infinity));
+    const sphereize = sphereized(state());
     busy('Computing PCA…');
     store.update({ phase: 'computing' });
-    let job = await api.createProjection(id, { method: 'pca', params: { components }, rows });
+    let job = await api.createProjection(id, api.projectionBody('pca', { components }, rows, sphereize));
     let delay = 30;
     while (job.status === 'queued' || job.status === 'running') {
       await sleep(delay);
@@ -59,9 +60,13 @@ export function createActions(store) {
     if (job.status !== 'done') throw new ApiError({ status: 0, error: job.error || `PCA ${job.status}` });
     const coords = await api.getCoords(job.id);
     if (token !== viewToken) return null;
+    const key = resultKey(id, 'pca', rows, sphereize);
+    const view = viewKey(id, rows);
     return {
-      coords: { ...coords, rows: rows ? Int32Array.from(rows) : null, job: job.id },
+      key,
+      coords: { ...coords, rows: rows ? Int32Array.from(rows) : null, job: job.id, key, view, method: 'pca', seq: 'final' },
       variance: job.extras?.explained_variance ?? [],
+      final: true,
     };
   }
 
@@ -69,13 +74,25 @@ export function createActions(store) {
     return axes.map((a, i) => (a < d ? a : Math.min(i, d - 1)));
   }
 
-  /** Put a finished projection on screen (the scene reports back through viewDrawn). */
-  function applyProjection(result) {
-    const projection = { ...state().projection, axes: clampAxes(state().projection.axes, result.coords.d) };
-    store.update({ coords: result.coords, variance: result.variance, projection });
-    idle();
+  /** Put the current tab's result (else the PCA of the same points) on screen. */
+  function show() {
+    const s = state();
+    const view = pickView(s);
+    if (!view) return;
+    const camera = s.camera.mode === view.mode ? s.camera : { ...s.camera, mode: view.mode };
+    store.update({ coords: view.coords, variance: view.variance, camera });
     markReadyIfDrawn();
   }
+
+  /** Keep a finished PCA and show what the current tab wants (the scene reports back through viewDrawn). */
+  function applyProjection(result) {
+    const projection = { ...state().projection, axes: clampAxes(state().projection.axes, result.coords.d) };
+    store.update({ results: { ...state().results, [result.key]: result }, projection });
+    idle();
+    show();
+  }
+
+  const runs = createRuns(store, show);
 
   function failView(token, err) {
     if (token !== viewToken) return;
@@ -89,6 +106,7 @@ export function createActions(store) {
     const { dataset, datasets, info } = state();
     const dim = info?.dim ?? datasets.find((d) => d.id === dataset)?.dim ?? MAX_COMPONENTS;
     store.update({ isolated: rows, hover: null });
+    show(); // a result kept for these rows shows at once
     try {
       const result = await projectPca(dataset, rows, dim, token);
       if (result) applyProjection(result);
@@ -97,7 +115,8 @@ export function createActions(store) {
     }
   }
 
-  async function loadDataset(id) {
+  /** Show dataset `id` and its PCA (or, with project: false, only its description); false when superseded. */
+  async function loadDataset(id, { project = true } = {}) {
     const token = ++viewToken;
     neighborsToken++;
     neighborsAbort?.abort();
@@ -106,6 +125,8 @@ export function createActions(store) {
       colorBy: null, labelBy: null, selection: [], selectionSource: null, neighbors: [],
       neighborsLoading: false, search: EMPTY_SEARCH, isolated: null, hover: null, phase: 'loading', drawn: null,
     });
+    runs.detach(id);
+    show(); // results kept from an earlier visit show at once
     busy('Loading dataset…');
     const describe = Promise.all([api.getDataset(id), api.getMetadata(id)]).then(([info, metadata]) => {
       if (token !== viewToken) return;
@@ -115,11 +136,12 @@ export function createActions(store) {
     // The projection starts at once, in parallel with the metadata.
     const dim = state().datasets.find((d) => d.id === id)?.dim ?? MAX_COMPONENTS;
     try {
-      const [result] = await Promise.all([projectPca(id, null, dim, token), describe]);
+      const [result] = await Promise.all([project ? projectPca(id, null, dim, token) : null, describe]);
       if (result && token === viewToken) applyProjection(result);
     } catch (err) {
       failView(token, err);
     }
+    return token === viewToken;
   }
 
   async function loadNeighbors() {
@@ -176,6 +198,8 @@ export function createActions(store) {
       }
     },
     loadDataset,
+    /** Put the current tab's kept result (else the PCA of the same points) on screen. */
+    show,
     /** Upload a dataset (FormData: vectors, metadata?, name?); on success it is listed and shown. Throws ApiError. */
     async uploadDataset(formData) {
       const info = await api.uploadDataset(formData);
@@ -190,9 +214,32 @@ export function createActions(store) {
       axes[axis] = component;
       store.update({ projection: { ...state().projection, axes } });
     },
-    /** '2d' or '3d'. */
+    /** The PCA view's '2d' or '3d'. */
     setMode(mode) {
-      store.update({ camera: { ...state().camera, mode } });
+      const s = state();
+      const patch = { params: { ...s.params, pca: { ...s.params.pca, mode } } };
+      if (s.coords?.method === 'pca') patch.camera = { ...s.camera, mode };
+      store.update(patch);
+    },
+    /** Switch the Projections tab ('pca' | 'tsne' | 'umap' | 'custom') and show its latest result. */
+    setMethod(method) {
+      const s = state();
+      if (s.projection.method === method) return;
+      store.update({ projection: { ...s.projection, method } });
+      show();
+    },
+    /** Change form values of a method's tab (kept as typed until Run). */
+    setParams(method, patch) {
+      const { params } = state();
+      store.update({ params: { ...params, [method]: { ...params[method], ...patch } } });
+    },
+    /** Run the current tab's method (t-SNE, UMAP or Custom) on the points in view. */
+    runProjection(method) {
+      return runs.run(method);
+    },
+    /** Stop the running job of `method` for the points in view. */
+    stopProjection(method) {
+      return runs.stop(method);
     },
     setLabelBy(name) {
       store.update({ labelBy: name });
@@ -236,6 +283,10 @@ export function createActions(store) {
     /** Back to the full dataset. */
     showAll() {
       return showProjection(null);
+    },
+    /** Recompute the PCA of the points in view (e.g. after the data changed to sphereized). */
+    reproject() {
+      return showProjection(state().isolated);
     },
     hoverPoint(row) {
       if (state().hover !== row) store.update({ hover: row });

@@ -42,10 +42,39 @@ async function failure(response) {
   return new ApiError({ status: response.status, error: `HTTP ${response.status} ${response.statusText}`.trim() });
 }
 
+const TOKEN_KEY = 'projector-write-token';
+
+/** The server's write token for this tab ('' = none); kept in sessionStorage, never in the URL. */
+export function getToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+/** Remember (or, with '', forget) the write token sent as `Authorization: Bearer` on every request. */
+export function setToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: nothing to remember it in
+  }
+}
+
+function withToken(options) {
+  const token = getToken();
+  if (!token) return options;
+  const headers = new Headers(options.headers);
+  headers.set('Authorization', `Bearer ${token}`);
+  return { ...options, headers };
+}
+
 async function request(url, options = {}) {
   let response;
   try {
-    response = await fetch(url, options);
+    response = await fetch(url, withToken(options));
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError({ status: 0, error: `Cannot reach the server (${err.message})` });
@@ -59,6 +88,9 @@ async function json(url, options) {
 }
 
 const enc = encodeURIComponent;
+
+/** Job states after which nothing changes any more. */
+export const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
 /** GET /api/datasets: [{id, name, n, dim}]. */
 export function listDatasets() {
@@ -75,7 +107,7 @@ export function getMetadata(id) {
   return json(`/api/datasets/${enc(id)}/metadata`);
 }
 
-/** POST /api/datasets (multipart: vectors, metadata?, name?): the new dataset's describe object. */
+/** POST /api/datasets (multipart: vectors, metadata?, name?, sprite?, sprite_dim?): the new dataset's describe object. */
 export function uploadDataset(formData) {
   return json('/api/datasets', { method: 'POST', body: formData });
 }
@@ -91,7 +123,15 @@ export function getNeighbors(id, row, k, metric, signal) {
   return json(`/api/datasets/${enc(id)}/neighbors?${q}`, { signal });
 }
 
-/** POST /api/datasets/{id}/projections {method, params, rows}: a job status object. */
+/**
+ * The body of a projection request: {method, params, rows}, plus "sphereize": true when the data
+ * is to be sphereized (omitted otherwise: the server's default, and the same cache key as before).
+ */
+export function projectionBody(method, params, rows, sphereize = false) {
+  return sphereize ? { method, params, rows, sphereize: true } : { method, params, rows };
+}
+
+/** POST /api/datasets/{id}/projections (see projectionBody): a job status object. */
 export function createProjection(id, body) {
   return json(`/api/datasets/${enc(id)}/projections`, {
     method: 'POST',
@@ -107,11 +147,117 @@ export function getJob(jobId) {
 
 /** GET /api/projections/{job}/coords: {data: Float32Array (row-major), n, d}. */
 export async function getCoords(jobId) {
-  const response = await request(`/api/projections/${enc(jobId)}/coords`);
+  return floats(await request(`/api/projections/${enc(jobId)}/coords`), 'coords');
+}
+
+async function floats(response, what) {
   const buffer = await response.arrayBuffer();
   const data = new Float32Array(buffer);
   const header = response.headers.get('X-Shape');
   const [n, d] = header ? header.split(',').map(Number) : [data.length, 1];
-  if (n * d !== data.length) throw new ApiError({ status: 0, error: `coords: X-Shape ${header} does not match ${data.length} floats` });
+  if (n * d !== data.length) throw new ApiError({ status: 0, error: `${what}: X-Shape ${header} does not match ${data.length} floats` });
   return { data, n, d };
+}
+
+/** GET /api/projections/{job}/snapshot: {data, n, d, seq}, the latest intermediate coordinates. */
+export async function getSnapshot(jobId, signal) {
+  const response = await request(`/api/projections/${enc(jobId)}/snapshot`, { signal });
+  const { data, n, d } = await floats(response, 'snapshot');
+  return { data, n, d, seq: Number(response.headers.get('X-Snapshot')) || 0 };
+}
+
+/** DELETE /api/projections/{job}: cancels the job; answers its status. */
+export function cancelJob(jobId) {
+  return json(`/api/projections/${enc(jobId)}`, { method: 'DELETE' });
+}
+
+/**
+ * Follow a job's Server-Sent Events (GET /api/projections/{job}/events): onStatus(JobStatus) per
+ * message; onLost() when the stream fails for good. Returns a close() function. The stream is
+ * closed here on a terminal status, or EventSource would reconnect and replay it.
+ */
+export function watchJob(jobId, { onStatus, onLost }) {
+  const source = new EventSource(`/api/projections/${enc(jobId)}/events`);
+  let closed = false;
+  const close = () => {
+    closed = true;
+    source.close();
+  };
+  source.onmessage = (event) => {
+    if (closed) return;
+    let status;
+    try {
+      status = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (TERMINAL.has(status.status)) close();
+    onStatus(status);
+  };
+  source.onerror = () => {
+    // A dropped connection reconnects by itself (readyState CONNECTING); CLOSED means it gave up.
+    if (!closed && source.readyState === EventSource.CLOSED) {
+      close();
+      onLost();
+    }
+  };
+  return close;
+}
+
+/** The file name a download response asks for (Content-Disposition), else `fallback`. */
+function attachmentName(response, fallback) {
+  const header = response.headers.get('Content-Disposition') || '';
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(header);
+  if (!match) return fallback;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
+}
+
+/** GET /api/projections/{job}/export?format=tsv|csv|npy: {blob, filename}; 409 while unfinished. */
+export async function exportProjection(jobId, format) {
+  const q = new URLSearchParams({ format });
+  const response = await request(`/api/projections/${enc(jobId)}/export?${q}`);
+  return { blob: await response.blob(), filename: attachmentName(response, `projection.${format}`) };
+}
+
+/** POST /api/datasets/{id}/export {rows, format}: the metadata of those rows as {blob, filename}. */
+export async function exportSelection(id, rows, format = 'tsv') {
+  const response = await request(`/api/datasets/${enc(id)}/export`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rows, format }),
+  });
+  return { blob: await response.blob(), filename: attachmentName(response, `selection.${format}`) };
+}
+
+function postJson(url, body) {
+  return json(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** POST /api/views {ViewState}: {id, url}, the view's shareable link. */
+export function createView(view) {
+  return postJson('/api/views', view);
+}
+
+/** GET /api/views/{id}: the stored ViewState. */
+export function getView(id) {
+  return json(`/api/views/${enc(id)}`);
+}
+
+/** POST /api/bookmarks {collection|null, name, state}: the saved bookmark (a new collection when null). */
+export function addBookmark(body) {
+  return postJson('/api/bookmarks', body);
+}
+
+/** GET /api/bookmarks/{collection}: its bookmarks, oldest first. */
+export function listBookmarks(collection) {
+  return json(`/api/bookmarks/${enc(collection)}`);
+}
+
+/** DELETE /api/bookmarks/{collection}/{id}. */
+export async function deleteBookmark(collection, id) {
+  await request(`/api/bookmarks/${enc(collection)}/${enc(id)}`, { method: 'DELETE' });
 }

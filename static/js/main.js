@@ -1,22 +1,40 @@
 // Composition root: build the store, actions, scene and panels, and expose a read-only test hook.
 import { createStore, initialState } from './store.js';
 import { createActions } from './actions.js';
-import { readUrl, syncUrl } from './url_sync.js';
+import { startUrlSync } from './url_sync.js';
+import { createViewActions } from './view_actions.js';
+import { createBookmarkActions } from './bookmark_actions.js';
+import { mountShareButton } from './panels/share_button.js';
+import { mountTokenField } from './panels/token_field.js';
+import { mountBookmarksPanel } from './panels/bookmarks_panel.js';
 import { byId } from './dom.js';
 import { createScene } from './scene/scene_controller.js';
 import { mountDataPanel } from './panels/data_panel.js';
 import { mountProjectionsPanel } from './panels/projections_panel.js';
 import { mountInspectorPanel } from './panels/inspector_panel.js';
 import { mountStatusBar } from './panels/status_bar.js';
+import { createOptionActions } from './option_actions.js';
+import { createExportActions } from './export_actions.js';
+import { mountViewOptions } from './panels/view_options.js';
+import { mountExportMenu } from './panels/export_menu.js';
 
 const store = createStore(initialState());
-const actions = createActions(store);
+const coreActions = createActions(store);
+const viewActions = createViewActions(store, coreActions);
+const actions = {
+  ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
+  ...viewActions, ...createBookmarkActions(store, viewActions),
+};
 const scene = createScene(byId('scene'), store, actions);
 mountStatusBar(store, actions);
 mountDataPanel(store, actions);
 mountProjectionsPanel(store, actions);
 mountInspectorPanel(store, actions);
-syncUrl(store);
+mountViewOptions(store, actions);
+mountExportMenu(store, actions);
+mountShareButton(store, actions);
+mountTokenField(actions);
+mountBookmarksPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;
@@ -33,6 +51,9 @@ window.__projector = Object.freeze({
   ready,
   /** Page (client) CSS pixel position of dataset row `row`, or null when it is not on screen. */
   screenPositionOf: (row) => scene.screenPositionOf(row),
+  /** The camera's pose now: {position: [x, y, z], target: [x, y, z], zoom}. */
+  camera: () => scene.camera(),
 });
 
-actions.init(readUrl().dataset);
+// The address names what to open (/v/<id> puts the view id in body[data-view]); from then on it follows the state.
+startUrlSync(store, actions, { viewId: document.body.dataset.view || '' });

@@ -1,4 +1,5 @@
 // The page's only mutable state: a plain object replaced key by key, with per-key subscriptions.
+import { defaultParams } from './projection_params.js';
 
 /**
  * Create a store around `initial`.
@@ -42,10 +43,11 @@ export function createStore(initial) {
 /** The state the page starts from; view-state field names match the server and the URL. */
 export function initialState() {
   return {
-    // view state (synced with the URL and, later, saved views)
+    // view state: the address bar, shared views and bookmarks carry it (view_state.js)
     dataset: null,
-    projection: { method: 'pca', axes: [0, 1, 2] },
-    camera: { mode: '3d' },
+    // method = the Projections tab; axes = PCA components; sphereize = centre + unit-norm the data first
+    projection: { method: 'pca', axes: [0, 1, 2], sphereize: false },
+    camera: { mode: '3d', pose: null }, // pose: {position, target, zoom} as the scene reports it
     colorBy: null,
     labelBy: null,
     selection: [],
@@ -54,9 +56,13 @@ export function initialState() {
     datasets: [],
     info: null,
     metadata: null,
-    coords: null, // {data: Float32Array, n, d, rows: Int32Array|null}
+    coords: null, // on screen: {data: Float32Array, n, d, rows: Int32Array|null, job, key, view, method, seq}
     variance: [],
     coloring: null, // {colors: Float32Array|null, legend}
+    // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
+    params: defaultParams(),
+    results: {}, // key -> {coords, variance?, final}
+    runs: {}, // key -> {meta, job: JobStatus|null, starting, error, receivedAt}
     // inspector
     selectionSource: null, // 'point' | 'search'
     neighbors: [],
@@ -64,6 +70,13 @@ export function initialState() {
     neighborParams: { k: 100, metric: 'cosine' },
     search: { query: '', column: null, regex: false, matches: [], error: null },
     hover: null,
+    // display and downloads
+    showSprites: true, // draw thumbnails instead of points when the dataset has a sprite sheet
+    download: { what: null, busy: false, error: null }, // what: 'coords' | 'selection'
+    // sharing: the Share popover, bookmarks, and a view being restored (url_sync.js waits for it)
+    share: { open: false, busy: false, url: null, error: null },
+    bookmarks: { collection: null, items: [], loading: false, saving: false, error: null },
+    restoring: null, // {token, history: 'push' | 'replace'} while a ViewState is being restored
     // lifecycle
     status: { busy: false, message: '', error: null },
     phase: 'loading', // loading | computing | ready | error

@@ -2,6 +2,7 @@
 // neighbours, Isolate / Clear selection / Show all data, and the "Showing N of M points" line.
 import { byId, el, setOptions } from '../dom.js';
 import { labelOf } from '../metadata.js';
+import { spriteThumb } from '../sprite_thumbs.js';
 
 const MAX_LISTED = 100;
 const SEARCH_DELAY_MS = 120; // coalesce keystrokes; a 400k-row scan takes tens of ms
@@ -11,6 +12,7 @@ function resultItem(state, row, onPick, distance) {
     'li',
     { className: 'result-item', dataset: { row: String(row) }, tabIndex: 0, onclick: () => onPick(row),
       onkeydown: (e) => { if (e.key === 'Enter') onPick(row); } },
+    spriteThumb(state.info?.id === state.dataset ? state.info?.sprite : null, row),
     el('span', { className: 'result-label' }, labelOf(state, row)),
     distance === undefined ? null : el('span', { className: 'distance' }, distance.toFixed(3)),
   );

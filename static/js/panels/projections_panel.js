@@ -1,44 +1,46 @@
-// Projections panel: the PCA tab, the 2D/3D toggle and the X/Y/Z component choices.
-import { byId, setOptions } from '../dom.js';
-
-/** "Component #1 (variance 12.3%)" for component index i. */
-export function componentText(i, variance) {
-  const v = variance[i];
-  return typeof v === 'number' ? `Component #${i + 1} (variance ${(v * 100).toFixed(1)}%)` : `Component #${i + 1}`;
-}
+// Projections panel: the PCA | t-SNE | UMAP | Custom tabs, each tab's form and its run box.
+import { byId } from '../dom.js';
+import { mountPcaTab } from './pca_tab.js';
+import { bindParamForm } from './param_form.js';
+import { mountRunBox } from './run_box.js';
+import { mountCustomTab } from './custom_tab.js';
 
 /** Wire the Projections panel to the store and actions. */
 export function mountProjectionsPanel(store, actions) {
-  const axes = [byId('axis-x'), byId('axis-y'), byId('axis-z')];
-  const toggle = byId('dims-toggle');
-  const total = byId('variance-total');
+  const tabs = [...byId('projection-tabs').querySelectorAll('[role="tab"]')];
 
-  function renderAxes({ coords, variance, projection, camera }) {
-    const d = coords ? coords.d : 0;
-    const options = Array.from({ length: d }, (_, i) => ({ value: i, text: componentText(i, variance) }));
-    axes.forEach((select, a) => {
-      setOptions(select, options, projection.axes[a]);
-      select.disabled = d === 0 || (a === 2 && camera.mode === '2d');
-    });
-    const used = camera.mode === '2d' ? 2 : 3;
-    const sum = projection.axes.slice(0, used).reduce((acc, i) => acc + (variance[i] ?? 0), 0);
-    total.textContent = variance.length ? `Variance shown: ${(sum * 100).toFixed(1)}%` : '';
-  }
-
-  function renderMode({ camera }) {
-    for (const button of toggle.querySelectorAll('button')) {
-      button.setAttribute('aria-pressed', String(button.dataset.mode === camera.mode));
+  function renderTabs({ projection }) {
+    for (const tab of tabs) {
+      const active = tab.dataset.method === projection.method;
+      tab.classList.toggle('active', active);
+      tab.setAttribute('aria-selected', String(active));
+      tab.tabIndex = active ? 0 : -1;
+      byId(tab.getAttribute('aria-controls')).hidden = !active;
     }
   }
 
-  axes.forEach((select, a) => select.addEventListener('change', () => actions.setAxis(a, Number(select.value))));
-  toggle.addEventListener('click', (event) => {
-    const button = event.target.closest('button[data-mode]');
-    if (button) actions.setMode(button.dataset.mode);
+  byId('projection-tabs').addEventListener('click', (event) => {
+    const tab = event.target.closest('[role="tab"]');
+    if (tab) actions.setMethod(tab.dataset.method);
+  });
+  byId('projection-tabs').addEventListener('keydown', (event) => {
+    // Arrow keys move between tabs, as in every tab list.
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const at = tabs.findIndex((t) => t.dataset.method === store.get().projection.method);
+    const next = tabs[(at + step + tabs.length) % tabs.length];
+    actions.setMethod(next.dataset.method);
+    next.focus();
   });
 
-  store.subscribe(['coords', 'variance', 'projection', 'camera'], renderAxes);
-  store.subscribe(['camera'], renderMode);
-  renderAxes(store.get());
-  renderMode(store.get());
+  mountPcaTab(store, actions);
+  for (const method of ['tsne', 'umap']) {
+    bindParamForm(byId(`pane-${method}`), method, store, actions);
+    mountRunBox(byId(`${method}-runbox`), method, store, actions);
+  }
+  mountCustomTab(store, actions);
+  mountRunBox(byId('custom-runbox'), 'custom', store, actions);
+
+  store.subscribe(['projection'], renderTabs);
+  renderTabs(store.get());
 }

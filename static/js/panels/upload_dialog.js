@@ -1,4 +1,5 @@
-// The "Load" dialog: vectors (required), metadata (optional) and a name, uploaded as multipart.
+// The "Load" dialog: vectors (required; .tsv, .npy or .parquet), metadata (optional), a sprite
+// sheet with its image size (optional) and a name, uploaded as multipart.
 import { byId, el } from '../dom.js';
 
 /** Wire #load-button to the upload dialog; actions.uploadDataset does the work. */
@@ -10,6 +11,8 @@ export function mountUploadDialog(actions) {
   const vectors = byId('upload-vectors');
   const metadata = byId('upload-metadata');
   const name = byId('upload-name');
+  const sprite = byId('upload-sprite');
+  const spriteDim = byId('upload-sprite-dim');
 
   function showError(err) {
     const where = err.extraWhere || '';
@@ -37,6 +40,11 @@ export function mountUploadDialog(actions) {
     const data = new FormData();
     data.append('vectors', vectors.files[0]);
     if (metadata.files.length) data.append('metadata', metadata.files[0]);
+    // The server checks the size (and says so when it is missing), naming the field.
+    if (sprite.files.length) {
+      data.append('sprite', sprite.files[0]);
+      data.append('sprite_dim', spriteDim.value.trim());
+    }
     if (name.value.trim()) data.append('name', name.value.trim());
     submit.disabled = true;
     submit.textContent = 'Uploading…';

@@ -17,6 +17,13 @@ export function createLabelsLayer(overlay) {
   hoverCard.className = 'hover-card';
   hoverCard.id = 'hover-card';
   hoverCard.hidden = true;
+  // The card: the point's thumbnail (when the dataset has a sprite sheet) and its label.
+  const hoverThumb = document.createElement('span');
+  hoverThumb.className = 'thumb hover-thumb';
+  hoverThumb.hidden = true;
+  const hoverText = document.createElement('span');
+  hoverText.className = 'hover-text';
+  hoverCard.append(hoverThumb, hoverText);
   overlay.append(hoverRing, hoverCard);
   let hoverIndex = -1;
   const at = { x: 0, y: 0, visible: false };
@@ -55,12 +62,17 @@ export function createLabelsLayer(overlay) {
       // Measure every label in one pass (one layout), not one forced layout per label in place().
       for (const item of items) item.width = item.node.offsetWidth || item.text.length * 7;
     },
-    /** Show the hover ring and card at point `index` (draw order) with `text`, or hide them (-1). */
-    setHover(index, text, project) {
+    /**
+     * Show the hover ring and card at point `index` (draw order) with `text`, or hide them (-1);
+     * `thumb`: style properties of the point's thumbnail (sprite_thumbs.js thumbStyle), or null.
+     */
+    setHover(index, text, project, thumb = null) {
       hoverIndex = index;
       hoverCard.hidden = hoverRing.hidden = index < 0;
       if (index < 0) return;
-      hoverCard.textContent = text;
+      hoverText.textContent = text;
+      hoverThumb.hidden = !thumb;
+      if (thumb) Object.assign(hoverThumb.style, thumb);
       placeHover(project);
     },
     /** Move labels and the hover card to their points; project(index, out) fills {x, y, visible}. */

@@ -103,6 +103,8 @@ export function buildPositions(coords, axes, mode) {
   return positions;
 }
 
+const EMPTY = new Float32Array(0);
+
 /** Create the points layer; add `layer.object` to a scene. */
 export function createPointsLayer() {
   let geometry = new THREE.BufferGeometry();
@@ -142,7 +144,7 @@ export function createPointsLayer() {
     get count() {
       return count;
     },
-    /** Replace the positions (n x 3); colours and flags must follow with the same n. */
+    /** Replace the positions (n x 3), in place when n is unchanged; colours and flags must follow with the same n. */
     setPositions(positions) {
       count = positions.length / 3;
       // GPU buffers cannot change size in place: a new point count gets a new geometry.
@@ -155,6 +157,15 @@ export function createPointsLayer() {
       geometry.setDrawRange(0, count);
       material.uniforms.pointSize.value = baseSize(count) * window.devicePixelRatio;
       material.uniforms.baseAlpha.value = baseAlpha(count);
+    },
+    /** The positions on screen (n x 3): the GPU buffer's own array; after writing it, call positionsChanged(). */
+    get positions() {
+      return geometry.getAttribute('position')?.array ?? EMPTY;
+    },
+    /** Upload the positions array again (it was changed in place, e.g. by an animation step). */
+    positionsChanged() {
+      const position = geometry.getAttribute('position');
+      if (position) position.needsUpdate = true;
     },
     /** Per-point colours (n x 3, 0..1). */
     setColors(colors) {

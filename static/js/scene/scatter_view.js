@@ -3,6 +3,7 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { createPointsLayer } from './points_layer.js';
+import { createSpritesLayer } from './sprites_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createPicker } from './picking.js';
 
@@ -12,6 +13,7 @@ const REF_DISTANCE = HOME_3D.length();
 const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] plus a margin)
 const PICK_RADIUS = 8; // CSS px
 const CLICK_SLOP = 5; // CSS px a click may move and still be a click
+const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come about this often)
 
 /**
  * Create the view inside `container`.
@@ -25,6 +27,8 @@ export function createScatterView(container, hooks) {
   canvas.className = 'scatter-canvas';
   canvas.dataset.points = '0';
   canvas.dataset.mode = '3d';
+  canvas.dataset.animating = 'false';
+  canvas.dataset.sprites = 'off'; // off | loading | on | error | too-big
   const overlay = document.createElement('div');
   overlay.className = 'scatter-overlay';
   container.append(canvas, overlay);
@@ -33,6 +37,8 @@ export function createScatterView(container, hooks) {
   const points = createPointsLayer();
   points.setBackground(new THREE.Color(BACKGROUND));
   scene.add(points.object);
+  const sprites = createSpritesLayer({ renderer, background: BACKGROUND, onChange: () => requestRender() });
+  scene.add(sprites.object);
   const labels = createLabelsLayer(overlay);
   const picker = createPicker();
 
@@ -51,7 +57,6 @@ export function createScatterView(container, hooks) {
   controls2d.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
 
   let mode = '3d';
-  let positions = new Float32Array(0);
   let flags = new Float32Array(0);
   let width = 1;
   let height = 1;
@@ -60,6 +65,8 @@ export function createScatterView(container, hooks) {
   let hoverFrame = 0;
   const pointer = { x: 0, y: 0, downX: 0, downY: 0, down: false, inside: false };
   const at = { x: 0, y: 0, visible: false };
+  // The animation writes from + (to - from) * t into the points' own buffer; from/to are reused.
+  const glide = { active: false, start: 0, from: new Float32Array(0), to: new Float32Array(0) };
 
   const camera = () => (mode === '2d' ? orthographic : perspective);
   const controls = () => (mode === '2d' ? controls2d : controls3d);
@@ -69,18 +76,38 @@ export function createScatterView(container, hooks) {
   }
 
   function projectIndex(index, out) {
-    return picker.project(positions, index, width, height, out);
+    return picker.project(points.positions, index, width, height, out);
   }
 
-  function render() {
+  function setAnimating(active) {
+    glide.active = active;
+    canvas.dataset.animating = String(active);
+  }
+
+  function step(now) {
+    const t = Math.min(1, Math.max(0, (now - glide.start) / ANIMATION_MS));
+    const e = t * t * (3 - 2 * t);
+    const { from, to } = glide;
+    const p = points.positions;
+    for (let i = 0; i < p.length; i++) p[i] = from[i] + (to[i] - from[i]) * e;
+    points.positionsChanged();
+    picker.invalidate();
+    if (t >= 1) setAnimating(false);
+  }
+
+  function render(now) {
     frame = 0;
+    if (glide.active) step(now ?? performance.now());
     const cam = camera();
     if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
     else points.setCameraScale(0, Math.min(4, Math.max(0.5, Math.sqrt(orthographic.zoom))));
+    points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE : 0, orthographic.zoom);
     renderer.render(scene, cam);
+    canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
-    if (drawnPending) {
+    if (glide.active) requestRender();
+    else if (drawnPending) {
       drawnPending = false;
       canvas.dataset.points = String(points.count);
       hooks.onDrawn(points.count);
@@ -90,6 +117,7 @@ export function createScatterView(container, hooks) {
   function cameraChanged() {
     picker.invalidate();
     requestRender();
+    hooks.onCamera?.();
   }
 
   function fitOrthographic() {
@@ -125,7 +153,7 @@ export function createScatterView(container, hooks) {
 
   function pickAt(x, y) {
     if (points.count === 0) return -1;
-    return picker.pick(positions, flags, points.count, camera(), width, height, x, y, PICK_RADIUS);
+    return picker.pick(points.positions, flags, points.count, camera(), width, height, x, y, sprites.pickRadius(PICK_RADIUS));
   }
 
   function hoverTick() {
@@ -183,10 +211,24 @@ export function createScatterView(container, hooks) {
 
   return {
     canvas,
-    /** Draw these positions (n x 3); reset the camera when the view is a new one. */
-    setPositions(next, { resetCamera: reset = false } = {}) {
-      positions = next;
-      points.setPositions(next);
+    /**
+     * Draw these positions (n x 3): glide there from the current ones when `animate` and the point
+     * count is unchanged, else jump; reset the camera when the view is a new one.
+     */
+    setPositions(next, { resetCamera: reset = false, animate = false } = {}) {
+      if (animate && points.count > 0 && points.positions.length === next.length) {
+        if (glide.from.length !== next.length) {
+          glide.from = new Float32Array(next.length);
+          glide.to = new Float32Array(next.length);
+        }
+        glide.from.set(points.positions);
+        glide.to.set(next);
+        glide.start = performance.now();
+        setAnimating(true);
+      } else {
+        setAnimating(false);
+        points.setPositions(next);
+      }
       drawnPending = true;
       if (reset) resetCamera();
       cameraChanged();
@@ -198,16 +240,22 @@ export function createScatterView(container, hooks) {
     setFlags(next, anySelected) {
       flags = next;
       points.setFlags(next, anySelected);
+      sprites.setAnySelected(anySelected);
+      requestRender();
+    },
+    /** The dataset's sprite sheet (or null) for the points drawn, which are dataset `rows`; see sprites_layer show(). */
+    setSprites(sheet, rows, tint, on) {
+      sprites.show(sheet, rows, points.count, tint, on);
       requestRender();
     },
     setLabels(list) {
       labels.setLabels(list);
       requestRender();
     },
-    /** Hover is drawn in the HTML overlay, so it needs no WebGL render. */
-    setHover(index, text) {
+    /** Hover is drawn in the HTML overlay, so it needs no WebGL render; `thumb`: see labels.setHover. */
+    setHover(index, text, thumb = null) {
       picker.useCamera(camera());
-      labels.setHover(index, text, projectIndex);
+      labels.setHover(index, text, projectIndex, thumb);
     },
     setMode(next) {
       if (next !== mode) setMode(next);
@@ -216,10 +264,24 @@ export function createScatterView(container, hooks) {
     clientPositionOf(index) {
       if (index < 0 || index >= points.count) return null;
       picker.useCamera(camera());
-      picker.project(positions, index, width, height, at);
+      picker.project(points.positions, index, width, height, at);
       if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) return null;
       const rect = canvas.getBoundingClientRect();
       return { x: rect.left + at.x, y: rect.top + at.y };
+    },
+    /** The active camera's pose: {position: [x, y, z], target: [x, y, z], zoom}. */
+    getCamera() {
+      return { position: camera().position.toArray(), target: controls().target.toArray(), zoom: camera().zoom };
+    },
+    /** Put the active camera at `pose` (as getCamera gives it, maybe in another browser). */
+    setCamera({ position, target, zoom }) {
+      const cam = camera();
+      cam.position.fromArray(position);
+      controls().target.fromArray(target);
+      cam.zoom = zoom;
+      cam.updateProjectionMatrix();
+      controls().update();
+      cameraChanged();
     },
     requestRender,
     dispose() {
@@ -230,6 +292,7 @@ export function createScatterView(container, hooks) {
       controls3d.dispose();
       controls2d.dispose();
       points.dispose();
+      sprites.dispose();
       labels.dispose();
       renderer.dispose();
       canvas.remove();

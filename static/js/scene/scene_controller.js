@@ -4,6 +4,18 @@ import { buildPositions, FLAG } from './points_layer.js';
 import { createScatterView } from './scatter_view.js';
 import { colorRows } from '../colors.js';
 import { labelOf } from '../metadata.js';
+import { thumbStyle } from '../sprite_thumbs.js';
+import { roundCamera } from '../view_state.js';
+
+const NATURAL_AXES = [0, 1, 2];
+const POSE_DELAY_MS = 150; // report the camera pose at most this often while it moves
+
+const samePose = (a, b) => JSON.stringify(roundCamera(a)) === JSON.stringify(roundCamera(b));
+
+/** Two coords objects from one run of one job (snapshots, then the final result): same points, same camera. */
+function sameRun(a, b) {
+  return !!a && !!b && a.key === b.key && a.job === b.job && a.n === b.n && a.rows === b.rows;
+}
 
 /** Create the scatter view in `container`, fed from `store`; picks go to actions.hoverPoint / selectPoint. */
 export function createScene(container, store, actions) {
@@ -12,6 +24,8 @@ export function createScene(container, store, actions) {
   let indexOfRow = null; // Map row -> draw index when isolated
   let count = 0;
   let flags = new Float32Array(0);
+  let knownPose = null; // the store's camera.pose this view last reported or applied
+  let poseTimer = 0;
 
   const rowOf = (index) => (rowsOfIndex ? rowsOfIndex[index] : index);
   const indexOf = (row) => {
@@ -19,12 +33,12 @@ export function createScene(container, store, actions) {
     return row >= 0 && row < count ? row : -1;
   };
 
-  function drawPositions(state, reset) {
+  function drawPositions(state, how) {
     coords = state.coords;
     if (!coords) {
       count = 0;
       rowsOfIndex = null;
-      view.setPositions(new Float32Array(0), { resetCamera: reset });
+      view.setPositions(new Float32Array(0), how);
       return;
     }
     count = coords.n;
@@ -32,7 +46,9 @@ export function createScene(container, store, actions) {
       rowsOfIndex = coords.rows;
       indexOfRow = rowsOfIndex ? new Map(Array.from(rowsOfIndex, (row, i) => [row, i])) : null;
     }
-    view.setPositions(buildPositions(coords, state.projection.axes, state.camera.mode), { resetCamera: reset });
+    // PCA shows the chosen components; the other methods' coordinates are the layout itself.
+    const axes = coords.method === 'pca' || !coords.method ? state.projection.axes : NATURAL_AXES;
+    view.setPositions(buildPositions(coords, axes, state.camera.mode), how);
   }
 
   function drawColors(state) {
@@ -87,14 +103,23 @@ export function createScene(container, store, actions) {
     view.setLabels(state.metadata ? list : []);
   }
 
+  /** The sprite description of the dataset on screen, or null (none, not loaded yet). */
+  const spriteOf = (state) => (state.info && state.info.id === state.dataset ? state.info.sprite ?? null : null);
+
   function drawHover(state) {
     const index = state.hover === null ? -1 : indexOf(state.hover);
-    view.setHover(index, index >= 0 ? labelOf(state, state.hover) : '');
+    const thumb = index >= 0 ? thumbStyle(spriteOf(state), state.hover, 64) : null;
+    view.setHover(index, index >= 0 ? labelOf(state, state.hover) : '', thumb);
   }
 
-  function drawAll(state, reset) {
+  function drawSprites(state) {
+    // Thumbnails multiply with the point colours only while colouring by a column says something.
+    view.setSprites(count ? spriteOf(state) : null, rowsOfIndex, state.coloring?.legend ? 0.7 : 0, state.showSprites);
+  }
+
+  function drawAll(state, how) {
     view.setMode(state.camera.mode);
-    drawPositions(state, reset);
+    drawPositions(state, how);
     drawColors(state);
     drawFlags(state);
     drawLabels(state);
@@ -105,11 +130,44 @@ export function createScene(container, store, actions) {
     onHover: (index) => actions.hoverPoint(index < 0 ? null : rowOf(index)),
     onClick: (index) => actions.selectPoint(rowOf(index)),
     onDrawn: () => actions.viewDrawn(coords),
+    onCamera: () => {
+      if (!poseTimer) poseTimer = setTimeout(reportPose, POSE_DELAY_MS);
+    },
   });
 
+  function reportPose() {
+    poseTimer = 0;
+    const pose = view.getCamera();
+    if (samePose(pose, store.get().camera.pose)) return;
+    knownPose = pose;
+    actions.cameraMoved?.(pose);
+  }
+
+  /** A pose put into the store by someone else (a restored view) moves the camera; after the points, so a new layout's fit does not undo it. */
+  function applyPose(state) {
+    const pose = state.camera.pose;
+    if (!pose || pose === knownPose) return;
+    knownPose = pose;
+    view.setCamera(pose);
+  }
+
   const unsubscribe = [
-    // A new result resets the camera; a new component choice or 2D/3D keeps it.
-    store.subscribe(['coords', 'projection', 'camera'], (s, changed) => drawAll(s, changed.includes('coords'))),
+    store.subscribe(['coords', 'projection', 'camera'], (s, changed) => {
+      const before = coords;
+      const poseOnly = changed.length === 1 && changed[0] === 'camera' && s.camera.mode === view.canvas.dataset.mode;
+      if (poseOnly) {
+        // nothing to redraw: applyPose below
+      } else if (!changed.includes('coords')) {
+        drawAll(s, { resetCamera: false, animate: false }); // a component or 2D/3D choice: jump
+      } else if (sameRun(before, s.coords)) {
+        drawPositions(s, { resetCamera: false, animate: true }); // the next snapshot of a run
+      } else {
+        // A new layout fits the camera once; it glides there when the points are the same ones.
+        const samePoints = !!before && !!s.coords && before.view === s.coords.view && before.n === s.coords.n;
+        drawAll(s, { resetCamera: true, animate: samePoints });
+      }
+      applyPose(s);
+    }),
     store.subscribe(['coloring'], drawColors),
     store.subscribe(['selection', 'neighbors'], (s) => {
       drawFlags(s);
@@ -120,8 +178,10 @@ export function createScene(container, store, actions) {
       drawHover(s);
     }),
     store.subscribe(['hover'], drawHover),
+    // After the positions (subscribed above): the cells follow the rows drawn.
+    store.subscribe(['coords', 'info', 'showSprites', 'coloring'], drawSprites),
   ];
-  drawAll(store.get(), true);
+  drawAll(store.get(), { resetCamera: true, animate: false });
 
   return {
     /** The WebGL canvas (carries data-points and data-mode for tests). */
@@ -131,7 +191,10 @@ export function createScene(container, store, actions) {
       const index = indexOf(row);
       return index < 0 ? null : view.clientPositionOf(index);
     },
+    /** The camera's pose now: {position, target, zoom} (read-only; tests compare it). */
+    camera: () => view.getCamera(),
     dispose() {
+      clearTimeout(poseTimer);
       for (const off of unsubscribe) off();
       view.dispose();
     },

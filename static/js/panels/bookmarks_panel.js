@@ -1,0 +1,85 @@
+// Bookmarks, like TensorBoard's: "+ Add" names and saves the current view, the list restores one
+// in a click, × deletes one, and "Share list" gives a link to the whole list. Names are text only.
+import { byId, el } from '../dom.js';
+import { copyField } from './popover.js';
+
+/** The link that opens the page with bookmark list `collection` in this panel. */
+export function bookmarksLink(collection) {
+  return `${window.location.origin}/?bookmarks=${encodeURIComponent(collection)}`;
+}
+
+/** Wire the Bookmarks panel to store.bookmarks and the bookmark actions. */
+export function mountBookmarksPanel(store, actions) {
+  const form = byId('bookmark-form');
+  const name = byId('bookmark-name');
+  const save = byId('bookmark-save');
+  const shareButton = byId('bookmarks-share');
+  const shareBox = byId('bookmarks-share-box');
+  const link = byId('bookmarks-link');
+  const message = byId('bookmarks-message');
+  const empty = byId('bookmarks-empty');
+  const list = byId('bookmark-list');
+  const count = byId('bookmarks-count');
+
+  function item(bookmark, dataset) {
+    const other = bookmark.dataset !== dataset;
+    return el(
+      'li',
+      { className: 'bookmark-item', dataset: { id: bookmark.id } },
+      el(
+        'button',
+        { type: 'button', className: 'bookmark-restore', onclick: () => actions.restoreBookmark(bookmark.id) },
+        el('span', { className: 'bookmark-name' }, bookmark.name),
+        other ? el('span', { className: 'bookmark-dataset' }, bookmark.dataset) : null,
+      ),
+      el(
+        'button',
+        { type: 'button', className: 'icon-button bookmark-delete', attrs: { 'aria-label': `Delete bookmark ${bookmark.name}` },
+          onclick: () => actions.deleteBookmark(bookmark.id) },
+        '×',
+      ),
+    );
+  }
+
+  function render({ bookmarks, dataset }) {
+    const n = bookmarks.items.length;
+    count.textContent = n ? String(n) : '';
+    list.replaceChildren(...bookmarks.items.map((b) => item(b, dataset)));
+    empty.hidden = n > 0;
+    empty.textContent = bookmarks.loading ? 'Loading bookmarks…' : 'No bookmarks yet: “+ Add” saves the current view.';
+    shareButton.disabled = !bookmarks.collection || n === 0;
+    save.disabled = bookmarks.saving;
+    message.hidden = !bookmarks.error;
+    message.textContent = bookmarks.error ?? '';
+    link.value = bookmarks.collection ? bookmarksLink(bookmarks.collection) : '';
+    if (!bookmarks.collection || n === 0) shareBox.hidden = true;
+  }
+
+  function closeForm() {
+    form.hidden = true;
+    actions.dismissBookmarkError();
+  }
+
+  byId('bookmark-add').addEventListener('click', () => {
+    form.hidden = false;
+    name.value = `State ${store.get().bookmarks.items.length + 1}`;
+    name.focus();
+    name.select();
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (await actions.addBookmark(name.value)) form.hidden = true;
+  });
+  byId('bookmark-cancel').addEventListener('click', closeForm);
+  name.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') closeForm();
+  });
+  shareButton.addEventListener('click', () => {
+    shareBox.hidden = !shareBox.hidden;
+    if (!shareBox.hidden) link.select();
+  });
+  byId('bookmarks-copy').addEventListener('click', () => copyField(link));
+
+  store.subscribe(['bookmarks', 'dataset'], render);
+  render(store.get());
+}

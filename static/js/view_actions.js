@@ -1,0 +1,248 @@
+// User intents about the view as a whole: restore a ViewState (a link, Back/Forward, a bookmark)
+// without recomputing its stored projection, share the current one, and keep the camera pose the
+// scene reports. `actions` are the core ones (actions.js).
+import * as api from './api.js';
+import { errorText, isActive } from './projection_runs.js';
+import { defaultParams } from './projection_params.js';
+import { defaultLabelColumn } from './metadata.js';
+import { currentRun, pcaResult, resultKey, viewKey } from './results.js';
+import { viewStateOf, withDefaults } from './view_state.js';
+
+const NATURAL_AXES = [0, 1, 2];
+
+const sameRows = (a, b) => (!a && !b) || (!!a && !!b && a.length === b.length && a.every((r, i) => r === b[i]));
+
+/** The form values (kept as typed: strings) of `method` that produce a finished job's `params`. */
+function formValues(method, params) {
+  const form = { ...defaultParams()[method] };
+  for (const [key, value] of Object.entries(params ?? {})) {
+    if (!(key in form)) continue;
+    const typed = typeof form[key] === 'string' || form[key] === null;
+    form[key] = typed ? (value === null || value === undefined ? '' : String(value)) : value;
+  }
+  return form;
+}
+
+function clampAxes(axes, d) {
+  return NATURAL_AXES.map((fallback, i) => {
+    const a = Number.isInteger(axes?.[i]) ? axes[i] : fallback;
+    return a < d ? a : Math.min(i, d - 1);
+  });
+}
+
+/** Build the view actions over `store`. */
+export function createViewActions(store, actions) {
+  const state = () => store.get();
+  let restoreToken = 0;
+
+  function showError(message) {
+    store.update({ status: { busy: false, message: '', error: message } });
+  }
+
+  /** The current state if it can be stored (a finished projection on screen): {view} or {error}. */
+  function shareable() {
+    const s = state();
+    const view = viewStateOf(s);
+    if (!view) return { error: 'Load a dataset first.' };
+    if (s.phase !== 'ready' || isActive(currentRun(s))) return { error: 'Wait for the projection to finish, then try again.' };
+    if (!view.projection) return { error: 'Only a finished projection can be saved: run it to the end first.' };
+    return { view };
+  }
+
+  /**
+   * Show the stored result `v.projection.job` for rows `rows` (fetched by id, never recomputed).
+   * Answers false when it cannot (gone, or not this view's), after saying so.
+   */
+  async function showStored(v, rows, current) {
+    const p = v.projection;
+    const s0 = state();
+    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize);
+    let result = s0.results[key]?.coords.job === p.job && s0.results[key]?.final ? s0.results[key] : null;
+    let status = null;
+    if (!result) {
+      let coords;
+      try {
+        [status, coords] = await Promise.all([api.getJob(p.job), api.getCoords(p.job)]);
+      } catch (err) {
+        if (current()) showError(`The view's projection result could not be read (${errorText(err)}); showing PCA instead.`);
+        return false;
+      }
+      if (!current()) return false;
+      const n = rows ? rows.length : state().info?.n;
+      if (status.status !== 'done' || status.dataset !== v.dataset || status.method !== p.method || coords.n !== n) {
+        showError(`The view's projection result ${p.job} does not match its points; showing PCA instead.`);
+        return false;
+      }
+      key = resultKey(v.dataset, p.method, rows, !!status.sphereize);
+      const view = viewKey(v.dataset, rows);
+      const rowArray = rows ? Int32Array.from(rows) : null;
+      result = {
+        key,
+        coords: { ...coords, rows: rowArray, job: p.job, key, view, method: p.method, seq: 'final' },
+        variance: status.extras?.explained_variance ?? [],
+        final: true,
+      };
+    }
+    const s = state();
+    const params = { ...s.params };
+    if (p.method === 'pca') params.pca = { ...params.pca, mode: v.dimensions === 2 ? '2d' : '3d' };
+    else if (status) params[p.method] = formValues(p.method, status.params);
+    const patch = {
+      results: { ...s.results, [key]: result },
+      isolated: rows,
+      hover: null,
+      params,
+      projection: {
+        ...s.projection,
+        method: p.method,
+        sphereize: status ? !!status.sphereize : !!p.sphereize,
+        axes: p.method === 'pca' ? clampAxes(p.components, result.coords.d) : s.projection.axes,
+      },
+      status: { busy: false, message: '', error: null },
+    };
+    if (status && p.method !== 'pca') {
+      const meta = { method: p.method, rows, view: result.coords.view, dataset: v.dataset };
+      patch.runs = { ...s.runs, [key]: { meta, job: status, starting: false, error: null, receivedAt: performance.now() } };
+    }
+    store.update(patch);
+    actions.show();
+    return true;
+  }
+
+  /** Colour, labels, search, neighbour settings, selection and camera of `v` (the points are shown). */
+  function applyRest(v) {
+    const s = state();
+    const columns = s.metadata?.columns ?? [];
+    const has = (name) => columns.some((c) => c.name === name);
+    const labelBy = v.labelBy && has(v.labelBy) ? v.labelBy : s.labelBy ?? defaultLabelColumn(columns);
+    if (labelBy !== s.labelBy) actions.setLabelBy(labelBy);
+    const colorBy = v.colorBy && has(v.colorBy) ? v.colorBy : null;
+    if (colorBy !== s.colorBy) actions.setColorBy(colorBy);
+    const paramsChanged = s.neighborParams.k !== v.neighbors || s.neighborParams.metric !== v.metric;
+    if (paramsChanged) store.update({ neighborParams: { k: v.neighbors, metric: v.metric } });
+    const search = v.search ?? { query: '', column: null, regex: false };
+    const now = state().search;
+    if (now.query !== search.query || (now.column ?? null) !== (search.column ?? null) || now.regex !== !!search.regex) {
+      actions.search({ query: search.query, column: search.column ?? null, regex: !!search.regex });
+    }
+    const n = state().info?.n ?? 0;
+    const want = v.selection.filter((r) => r < n);
+    if (!sameRows(state().selection, want)) {
+      if (want.length === 1) actions.selectPoint(want[0]);
+      else store.update({ selection: want, selectionSource: want.length ? 'search' : null, neighbors: [] });
+    } else if (paramsChanged && want.length === 1) {
+      actions.setNeighborParams({}); // the same point, other neighbours
+    }
+    // After the points: a new layout fits the camera, and this pose must win over that fit.
+    if (v.camera) store.update({ camera: { ...state().camera, pose: { ...v.camera } } });
+  }
+
+  async function restoreView(v, current) {
+    if (!state().datasets.length) {
+      const datasets = await api.listDatasets();
+      if (!current()) return;
+      store.update({ datasets });
+    }
+    if (!state().datasets.some((d) => d.id === v.dataset)) {
+      // A dataset the list leaves out (not public, and no write token here) still opens from a link.
+      const info = await api.getDataset(v.dataset).catch(() => null);
+      if (!current()) return;
+      if (!info) {
+        await actions.init(v.dataset); // says so, and shows another dataset
+        return;
+      }
+      store.update({ datasets: [...state().datasets, { id: info.id, name: info.name, n: info.n, dim: info.dim }] });
+    }
+    const job = v.projection?.job ?? null;
+    const rows = v.isolated?.length ? [...v.isolated] : null;
+    const sphereize = !!v.projection?.sphereize;
+    if (!!state().projection.sphereize !== sphereize) store.update({ projection: { ...state().projection, sphereize } });
+    if (state().dataset !== v.dataset || !state().metadata) {
+      const loaded = await actions.loadDataset(v.dataset, { project: !job });
+      if (!current() || !loaded) return;
+    }
+    if (!job || !(await showStored(v, rows, current))) {
+      if (!current()) return;
+      // No stored result to show: the PCA of these points (computed, or kept from earlier).
+      const method = v.projection?.method ?? 'pca';
+      const params = { ...state().params, pca: { ...state().params.pca, mode: v.dimensions === 2 ? '2d' : '3d' } };
+      store.update({ params, projection: { ...state().projection, method } });
+      if (!sameRows(state().isolated, rows) || !state().coords || state().coords.seq !== 'final') {
+        store.update({ isolated: rows });
+        await actions.reproject();
+        if (!current()) return;
+      } else {
+        actions.show();
+      }
+    }
+    applyRest(v);
+  }
+
+  return {
+    /**
+     * Restore ViewState `v` (missing fields take their defaults). A stored projection result is
+     * fetched by id, never re-run. `history` says how the address bar records it once done:
+     * 'push' (a new entry: a bookmark) or 'replace' (opening a link, Back/Forward).
+     */
+    async restore(v, { history = 'push' } = {}) {
+      const token = ++restoreToken;
+      const current = () => token === restoreToken;
+      store.update({ restoring: { token, history } });
+      try {
+        await restoreView(withDefaults(v), current);
+      } catch (err) {
+        if (current()) {
+          console.warn(err);
+          showError(errorText(err));
+        }
+      } finally {
+        if (current()) store.update({ restoring: null });
+      }
+    },
+    /** The shareable state now: {view} or {error} (e.g. a projection still running). */
+    shareable,
+    /** Store the current view on the server; its link lands in store.share. */
+    async share() {
+      const { view, error } = shareable();
+      if (error) {
+        store.update({ share: { open: true, busy: false, url: null, error } });
+        return null;
+      }
+      store.update({ share: { open: true, busy: true, url: null, error: null } });
+      try {
+        const { url } = await api.createView(view);
+        store.update({ share: { open: true, busy: false, url, error: null } });
+        return url;
+      } catch (err) {
+        store.update({ share: { open: true, busy: false, url: null, error: errorText(err) } });
+        return null;
+      }
+    },
+    closeShare() {
+      if (state().share.open) store.update({ share: { open: false, busy: false, url: null, error: null } });
+    },
+    /** The scene reports where the camera is ({position, target, zoom}). */
+    cameraMoved(pose) {
+      store.update({ camera: { ...state().camera, pose } });
+    },
+    /** Send `token` (the server's write token; '' = none) with every request from this tab; relist the datasets it opens. */
+    async setToken(token) {
+      api.setToken(token);
+      try {
+        const listed = await api.listDatasets();
+        const { dataset, datasets } = state();
+        const kept = datasets.filter((d) => d.id === dataset && !listed.some((l) => l.id === d.id));
+        store.update({ datasets: [...listed, ...kept] });
+      } catch (err) {
+        showError(errorText(err));
+      }
+    },
+    hasToken: () => !!api.getToken(),
+    /** Switch tabs; a view opened from a link may lack the PCA of its points: compute it then. */
+    setMethod(method) {
+      actions.setMethod(method);
+      const s = state();
+      if (method === 'pca' && s.dataset && s.phase === 'ready' && !pcaResult(s)) actions.reproject();
+    },
+  };
+}
