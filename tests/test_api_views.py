@@ -92,6 +92,7 @@ def test_unknown_view_is_404(client) -> None:
         ({"dataset": "missing"}, "missing"),
         ({"selection": [10_000]}, "selection"),
         ({"projection": {"method": "pca", "job": "0" * 32}}, "projection"),
+        ({"isolated": [1, 2, 3]}, "projection"),  # the result covers four isolated rows, not three
         ({"metric": "manhattan"}, "metric"),
         ({"unknown": 1}, "unknown"),
     ],
@@ -141,6 +142,10 @@ def test_bookmarks_save_list_and_delete(client, shared) -> None:
     assert client.delete(f"/api/bookmarks/{collection}/{second['id']}").status_code == 204
     assert [b["name"] for b in client.get(f"/api/bookmarks/{collection}").json()] == ["four points"]
     assert client.delete(f"/api/bookmarks/{collection}/{second['id']}").status_code == 404
+    # Collections are named by the server only: unknown ones are 404, never created on demand.
+    chosen = client.post("/api/bookmarks", json={"collection": "mine", "name": "x", "state": {"dataset": dataset}})
+    assert chosen.status_code == 404
+    assert client.get("/api/bookmarks/mine").status_code == 404
 
 
 def test_two_servers_serve_each_others_links(backend: dict, shared) -> None:

@@ -23,6 +23,13 @@ views = sa.Table(
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
 )
 
+collections = sa.Table(
+    "bookmark_collections",
+    _metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
 bookmarks = sa.Table(
     "bookmarks",
     _metadata,
@@ -81,25 +88,38 @@ class ViewStore:
 
     def add_bookmark(self, collection: str | None, dataset: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
         """Add a named state to a collection (a new collection when `collection` is None)."""
-        collection = collection or new_id()
-        bookmark = {"id": new_id(), "collection": collection, "dataset": dataset, "name": name,
-                    "created": datetime.now(UTC)}
+        now = datetime.now(UTC)
         with self.engine.begin() as conn:
+            if collection is None:
+                # Only the server names collections, so their ids stay unguessable.
+                collection = new_id()
+                conn.execute(collections.insert().values(id=collection, created=now))
+            elif not self._collection_exists(conn, collection):
+                raise NotFound(f"no bookmark collection {collection!r}")
+            bookmark = {"id": new_id(), "collection": collection, "dataset": dataset, "name": name,
+                        "created": now}
             conn.execute(bookmarks.insert().values(**bookmark, state=json.dumps(state)))
         return {**bookmark, "created": bookmark["created"].isoformat(), "state": state}
 
     def list_bookmarks(self, collection: str) -> list[dict[str, Any]]:
-        """A collection's bookmarks, oldest first (an unknown collection is simply empty)."""
+        """A collection's bookmarks, oldest first, or NotFound for an unknown collection."""
         query = sa.select(bookmarks).where(bookmarks.c.collection == collection).order_by(
             bookmarks.c.created, bookmarks.c.id
         )
         with self.engine.connect() as conn:
+            if not self._collection_exists(conn, collection):
+                raise NotFound(f"no bookmark collection {collection!r}")
             rows = conn.execute(query).mappings().all()
         return [
             {**{k: r[k] for k in ("id", "collection", "dataset", "name")},
              "created": r["created"].isoformat(), "state": json.loads(r["state"])}
             for r in rows
         ]
+
+    @staticmethod
+    def _collection_exists(conn: sa.Connection, collection: str) -> bool:
+        found = conn.execute(sa.select(collections.c.id).where(collections.c.id == collection)).first()
+        return found is not None
 
     def delete_bookmark(self, collection: str, bookmark_id: str) -> None:
         """Remove one bookmark of a collection, or NotFound."""

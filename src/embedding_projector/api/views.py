@@ -25,10 +25,11 @@ def check_view(state: ViewState, store: DatasetStoreDep, jobs: JobRunnerDep) -> 
             status = jobs.status(job)
         except NotFound:
             raise InputError(f"projection result {job!r} does not exist", file="projection.job") from None
-        if status.status != "done" or status.dataset != state.dataset:
+        expected_rows = None if state.isolated is None else len(state.isolated)
+        if status.status != "done" or status.dataset != state.dataset or status.rows != expected_rows:
             raise InputError(
-                f"projection result {job!r} is {status.status} or belongs to another dataset; "
-                "share a finished projection",
+                f"projection result {job!r} is {status.status}, or belongs to another dataset or "
+                "another set of isolated points; share a finished projection of the points shown",
                 file="projection.job",
             )
 
