@@ -3,7 +3,6 @@ needs one, entered in the top bar's Token field, kept for the tab only and never
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -12,6 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.share_helpers import PROJECTION_POST, fresh_page, wait_ready
 from tests.browser.story_data import N, StoryData
+from tests.test_api_projections import wait_done
 from tests.conftest import LiveServer, run_server
 
 TOKEN = "browser-token-0123456789abcdef"
@@ -33,11 +33,7 @@ def shared_private_view(server: LiveServer, story: StoryData) -> tuple[str, str]
         assert made.status_code == 201, made.text
         dataset = made.json()["id"]
         job = c.post(f"/api/datasets/{dataset}/projections", json={"method": "pca", "params": {"components": 10}}).json()
-        deadline = time.monotonic() + 90
-        while job["status"] in ("queued", "running"):
-            assert time.monotonic() < deadline, job
-            time.sleep(0.1)  # polling a server job from the test process, not waiting on the page
-            job = c.get(f"/api/projections/{job['id']}").json()
+        job = wait_done(c, job["id"])  # follows the job's event stream until it ends
         assert job["status"] == "done", job
         view = {"dataset": dataset, "projection": {"method": "pca", "job": job["id"], "components": [0, 1, 2]},
                 "colorBy": "category"}
