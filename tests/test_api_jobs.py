@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info
+
+from embedding_projector.app import create_app
+from embedding_projector.jobs.worker import WORKER_NICENESS
+from embedding_projector.settings import Settings
 
 from tests.conftest import run_server
 from tests.datagen import clustered, metadata_tsv, vectors_tsv, words
@@ -79,6 +86,43 @@ def test_stop_kills_the_worker_process(client, live_server) -> None:
     again = client.post(f"/api/datasets/{big}/projections", json=body).json()
     assert again["status"] in ("queued", "running")
     client.delete(f"/api/projections/{again['id']}")
+
+
+def worker_thread_niceness(pid: int) -> list[int]:
+    """The nice value of every thread of process `pid` (Linux keeps one per thread)."""
+    values = []
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        values.append(int((thread / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+    return values
+
+
+def test_workers_run_below_the_server_priority(client, live_server) -> None:
+    # So neighbour queries and page requests keep answering while a projection uses every core.
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, live_server.process.pid) + WORKER_NICENESS)
+    pids = [w["pid"] for w in client.get("/api/status").json()["workers"]]
+    assert pids
+    # A worker that an earlier test replaced may still be starting: give it time to get there.
+    deadline = time.monotonic() + 30
+    while True:
+        # Every thread, including the BLAS pools that numpy and scipy started at import.
+        seen = {pid: worker_thread_niceness(pid) for pid in pids}
+        if all(len(v) > 2 and set(v) == {expected} for v in seen.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert all(len(v) > 2 and set(v) == {expected} for v in seen.values()), (expected, seen)
+
+
+def test_the_server_keeps_blas_to_one_thread_and_restores_it(tmp_path) -> None:
+    # Idle OpenBLAS threads spin between neighbour queries and take a core from the workers.
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    settings = Settings(data_dir=tmp_path, examples=False, workers=1, warmup=False)
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/api/datasets").status_code == 200
+        assert blas_threads() and set(blas_threads()) == {1}
+    assert blas_threads() == before
 
 
 def test_umap_job_lays_out_every_point(client, dataset) -> None:

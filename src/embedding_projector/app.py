@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from threadpoolctl import threadpool_limits
 
 from embedding_projector import __version__
 from embedding_projector.api import datasets, exports, health, neighbors, pages, projections, views
@@ -84,6 +85,10 @@ def create_app(settings: Settings) -> FastAPI:
             settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
         )
         view_store = ViewStore(settings.database_url or default_database_url(settings.data_dir))
+        # BLAS here only serves neighbour queries (memory-bound matrix-vector products). With more
+        # than one thread, OpenBLAS's idle threads spin between queries and took ~70% of a core
+        # from the projection workers, which also slowed the queries themselves.
+        blas_limit = threadpool_limits(limits=1, user_api="blas")
         runner.start()
         app.state.datasets = store
         app.state.jobs = runner
@@ -97,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             runner.stop()
             view_store.close()
+            blas_limit.restore_original_limits()
 
     app = FastAPI(title="Embedding Projector", version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -21,6 +22,9 @@ from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
 
 SNAPSHOT_INTERVAL = 0.25  # seconds between intermediate coordinate snapshots sent to the server
+# Workers yield the CPU to the server process, so page requests and neighbour queries keep
+# answering while a projection keeps every core busy; an idle server costs the jobs nothing.
+WORKER_NICENESS = 5
 
 
 class ResultFiles(NamedTuple):
@@ -44,6 +48,22 @@ def _exit_when_orphaned(parent: int) -> None:
         if os.getppid() != parent:
             os._exit(0)
         time.sleep(1.0)
+
+
+def lower_priority(niceness: int) -> None:
+    """Raise the nice value of every thread of this process by `niceness`.
+
+    Linux keeps a nice value per thread and os.nice() changes only the caller's, but the BLAS pools
+    started when numpy and scipy were imported would then compete with the server at full priority.
+    """
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc: not Linux, where the nice value is per process
+        os.nice(niceness)
+        return
+    for tid in threads:
+        with contextlib.suppress(OSError):  # the thread has just ended
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
 
 
 def _load_rows(vectors_path: str, rows: np.ndarray | None) -> np.ndarray:
@@ -125,6 +145,7 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
 def worker_main(conn: Connection, parent_pid: int, warm_up: bool = True) -> None:
     """Entry point of a worker process: serve jobs from `conn` until told to stop."""
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    lower_priority(WORKER_NICENESS)
     outbox = Outbox(conn)
     outbox.send(("ready", os.getpid()))
     if warm_up:
