@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embedding_projector.errors import NotFound
 from embedding_projector.jobs.runner import JobRunner
 
 
@@ -65,3 +66,23 @@ def test_dead_worker_fails_its_job_and_is_replaced(runner: JobRunner, vectors_fi
     os.kill(before[0], signal.SIGKILL)
     status = runner.submit("d", "fp", vectors_file, "pca", {"components": 2}, None)
     assert wait(runner, status.id) == "done"
+
+
+def test_snapshots_are_served_while_running_and_dropped_at_the_end(runner: JobRunner, tmp_path: Path) -> None:
+    path = tmp_path / "c.npy"
+    np.save(path, np.random.default_rng(2).normal(size=(200, 8)).astype(np.float32))
+    seen: list[tuple[int, list[int], int]] = []
+
+    def listener(status, snapshot) -> None:
+        if snapshot is not None:  # called under the runner's lock, so this is the same snapshot
+            data, shape, seq = runner.snapshot(status.id)
+            seen.append((len(data), shape, seq))
+
+    params = {"perplexity": 10, "iterations": 1000, "seed": 0}
+    status = runner.submit("d", "fp", path, "tsne", params, None)
+    runner.subscribe(status.id, listener)
+    assert wait(runner, status.id) == "done"
+    assert seen and all(size == 200 * 2 * 4 and shape == [200, 2] for size, shape, _ in seen)
+    assert [seq for *_, seq in seen] == sorted({seq for *_, seq in seen})
+    with pytest.raises(NotFound):
+        runner.snapshot(status.id)

@@ -320,6 +320,7 @@ class JobRunner:
             job.snapshot = snapshot
             changes["snapshot"] = job.status.snapshot + 1
         if changes.get("status") in ("done", "failed", "cancelled"):
+            job.snapshot = None  # the result is on disk; a 400k snapshot would hold 3 MB for nothing
             if job.started is not None:
                 changes.setdefault("elapsed", round(time.monotonic() - job.started, 3))
             changes["queue_position"] = None
