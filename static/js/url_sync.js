@@ -27,6 +27,7 @@ export function startUrlSync(store, actions, { viewId = '' } = {}) {
   let nextMode = 'replace'; // the first write names the page's own entry
   let lastPush = { fields: '', at: -Infinity };
   let stored = null; // {key, id}: the stored view behind a long address, reused while only the camera moves
+  let opened = null; // {id, view}: the stored view this page opened, reused while the state matches it
   let timer = 0;
   let seq = 0;
 
@@ -35,6 +36,9 @@ export function startUrlSync(store, actions, { viewId = '' } = {}) {
     if (window.location.origin.length + 1 + query.length <= MAX_URL_LENGTH) return `/${query}`;
     const body = { ...view, camera: null };
     const key = JSON.stringify(body);
+    if (stored?.key !== key && opened && changedFields(opened.view, view).every((f) => f === 'camera')) {
+      stored = { key, id: opened.id }; // the link this page came from already names this view
+    }
     if (stored?.key !== key) {
       try {
         stored = { key, id: (await api.createView(body)).id };
@@ -91,6 +95,7 @@ export function startUrlSync(store, actions, { viewId = '' } = {}) {
     if (id) {
       try {
         view = await api.getView(id);
+        opened = { id, view };
         if (query.camera) view = { ...view, camera: query.camera };
       } catch (err) {
         console.warn(err);

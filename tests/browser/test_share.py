@@ -195,8 +195,13 @@ def test_long_state_goes_into_a_stored_view(page: Page, live_server, page_errors
     assert len(page.url) < 8000
     stored = httpx.get(f"{live_server.url}/api/views/{address['view']}").json()
     assert len(stored["isolated"]) == 1111 and len(stored["selection"]) == 1111
-    # Reloading the address restores the same isolated set.
+    # Reloading the address restores the same isolated set, under the same stored view: opening a
+    # link must not store a copy of its view.
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/api/views" in r.url else None)
     page.reload()
     wait_ready(page)
     expect(page.locator("#showing")).to_have_text("Showing 1111 of 3000 points")
     expect(page.locator("#search-input")).to_have_value("w1")
+    page.wait_for_load_state("networkidle")
+    assert posts == [] and query(page)["view"] == address["view"]
