@@ -41,7 +41,9 @@ def clusters() -> tuple[np.ndarray, np.ndarray]:
 def run_2d(clusters) -> tuple[ProjectionResult, Recorder]:
     vectors, _ = clusters
     recorder = Recorder()
-    result = tsne.run(vectors, tsne.Params(iterations=ITERATIONS), Progress(recorder))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tsne, "REPORT_INTERVAL", 0.0)  # a report on every iteration, to check them all
+        result = tsne.run(vectors, tsne.Params(iterations=ITERATIONS), Progress(recorder))
     return result, recorder
 
 
@@ -71,13 +73,27 @@ def test_progress_counts_iterations_across_both_phases(run_2d) -> None:
     early, _ = tsne.phases(ITERATIONS)
     assert {info["phase"] for _, info in steps if info["iteration"] <= early} == {"early"}
     assert {info["phase"] for _, info in steps if info["iteration"] > early} == {"main"}
-    assert iterations[0] <= 10 and iterations[-1] > ITERATIONS - 10
-    assert all(info["iterations"] == ITERATIONS and np.isfinite(info["kl"]) for _, info in steps)
+    assert iterations == list(range(1, ITERATIONS + 1))
+    assert all(info["iterations"] == ITERATIONS for _, info in steps)
+    # KL is evaluated every KL_EVERY iterations (each evaluation is costly) and then carried.
+    assert all("kl" not in info for _, info in steps[: tsne.KL_EVERY])
+    assert all(np.isfinite(info["kl"]) for _, info in steps[tsne.KL_EVERY :])
     fractions = [f for f, _ in snapshots]
     assert fractions == sorted(fractions)
     last_fraction, last = snapshots[-1]
     assert (last_fraction, last["stage"], last["iteration"]) == (1.0, "done", ITERATIONS)
     print(f"{len(steps)} iteration snapshots for {ITERATIONS} iterations")
+
+
+def test_reports_are_rate_limited_but_cover_the_run(clusters) -> None:
+    vectors, _ = clusters
+    recorder = Recorder()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tsne, "REPORT_INTERVAL", 0.05)
+        tsne.run(vectors, tsne.Params(iterations=1000), Progress(recorder))
+    steps = [info["iteration"] for _, info, shape in recorder.calls if shape and info["stage"] == "optimize"]
+    print(f"{len(steps)} reports for 1000 iterations")
+    assert 1 <= len(steps[1:]) < 1000 and steps == sorted(set(steps))
 
 
 def test_three_dimensions(clusters) -> None:
