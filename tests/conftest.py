@@ -7,7 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +55,18 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
+def _copy_log(process: subprocess.Popen, log_path: Path, listening: threading.Event) -> None:
+    """Copy the server's output to its log file; set `listening` once uvicorn says it listens (or at exit)."""
+    with open(log_path, "wb") as log:
+        for line in process.stdout:
+            log.write(line)
+            log.flush()
+            if b"Uvicorn running on" in line:
+                listening.set()
+    process.wait()  # the output ended because the server exited: let poll() see it
+    listening.set()
+
+
 @contextlib.contextmanager
 def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90,
                args: list[str] | None = None) -> Iterator[LiveServer]:
@@ -66,23 +78,17 @@ def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float
     full_env = {**os.environ, **extra, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "embedding_projector", "serve", "--host", "127.0.0.1",
            "--port", str(port), "--data-dir", str(data_dir), "--no-examples", *(args or [])]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env)
+    listening = threading.Event()
+    threading.Thread(target=_copy_log, args=(process, log_path, listening), daemon=True).start()
     server = LiveServer(f"http://127.0.0.1:{port}", data_dir, process, log_path, extra,
                         int(extra["PROJECTOR_MAX_UPLOAD_BYTES"]))
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{server.log()}")
-            try:
-                if httpx.get(server.url + "/api/datasets", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {timeout} s:\n{server.log()}")
-            time.sleep(0.1)
+        if not listening.wait(timeout):
+            pytest.fail(f"server did not start within {timeout} s:\n{server.log()}")
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.wait()}:\n{server.log()}")
+        assert httpx.get(server.url + "/api/datasets", timeout=10).status_code == 200, server.log()
         yield server
     finally:
         _stop(process)
