@@ -100,13 +100,7 @@ def reporting_descent(on_iteration: Callable[[np.ndarray], None]) -> Any:
     """
     from openTSNE.tsne import gradient_descent
 
-    class ReportingDescent(gradient_descent):
-        def copy(self) -> Any:
-            clone = reporting_descent(on_iteration)
-            clone.gains = None if self.gains is None else np.copy(self.gains)
-            clone.update = None if self.update is None else np.copy(self.update)
-            return clone
-
+    class ReportingDescent(gradient_descent):  # the closure keeps the hook in openTSNE's copies
         def __call__(self, embedding: Any, P: Any, n_iter: int, objective_function: Any, **kwargs: Any) -> Any:
             calls = 0
 
