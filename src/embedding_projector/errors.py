@@ -80,3 +80,9 @@ class TooManyRequests(ProjectorError):
     """Over a per-client limit: job starts per minute or jobs at once (429)."""
 
     status = 429
+
+
+class InsufficientStorage(ProjectorError):
+    """The server's storage budget (views and bookmarks) is used up (507)."""
+
+    status = 507

@@ -76,6 +76,50 @@ class Settings(BaseSettings):
         30, ge=1, le=100_000, description="Projection starts one client may make per minute (429 past it)."
     )
 
+    max_json_bytes: int = Field(
+        8 * 1024**2,
+        ge=1024,
+        le=1024**3,
+        description="Largest JSON request body, in bytes (enough for a 1M-row `rows` list); a larger one "
+        "gets a 413 as it streams in.",
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="An upload or JSON body that sends no byte for this many seconds is dropped, and its "
+        "temp files deleted.",
+    )
+    view_writes_per_minute: int = Field(
+        30, ge=1, le=100_000, description="Views and bookmarks one client may store per minute (429 past it)."
+    )
+    view_storage_bytes: int = Field(
+        1024**3,
+        ge=1024,
+        description="Total bytes of stored views and bookmarks; past it, new ones get a 507.",
+    )
+    max_job_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="Longest a projection job of a client without the write token may run before it is "
+        "stopped (failed: over the time limit); the token holder is uncapped.",
+    )
+    max_tsne_iterations: int = Field(
+        2000, ge=50, le=10_000, description="Most t-SNE iterations a client without the write token may ask for."
+    )
+    max_tsne_perplexity: float = Field(
+        100.0, gt=0, le=1000, description="Largest t-SNE perplexity a client without the write token may ask for."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated proxy addresses (or CIDR networks) whose X-Forwarded-For is believed "
+        "for per-client limits; default none: the connecting address is the client.",
+    )
+    frame_ancestors: str = Field(
+        "'self'",
+        description="The Content-Security-Policy frame-ancestors value: who may embed the page in a frame.",
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
