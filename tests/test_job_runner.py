@@ -45,26 +45,26 @@ def vectors_file(tmp_path: Path) -> Path:
 
 
 def test_runs_pca_and_caches_on_disk(runner: JobRunner, vectors_file: Path, tmp_path: Path) -> None:
-    status = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, None)
+    status = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, None).status
     assert wait(runner, status.id) == "done"
     path, shape = runner.coords_path(status.id)
     assert shape == [300, 4] and path.stat().st_size == 300 * 4 * 4
     other = JobRunner(tmp_path / "results", workers=1, warm_up=False)  # no workers started: served from disk
-    again = other.submit("d", "fp", vectors_file, "pca", {"components": 4}, None)
+    again = other.submit("d", "fp", vectors_file, "pca", {"components": 4}, None).status
     assert again.status == "done" and again.id == status.id
 
 
 def test_different_inputs_get_different_keys(runner: JobRunner, vectors_file: Path) -> None:
-    a = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, None)
-    b = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, [0, 1, 2])
-    c = runner.submit("d", "fp2", vectors_file, "pca", {"components": 4}, None)
+    a = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, None).status
+    b = runner.submit("d", "fp", vectors_file, "pca", {"components": 4}, [0, 1, 2]).status
+    c = runner.submit("d", "fp2", vectors_file, "pca", {"components": 4}, None).status
     assert len({a.id, b.id, c.id}) == 3
 
 
 def test_dead_worker_fails_its_job_and_is_replaced(runner: JobRunner, vectors_file: Path) -> None:
     before = runner.worker_pids()
     os.kill(before[0], signal.SIGKILL)
-    status = runner.submit("d", "fp", vectors_file, "pca", {"components": 2}, None)
+    status = runner.submit("d", "fp", vectors_file, "pca", {"components": 2}, None).status
     assert wait(runner, status.id) == "done"
 
 
@@ -79,7 +79,7 @@ def test_snapshots_are_served_while_running_and_dropped_at_the_end(runner: JobRu
             seen.append((len(data), shape, seq))
 
     params = {"perplexity": 10, "iterations": 1000, "seed": 0}
-    status = runner.submit("d", "fp", path, "tsne", params, None)
+    status = runner.submit("d", "fp", path, "tsne", params, None).status
     runner.subscribe(status.id, listener)
     assert wait(runner, status.id) == "done"
     assert seen and all(size == 200 * 2 * 4 and shape == [200, 2] for size, shape, _ in seen)

@@ -106,6 +106,14 @@ class JobStatus(BaseModel):
     extras: dict[str, Any] = Field(default_factory=dict, description="method extras")
 
 
+class JobStarted(JobStatus):
+    """POST .../projections: the job's status plus this client's key for cancelling it."""
+
+    cancel_key: str | None = Field(
+        None, description="send as X-Cancel-Key with DELETE to cancel; only this answer carries it"
+    )
+
+
 class CameraState(BaseModel):
     """Where the camera stands and looks (world coordinates of the normalised view) and its zoom."""
 

@@ -16,7 +16,7 @@ from embedding_projector.dependencies import DatasetStoreDep, JobLimitsDep, JobR
 from embedding_projector.errors import InputError, Unprocessable
 from embedding_projector.projections import METHODS
 from embedding_projector.public_mode import client_id, has_write_access, require_write_access
-from embedding_projector.schemas import JobStatus, ProjectionRequest
+from embedding_projector.schemas import JobStarted, JobStatus, ProjectionRequest
 
 router = APIRouter(tags=["projections"])
 
@@ -63,7 +63,7 @@ def check_fits(method: str, params: BaseModel, n_rows: int, column_values: list 
         raise Unprocessable(problem)
 
 
-@router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStatus)
+@router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStarted)
 async def start_projection(
     dataset_id: str,
     request: ProjectionRequest,
@@ -73,7 +73,7 @@ async def start_projection(
     limits: JobLimitsDep,
     store: DatasetStoreDep,
     jobs: JobRunnerDep,
-) -> JobStatus:
+) -> JobStarted:
     """Start a projection job (or return the running or cached one with the same inputs)."""
     info = await run_in_threadpool(store.get, dataset_id)
     if not info.public:
@@ -88,7 +88,7 @@ async def start_projection(
     if getattr(METHODS[request.method], "NEEDS_COLUMN", False):
         column_values = await run_in_threadpool(store.column_values, dataset_id, params.column)
     check_fits(request.method, params, info.n if rows is None else len(rows), column_values)
-    status = await run_in_threadpool(
+    submission = await run_in_threadpool(
         jobs.submit,
         dataset_id,
         info.fingerprint,
@@ -99,11 +99,12 @@ async def start_projection(
         store.metadata_path(dataset_id),
         request.sphereize,
     )
+    status = submission.status
     if status.status == "done":
         response.status_code = 200
     elif client is not None:
         limits.started(client, status.id)
-    return status
+    return JobStarted(**status.model_dump(), cancel_key=submission.cancel_key)
 
 
 @router.get("/api/projections/{job_id}", response_model=JobStatus)

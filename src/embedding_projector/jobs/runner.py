@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import secrets
 import threading
 import time
 from collections import deque
@@ -55,6 +56,15 @@ def job_key(
         separators=(",", ":"),
     )
     return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What submit() answers: the job's status, the caller's cancel key, and whether it is new work."""
+
+    status: JobStatus
+    cancel_key: str | None  # None when the answer came from the result cache (nothing to cancel)
+    created: bool  # a new job was queued; False for a cache hit or a join of an unfinished job
 
 
 @dataclass
@@ -167,16 +177,24 @@ class JobRunner:
         rows: list[int] | None,
         metadata_path: Path | None = None,
         sphereize: bool = False,
-    ) -> JobStatus:
-        """Start a job, or return the running or cached one with the same key."""
+        *,
+        client: str = "local",
+        max_seconds: float | None = None,
+    ) -> Submission:
+        """Start a job, or join the unfinished or return the cached one with the same key.
+
+        `client` names who asked (for fair scheduling); `max_seconds` caps the job's run time.
+        """
         key = job_key(dataset, fingerprint, method, params, rows, sphereize)
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and job.status.status in ("queued", "running", "done"):
-                return job.status.model_copy()
+            if job is not None and job.status.status == "done":
+                return Submission(job.status.model_copy(), None, False)
+            if job is not None and job.status.status in ("queued", "running"):
+                return Submission(job.status.model_copy(), secrets.token_urlsafe(16), False)
             cached = self._read_record(key)
             if cached is not None:
-                return cached
+                return Submission(cached, None, False)
             status = JobStatus(
                 id=key,
                 dataset=dataset,
@@ -201,7 +219,7 @@ class JobRunner:
             self._jobs[key] = _Job(status=status, spec=spec)
             self._queue.append(key)
             self._dispatch()
-            return status.model_copy()
+            return Submission(status.model_copy(), secrets.token_urlsafe(16), True)
 
     def status(self, job_id: str) -> JobStatus:
         """A job's current status, from the table or from the result cache on disk."""
@@ -233,8 +251,12 @@ class JobRunner:
             raise RuntimeError(f"projection {job_id} saved {rows.size} rows, its record says {status.rows}")
         return rows
 
-    def cancel(self, job_id: str) -> JobStatus:
-        """Cancel a queued job, or kill the worker running it and start a fresh one."""
+    def cancel(self, job_id: str, *, cancel_key: str | None = None, privileged: bool = True) -> JobStatus:
+        """Cancel a queued job, or kill the worker running it and start a fresh one.
+
+        `privileged` (the write token) cancels at once; otherwise `cancel_key` must be one this job
+        handed out, and a job shared by several clients runs on until each has cancelled it.
+        """
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
