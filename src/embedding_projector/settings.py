@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         Path("data"), description="Folder holding datasets, cached projection results and views."
     )
     examples: bool = Field(
-        True, description="Import the bundled example datasets (GloVe 10k and 400k) on first start."
+        True, description="Import the bundled example datasets (GloVe 10k and 400k, Digits with images) on first start."
     )
     max_upload_bytes: int = Field(
         1024**3,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from embedding_projector import __version__
 from embedding_projector.dependencies import JobRunnerDep
@@ -14,4 +15,6 @@ router = APIRouter(tags=["status"])
 @router.get("/api/status")
 async def server_status(jobs: JobRunnerDep) -> dict[str, object]:
     """Version, projection methods and workers: lets scripts wait until warm-up has finished."""
-    return {"version": __version__, "methods": sorted(METHODS), "workers": jobs.workers_info()}
+    # workers_info takes the runner's lock, which a worker replacement may hold for a moment.
+    workers = await run_in_threadpool(jobs.workers_info)
+    return {"version": __version__, "methods": sorted(METHODS), "workers": workers}
