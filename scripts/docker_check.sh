@@ -115,7 +115,9 @@ say "after a restart: $uploaded still listed, examples not re-imported"
 
 started=$SECONDS
 docker stop -t 20 "$container" >/dev/null
-say "docker stop took $((SECONDS - started)) s"
+code=$(docker inspect -f '{{.State.ExitCode}}' "$container")
+[ "$code" != 137 ] || fail "the server ignored SIGTERM: docker stop had to kill it after 20 s"
+say "docker stop took $((SECONDS - started)) s; the server exited by itself on SIGTERM (exit code $code)"
 docker rm "$container" >/dev/null
 container=""
 start_container
