@@ -6,7 +6,7 @@ STAMPS := .make-stamps
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup python-deps node-deps chromium postgres vendor bench clean
+.PHONY: run test setup python-deps node-deps chromium postgres vendor bench docker-check clean
 
 run: python-deps node-deps
 	$(VENV)/bin/embedding-projector serve --host $(HOST) --port $(PORT)
@@ -56,6 +56,11 @@ bench: python-deps
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_projections.py
 	$(PY) benchmarks/bench_views.py
+
+# Builds the Docker image and smoke-tests it (slow; not part of `make test`). Needs root or sudo
+# when dockerd or the base image is missing.
+docker-check:
+	bash scripts/docker_check.sh
 
 clean:
 	rm -rf $(STAMPS) node_modules

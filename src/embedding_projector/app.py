@@ -35,8 +35,14 @@ _FILES_PER_UPLOAD = 3
 
 
 def asset_root() -> Path:
-    """The folder holding static/ and templates/ (the source tree, next to src/)."""
-    return Path(__file__).resolve().parents[2]
+    """The folder holding static/ and templates/: the installed package's, or the source tree's."""
+    package = Path(__file__).resolve().parent
+    # A wheel carries them inside the package; a checkout keeps them at the top, next to src/.
+    for root in (package, package.parents[1]):
+        if (root / "static").is_dir() and (root / "templates").is_dir():
+            return root
+    raise RuntimeError(f"static/ and templates/ are in neither {package} nor {package.parents[1]}: "
+                       "reinstall embedding-projector from a wheel or run it from a source checkout")
 
 
 def _error_response(status: int, message: str, **where: object) -> JSONResponse:
