@@ -47,6 +47,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_CLIENT_CHARS = 64  # an unparsable forwarded entry is kept as a client name, this long at most
 PRUNE_SECONDS = 5.0  # how often JobLimits sweeps out clients it no longer needs to remember
 WINDOW_SECONDS = 60.0
+# A reservation neither committed nor released by then (its request died between the two) is let go.
+PENDING_SECONDS = 600.0
 
 
 @functools.lru_cache(maxsize=8)
@@ -115,6 +117,7 @@ class Reservation:
     client: str
     job_id: str
     counts_as_new_job: bool  # False when the client re-joins an unfinished job it already holds
+    at: float = 0.0  # monotonic time it was made
 
 
 @dataclass
@@ -160,7 +163,7 @@ class JobLimits:
                         f"{client} already has {unfinished} projections queued or running "
                         f"(the limit is {self.jobs_per_client}); stop one or wait"
                     )
-            reservation = Reservation(client, job_id, counts_as_new_job=not rejoin)
+            reservation = Reservation(client, job_id, counts_as_new_job=not rejoin, at=now)
             state.pending.append(reservation)
             return reservation
 
@@ -195,6 +198,8 @@ class JobLimits:
     def _expire(state: _Client, now: float) -> None:
         while state.starts and now - state.starts[0] >= WINDOW_SECONDS:
             state.starts.popleft()
+        if state.pending and now - state.pending[0].at >= PENDING_SECONDS:
+            state.pending = [r for r in state.pending if now - r.at < PENDING_SECONDS]
 
     def _maybe_prune(self, now: float, is_active: Callable[[str], bool]) -> None:
         """Forget clients with no start in the window, nothing pending and no unfinished job."""
