@@ -173,6 +173,7 @@ def test_unknown_fields_are_rejected() -> None:
         ("(?<!x)bad", "does not support negative lookbehind (?<!...)"),
         (r"(b)\1", r"does not support backreferences (\1)"),
         ("(?P<w>b)(?P=w)", "named backreferences (?P=name)"),
+        (r"\pL{200}", "too large for RE2"),
     ],
 )
 def test_patterns_re2_cannot_run_get_a_reason(pattern: str, why: str) -> None:

@@ -133,12 +133,18 @@ async def admit_projection(
     # (and with no token set, everyone is: a local server has no strangers).
     stranger = not has_write_access(http, settings.write_token)
     client = client_id(http)
-    params = validate_params(request.method, request.params)
-    if stranger:
-        check_stranger_caps(request.method, params, settings)
-    rows = await run_in_threadpool(validate_rows, request.rows, info.n)
-    params_json = params.model_dump(mode="json")
-    key = job_key(dataset_id, info.fingerprint, request.method, params_json, rows, request.sphereize)
+
+    def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str]:
+        # In a thread: RE2 may take 100+ ms to compile a big pattern, and a 1M-row key 200+ ms.
+        params = validate_params(request.method, request.params)
+        if stranger:
+            check_stranger_caps(request.method, params, settings)
+        rows = validate_rows(request.rows, info.n)
+        params_json = params.model_dump(mode="json")
+        key = job_key(dataset_id, info.fingerprint, request.method, params_json, rows, request.sphereize)
+        return params, rows, params_json, key
+
+    params, rows, params_json, key = await run_in_threadpool(check_request)
 
     def submit() -> Submission:
         return jobs.submit(
