@@ -143,18 +143,25 @@ class JobLimits:
         self._last_prune = time.monotonic()
 
     def reserve(self, client: str, job_id: str, is_active: Callable[[str], bool]) -> Reservation:
-        """Hold a start slot for `client` asking for job `job_id`, or raise 429 over either limit."""
+        """Hold a start slot for `client` asking for job `job_id`, or raise 429 over either limit.
+
+        `is_active(job)` may wait (the runner's lock, a record on disk), so it is never called
+        under this object's lock: a job that finished stays finished, so asking first is safe.
+        """
+        self._maybe_prune(is_active)
+        with self._lock:
+            held = set(self._clients[client].jobs) if client in self._clients else set()
+        finished = {job for job in held if not is_active(job)}
         now = time.monotonic()
         with self._lock:
-            self._maybe_prune(now, is_active)
             state = self._clients.setdefault(client, _Client())
+            state.jobs -= finished
             self._expire(state, now)
             if len(state.starts) + len(state.pending) >= self.starts_per_minute:
                 raise TooManyRequests(
                     f"more than {self.starts_per_minute} projection starts a minute from {client}; "
                     "wait a little"
                 )
-            state.jobs = {job for job in state.jobs if is_active(job)}
             rejoin = job_id in state.jobs or any(r.job_id == job_id for r in state.pending)
             if not rejoin:
                 unfinished = len(state.jobs) + sum(r.counts_as_new_job for r in state.pending)
@@ -201,16 +208,22 @@ class JobLimits:
         if state.pending and now - state.pending[0].at >= PENDING_SECONDS:
             state.pending = [r for r in state.pending if now - r.at < PENDING_SECONDS]
 
-    def _maybe_prune(self, now: float, is_active: Callable[[str], bool]) -> None:
+    def _maybe_prune(self, is_active: Callable[[str], bool]) -> None:
         """Forget clients with no start in the window, nothing pending and no unfinished job."""
-        if now - self._last_prune < PRUNE_SECONDS:
-            return
-        self._last_prune = now
-        for name in list(self._clients):
-            state = self._clients[name]
-            self._expire(state, now)
-            if state.starts or state.pending:
-                continue
-            state.jobs = {job for job in state.jobs if is_active(job)}
-            if not state.jobs:
-                del self._clients[name]
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_prune < PRUNE_SECONDS:
+                return
+            self._last_prune = now
+            idle = {}
+            for name, state in self._clients.items():
+                self._expire(state, now)
+                if not state.starts and not state.pending:
+                    idle[name] = set(state.jobs)
+        gone = [name for name, held in idle.items() if not any(is_active(job) for job in held)]
+        with self._lock:
+            for name in gone:
+                state = self._clients.get(name)
+                # Still idle, and holding no job it did not hold when asked (those were finished).
+                if state is not None and not state.starts and not state.pending and state.jobs <= idle[name]:
+                    del self._clients[name]

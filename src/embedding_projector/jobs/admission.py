@@ -160,22 +160,18 @@ async def admit_projection(
             max_seconds=settings.max_job_seconds if stranger else None,
         )
 
+    cached = await run_in_threadpool(_cached, jobs, key)
     reservation = None
-    if not await run_in_threadpool(_cached, jobs, key):
-        if stranger:
-            reservation = await run_in_threadpool(limits.reserve, client, key, _is_active(jobs))
-        try:
+    if stranger and not cached:
+        reservation = await run_in_threadpool(limits.reserve, client, key, _is_active(jobs))
+    try:
+        if not cached:  # a cached result passed these checks when it was made
             n_rows = info.n if rows is None else len(rows)
             await run_in_threadpool(check_fits, store, dataset_id, request.method, params, n_rows)
-        except BaseException:
-            if reservation is not None:
-                limits.release(reservation)
-            raise
-    try:
         submission = await run_in_threadpool(submit)
     except BaseException:
         if reservation is not None:
-            limits.release(reservation)
+            limits.release(reservation)  # quick: JobLimits holds its lock only for counting
         raise
     status = submission.status
     if reservation is not None:
