@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pydantic
 import pytest
@@ -160,3 +162,56 @@ def test_unknown_fields_are_rejected() -> None:
     with pytest.raises(pydantic.ValidationError) as info:
         custom_axes.Params(column="word", left="a", right="b", colour="red")
     assert info.value.errors()[0]["loc"] == ("colour",)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("bad(?=ly)", "does not support lookahead (?=...)"),
+        ("bad(?!ly)", "does not support negative lookahead (?!...)"),
+        ("(?<=x)bad", "does not support lookbehind (?<=...)"),
+        ("(?<!x)bad", "does not support negative lookbehind (?<!...)"),
+        (r"(b)\1", r"does not support backreferences (\1)"),
+        ("(?P<w>b)(?P=w)", "named backreferences (?P=name)"),
+        (r"\pL{200}", "too large for RE2"),
+    ],
+)
+def test_patterns_re2_cannot_run_get_a_reason(pattern: str, why: str) -> None:
+    with pytest.raises(pydantic.ValidationError) as info:
+        custom_axes.Params(column="word", left="a", right=pattern, regex=True)
+    message = info.value.errors()[0]["msg"]
+    assert "not a valid regular expression" in message and why in message and "RE2" in message
+
+
+def test_pattern_errors_never_echo_a_long_pattern() -> None:
+    long_invalid = "(" * 900 + "a"
+    with pytest.raises(pydantic.ValidationError) as info:
+        custom_axes.Params(column="word", left="a", right=long_invalid, regex=True)
+    assert len(info.value.errors()[0]["msg"]) < 400
+    too_long = "a" * (custom_axes.MAX_PATTERN_CHARS + 1)
+    for regex in (True, False):
+        with pytest.raises(pydantic.ValidationError) as info:
+            custom_axes.Params(column="word", left="a", right=too_long, regex=regex)
+        error = info.value.errors()[0]
+        assert error["loc"] == ("right",) and str(custom_axes.MAX_PATTERN_CHARS) in error["msg"]
+    almost = "z" * custom_axes.MAX_PATTERN_CHARS  # at the cap: accepted, and quoted only in part
+    params = custom_axes.Params(column="word", left="a", right=almost, regex=True)
+    message = custom_axes.check_matches(params, ["a", "b"])
+    assert message is not None and "(1000 characters)" in message and len(message) < 200
+
+
+def test_catastrophic_backtracking_pattern_runs_in_linear_time() -> None:
+    """`^(\\w+)+$x` backtracks exponentially in Python's re; RE2 matches 20k long words at once."""
+    values = ["abcdefghijklmnopqrstuvwxy"] * 20_000 + ["the"]
+    started = time.monotonic()
+    assert custom_axes.match_rows(values, r"^(\w+)+$x", regex=True).size == 0
+    assert time.monotonic() - started < 5  # Python's re needs 2^25 steps for each word
+    assert custom_axes.match_rows(values, "THE", regex=True).tolist() == [20_000]
+
+
+def test_regex_mode_is_case_insensitive_like_the_page() -> None:
+    values = ["Apple", "BANANA", "cherry", "Äpfel"]
+    assert custom_axes.match_rows(values, "^a", regex=True).tolist() == [0]
+    assert custom_axes.match_rows(values, "an+a$", regex=True).tolist() == [1]
+    assert custom_axes.match_rows(values, "^ä", regex=True).tolist() == [3]
+    assert custom_axes.match_rows(values, "(?<w>rr)", regex=True).tolist() == [2]  # JS-style named group

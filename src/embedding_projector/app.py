@@ -23,7 +23,7 @@ from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError
 from embedding_projector.jobs.runner import JobRunner
-from embedding_projector.public_mode import JobLimits
+from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.settings import Settings
 from embedding_projector.upload_limit import BodySizeLimit
 from embedding_projector.view_store import ViewStore, default_database_url
@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.datasets = store
         app.state.jobs = runner
         app.state.views = view_store
+        app.state.job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
         try:
             if settings.examples:
                 await run_in_threadpool(ensure_examples, store)
@@ -112,7 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Embedding Projector", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    app.state.job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
+    trusted_networks(settings.trusted_proxies)  # a malformed PROJECTOR_TRUSTED_PROXIES fails here, at start
     root = asset_root()
     app.state.templates = Jinja2Templates(directory=root / "templates")
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")

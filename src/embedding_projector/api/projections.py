@@ -4,63 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.dependencies import DatasetStoreDep, JobLimitsDep, JobRunnerDep, SettingsDep
-from embedding_projector.errors import InputError, Unprocessable
-from embedding_projector.projections import METHODS
-from embedding_projector.public_mode import client_id, has_write_access, require_write_access
+from embedding_projector.jobs.admission import admit_projection, validate_rows  # noqa: F401 - exports.py imports it
 from embedding_projector.schemas import JobStarted, JobStatus, ProjectionRequest
 
 router = APIRouter(tags=["projections"])
-
-
-def validate_params(method: str, params: dict[str, Any]) -> BaseModel:
-    """The method's parameters with defaults filled in, or a 422 naming the parameter and its limit."""
-    module = METHODS.get(method)
-    if module is None:
-        raise Unprocessable(f"unknown projection method {method!r}; choose one of {', '.join(METHODS)}")
-    try:
-        return module.Params.model_validate(params)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "params"
-            problems.append(f"{method} parameter {where!r}: {err['msg']}")
-        raise Unprocessable("; ".join(problems)) from None
-
-
-def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
-    """Check a row subset: non-empty, unique and inside the dataset."""
-    if rows is None:
-        return None
-    array = np.asarray(rows, dtype=np.int64)
-    if array.size == 0:
-        raise InputError("rows is empty: isolate at least one point", file="rows")
-    bad = np.flatnonzero((array < 0) | (array >= n))
-    if bad.size:
-        raise InputError(f"rows[{bad[0]}] = {array[bad[0]]} is out of range: the dataset has {n} rows", file="rows")
-    if np.unique(array).size != array.size:
-        raise InputError("rows holds the same row more than once", file="rows")
-    return rows
-
-
-def check_fits(method: str, params: BaseModel, n_rows: int, column_values: list | None) -> None:
-    """Method checks that need the data: sizes (t-SNE perplexity, UMAP neighbours), pattern matches."""
-    module = METHODS[method]
-    problem = None
-    if hasattr(module, "check_fits"):
-        problem = module.check_fits(params, n_rows)
-    if problem is None and column_values is not None:
-        problem = module.check_matches(params, column_values)
-    if problem is not None:
-        raise Unprocessable(problem)
 
 
 @router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStarted)
@@ -75,36 +28,9 @@ async def start_projection(
     jobs: JobRunnerDep,
 ) -> JobStarted:
     """Start a projection job (or return the running or cached one with the same inputs)."""
-    info = await run_in_threadpool(store.get, dataset_id)
-    if not info.public:
-        require_write_access(http, settings.write_token, f"projecting dataset {dataset_id!r}")
-    # Per-client limits guard a public instance from strangers; the token holder is trusted.
-    client = None if has_write_access(http, settings.write_token) else client_id(http)
-    if client is not None:
-        limits.check(client, lambda job: jobs.status(job).status in ("queued", "running"))
-    params = validate_params(request.method, request.params)
-    rows = await run_in_threadpool(validate_rows, request.rows, info.n)
-    column_values = None
-    if getattr(METHODS[request.method], "NEEDS_COLUMN", False):
-        column_values = await run_in_threadpool(store.column_values, dataset_id, params.column)
-    check_fits(request.method, params, info.n if rows is None else len(rows), column_values)
-    submission = await run_in_threadpool(
-        jobs.submit,
-        dataset_id,
-        info.fingerprint,
-        store.vectors_path(dataset_id),
-        request.method,
-        params.model_dump(mode="json"),
-        rows,
-        store.metadata_path(dataset_id),
-        request.sphereize,
-    )
-    status = submission.status
-    if status.status == "done":
-        response.status_code = 200
-    elif client is not None:
-        limits.started(client, status.id)
-    return JobStarted(**status.model_dump(), cancel_key=submission.cancel_key)
+    admitted = await admit_projection(dataset_id, request, http, settings, limits, store, jobs)
+    response.status_code = admitted.status_code
+    return admitted.started
 
 
 @router.get("/api/projections/{job_id}", response_model=JobStatus)

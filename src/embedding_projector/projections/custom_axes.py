@@ -2,8 +2,8 @@
 
 As in TensorBoard's projector (vz-projector-projections-panel.ts, data.ts):
 - a pattern matches a row when it is a case-insensitive substring of the row's value in the
-  chosen column, or, in regex mode, when `RegExp(pattern, 'i').test(value)` (here `re.search`
-  with IGNORECASE);
+  chosen column, or, in regex mode, when `RegExp(pattern, 'i').test(value)` (here RE2, a
+  linear-time engine, case-insensitive: a stranger's pattern can never backtrack for minutes);
 - centroids are taken over the whole dataset, even when only some rows are projected (isolated);
 - the x direction is centroid(right) - centroid(left), the y direction centroid(up) -
   centroid(down), and an empty up or down pattern uses a standard normal random vector in place
@@ -19,10 +19,10 @@ vector's component along that axis, in the data's own units on both axes.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 import numpy as np
+import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from embedding_projector.projections.progress import Progress, ProjectionResult
@@ -31,24 +31,88 @@ NEEDS_COLUMN = True  # the worker passes the full dataset, the column's values a
 BLOCK_ROWS = 65536
 AxisEnd = Literal["left", "right", "up", "down"]
 AXIS_ENDS: tuple[AxisEnd, ...] = ("left", "right", "up", "down")
+MAX_PATTERN_CHARS = 1000  # longer patterns get a 422; also bounds RE2's compile time and memory
+MAX_COLUMN_CHARS = 200
+SHOWN_CHARS = 60  # how much of a pattern an error message quotes
+# RE2's memory budget per pattern (its default is 8 MB). With 8 MB, `\pL{200}` took 200 ms to
+# compile; with 2 MB such a pattern is refused in ~30 ms, and ordinary patterns are unaffected.
+RE2_MAX_MEM = 2 << 20
+
+# RE2 parse errors for the Perl syntax it leaves out on purpose (it has no backtracking).
+_UNSUPPORTED = (
+    ("invalid perl operator: (?=", "lookahead (?=...)"),
+    ("invalid perl operator: (?!", "negative lookahead (?!...)"),
+    ("invalid perl operator: (?<=", "lookbehind (?<=...)"),
+    ("invalid perl operator: (?<!", "negative lookbehind (?<!...)"),
+    ("invalid perl operator: (?P", "this named-group syntax (named backreferences (?P=name) included)"),
+)
+
+
+def shown(pattern: str) -> str:
+    """A pattern as error messages quote it: repr, cut to SHOWN_CHARS characters."""
+    if len(pattern) <= SHOWN_CHARS:
+        return repr(pattern)
+    return f"{pattern[:SHOWN_CHARS]!r}… ({len(pattern)} characters)"
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # RE2 would print every rejected pattern to stderr
+    options.max_mem = RE2_MAX_MEM
+    return options
+
+
+def compile_pattern(pattern: str) -> re2._Regexp:
+    """`pattern` compiled by RE2, case-insensitive; ValueError saying why it cannot be."""
+    try:
+        return re2.compile(pattern, _options())
+    except re2.error as exc:
+        detail = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        for prefix, feature in _UNSUPPORTED:
+            if detail.startswith(prefix):
+                raise ValueError(
+                    f"RE2, the server's linear-time regex engine, does not support {feature}"
+                ) from None
+        if detail.startswith("pattern too large"):
+            raise ValueError(
+                "the pattern is too large for RE2: its compiled form is over RE2's memory limit"
+            ) from None
+        if detail.startswith("invalid escape sequence: \\") and detail[-1:].isdigit():
+            raise ValueError(
+                "RE2, the server's linear-time regex engine, does not support backreferences (\\1)"
+            ) from None
+        raise ValueError(detail if len(detail) <= 2 * SHOWN_CHARS else detail[: 2 * SHOWN_CHARS] + "…") from None
 
 
 class Params(BaseModel):
     """Custom projection parameters: a metadata column and a pattern for each end of each axis."""
 
     model_config = ConfigDict(extra="forbid")
-    column: str = Field(min_length=1, description="metadata column the patterns are matched in")
+    column: str = Field(
+        min_length=1, max_length=MAX_COLUMN_CHARS, description="metadata column the patterns are matched in"
+    )
     regex: bool = Field(
         False, description="patterns are case-insensitive regular expressions, not substrings"
     )
     left: str = Field(
-        "", validate_default=True, description="rows whose centroid is the left end of the x axis"
+        "",
+        max_length=MAX_PATTERN_CHARS,
+        validate_default=True,
+        description="rows whose centroid is the left end of the x axis"
     )
     right: str = Field(
-        "", validate_default=True, description="rows whose centroid is the right end of the x axis"
+        "",
+        max_length=MAX_PATTERN_CHARS,
+        validate_default=True,
+        description="rows whose centroid is the right end of the x axis"
     )
-    up: str = Field("", description="rows whose centroid is the top of the y axis (optional)")
-    down: str = Field("", description="rows whose centroid is the bottom of the y axis (optional)")
+    up: str = Field(
+        "", max_length=MAX_PATTERN_CHARS, description="rows whose centroid is the top of the y axis (optional)"
+    )
+    down: str = Field(
+        "", max_length=MAX_PATTERN_CHARS, description="rows whose centroid is the bottom of the y axis (optional)"
+    )
     seed: int = Field(
         0, ge=0, description="seed of the random vector used for an empty up or down pattern"
     )
@@ -64,11 +128,9 @@ class Params(BaseModel):
             )
         if value and info.data.get("regex"):  # `regex` is declared before the patterns
             try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(
-                    f"{name} is not a valid regular expression ({value!r}): {exc}"
-                ) from None
+                compile_pattern(value)
+            except ValueError as exc:
+                raise ValueError(f"{name} is not a valid regular expression ({shown(value)}): {exc}") from None
         return value
 
 
@@ -82,20 +144,29 @@ def _text(value: object) -> str:
 
 
 def match_rows(values: list, pattern: str, regex: bool) -> np.ndarray:
-    """Indices (int64) of the rows whose value matches `pattern` (TensorBoard's search rules)."""
+    """Indices (int64) of the rows whose value matches `pattern` (TensorBoard's search rules).
+
+    Linear in the column's size for any pattern (RE2), but seconds on a big column: call it off
+    the event loop.
+    """
+    return _match_texts([_text(v) for v in values], pattern, regex)
+
+
+def _match_texts(texts: list[str], pattern: str, regex: bool) -> np.ndarray:
     if not pattern:
         return np.zeros(0, dtype=np.int64)
     if regex:
-        search = re.compile(pattern, re.IGNORECASE).search
-        hits = [i for i, v in enumerate(values) if search(_text(v))]
+        search = compile_pattern(pattern).search
+        hits = [i for i, t in enumerate(texts) if search(t)]
     else:
         needle = pattern.lower()
-        hits = [i for i, v in enumerate(values) if needle in _text(v).lower()]
+        hits = [i for i, t in enumerate(texts) if needle in t.lower()]
     return np.asarray(hits, dtype=np.int64)
 
 
 def _all_matches(params: Params, values: list) -> dict[AxisEnd, np.ndarray]:
-    return {name: match_rows(values, getattr(params, name), params.regex) for name in AXIS_ENDS}
+    texts = [_text(v) for v in values]
+    return {name: _match_texts(texts, getattr(params, name), params.regex) for name in AXIS_ENDS}
 
 
 def _problem(params: Params, matches: dict[AxisEnd, np.ndarray]) -> str | None:
@@ -104,7 +175,7 @@ def _problem(params: Params, matches: dict[AxisEnd, np.ndarray]) -> str | None:
         if pattern and matches[name].size == 0:
             kind = "regex" if params.regex else "pattern"
             return (
-                f"{name.capitalize()} {kind} {pattern!r} matches no row of column "
+                f"{name.capitalize()} {kind} {shown(pattern)} matches no row of column "
                 f"{params.column!r}"
             )
     for a, b, axis in (("left", "right", "x"), ("up", "down", "y")):

@@ -1,0 +1,185 @@
+"""Job admission: everything a projection request must pass before the runner queues it.
+
+In order: the dataset and the token (private datasets); the method's parameters; the caps for
+clients without the token; the row subset; the result cache (a cached answer is free and never
+counted); the per-client limits (one atomic reservation); the checks that need the data (sizes,
+pattern matches over a metadata column); then `JobRunner.submit`. Everything that touches disk,
+numpy or a big column runs in a thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from embedding_projector.datasets.store import DatasetStore
+from embedding_projector.errors import InputError, ProjectorError, Unprocessable
+from embedding_projector.jobs.runner import JobRunner, Submission, job_key
+from embedding_projector.projections import METHODS
+from embedding_projector.public_mode import JobLimits, client_id, has_write_access, require_write_access
+from embedding_projector.schemas import JobStarted, ProjectionRequest
+from embedding_projector.settings import Settings
+
+UNFINISHED = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What the start handler answers: the job (with the caller's cancel key) and the HTTP status."""
+
+    started: JobStarted
+    status_code: int  # 200 for a cached result, 202 for a queued or running job
+
+
+def validate_params(method: str, params: dict[str, Any]) -> BaseModel:
+    """The method's parameters with defaults filled in, or a 422 naming the parameter and its limit."""
+    module = METHODS.get(method)
+    if module is None:
+        raise Unprocessable(f"unknown projection method {method[:60]!r}; choose one of {', '.join(METHODS)}")
+    try:
+        return module.Params.model_validate(params)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "params"
+            problems.append(f"{method} parameter {where[:60]!r}: {err['msg']}")
+        raise Unprocessable("; ".join(problems)) from None
+
+
+def check_stranger_caps(method: str, params: BaseModel, settings: Settings) -> None:
+    """422 when a client without the write token asks for more t-SNE work than a stranger may."""
+    if method != "tsne":
+        return
+    caps = (("iterations", settings.max_tsne_iterations), ("perplexity", settings.max_tsne_perplexity))
+    for name, cap in caps:
+        value = getattr(params, name)
+        if value > cap:
+            raise Unprocessable(
+                f"tsne parameter {name!r} is {value:g}: without the write token the most is {cap:g}"
+            )
+
+
+def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
+    """Check a row subset: non-empty, unique and inside the dataset."""
+    if rows is None:
+        return None
+    try:
+        array = np.asarray(rows, dtype=np.int64)
+    except OverflowError:
+        raise InputError(f"rows holds a number outside the dataset's {n} rows", file="rows") from None
+    if array.size == 0:
+        raise InputError("rows is empty: isolate at least one point", file="rows")
+    bad = np.flatnonzero((array < 0) | (array >= n))
+    if bad.size:
+        raise InputError(f"rows[{bad[0]}] = {array[bad[0]]} is out of range: the dataset has {n} rows", file="rows")
+    if np.unique(array).size != array.size:
+        raise InputError("rows holds the same row more than once", file="rows")
+    return rows
+
+
+def check_fits(store: DatasetStore, dataset_id: str, method: str, params: BaseModel, n_rows: int) -> None:
+    """Method checks that need the data: sizes (t-SNE perplexity, UMAP neighbours), pattern matches.
+
+    Reads a metadata column and matches patterns over it: seconds on a big dataset, so call it in
+    a thread.
+    """
+    module = METHODS[method]
+    problem = None
+    if hasattr(module, "check_fits"):
+        problem = module.check_fits(params, n_rows)
+    if problem is None and getattr(module, "NEEDS_COLUMN", False):
+        problem = module.check_matches(params, store.column_values(dataset_id, params.column))
+    if problem is not None:
+        raise Unprocessable(problem)
+
+
+def _cached(jobs: JobRunner, key: str) -> bool:
+    try:
+        return jobs.status(key).status == "done"
+    except ProjectorError:
+        return False
+
+
+def _is_active(jobs: JobRunner) -> Callable[[str], bool]:
+    def is_active(job: str) -> bool:
+        try:
+            return jobs.status(job).status in UNFINISHED
+        except ProjectorError:
+            return False
+
+    return is_active
+
+
+async def admit_projection(
+    dataset_id: str,
+    request: ProjectionRequest,
+    http: Request,
+    settings: Settings,
+    limits: JobLimits,
+    store: DatasetStore,
+    jobs: JobRunner,
+) -> Admitted:
+    """Check a projection request and submit it; raises the error that refuses it."""
+    info = await run_in_threadpool(store.get, dataset_id)
+    if not info.public:
+        require_write_access(http, settings.write_token, f"projecting dataset {dataset_id!r}")
+    # Per-client limits and caps guard a public instance from strangers; the token holder is trusted
+    # (and with no token set, everyone is: a local server has no strangers).
+    stranger = not has_write_access(http, settings.write_token)
+    client = client_id(http)
+
+    def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str]:
+        # In a thread: RE2 may take 100+ ms to compile a big pattern, and a 1M-row key 200+ ms.
+        params = validate_params(request.method, request.params)
+        if stranger:
+            check_stranger_caps(request.method, params, settings)
+        rows = validate_rows(request.rows, info.n)
+        params_json = params.model_dump(mode="json")
+        key = job_key(dataset_id, info.fingerprint, request.method, params_json, rows, request.sphereize)
+        return params, rows, params_json, key
+
+    params, rows, params_json, key = await run_in_threadpool(check_request)
+
+    def submit() -> Submission:
+        return jobs.submit(
+            dataset_id,
+            info.fingerprint,
+            store.vectors_path(dataset_id),
+            request.method,
+            params_json,
+            rows,
+            store.metadata_path(dataset_id),
+            request.sphereize,
+            client=client,
+            max_seconds=settings.max_job_seconds if stranger else None,
+        )
+
+    cached = await run_in_threadpool(_cached, jobs, key)
+    reservation = None
+    if stranger and not cached:
+        reservation = await run_in_threadpool(limits.reserve, client, key, _is_active(jobs))
+    try:
+        if not cached:  # a cached result passed these checks when it was made
+            n_rows = info.n if rows is None else len(rows)
+            await run_in_threadpool(check_fits, store, dataset_id, request.method, params, n_rows)
+        submission = await run_in_threadpool(submit)
+    except BaseException:
+        if reservation is not None:
+            limits.release(reservation)  # quick: JobLimits holds its lock only for counting
+        raise
+    status = submission.status
+    if reservation is not None:
+        if status.status in UNFINISHED:
+            limits.commit(reservation)
+        else:
+            limits.release(reservation)
+    return Admitted(
+        JobStarted(**status.model_dump(), cancel_key=submission.cancel_key),
+        200 if status.status == "done" else 202,
+    )
