@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -140,6 +141,17 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 16:
             raise ValueError("must be at least 16 characters (python -c 'import secrets; print(secrets.token_urlsafe())')")
         return value or None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an IP address or CIDR network") from None
+        return value
 
     @field_validator("logdir", mode="before")
     @classmethod
