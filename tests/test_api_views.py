@@ -222,3 +222,20 @@ def test_views_survive_a_restart(tmp_path, backend: dict) -> None:
         view_id = c.post("/api/views", json=state).json()["id"]
     with run_server(data_dir, backend["env"]) as server, server.client() as c:
         assert c.get(f"/api/views/{view_id}").json() == state
+
+
+def test_odd_ids_and_names_are_refused_cleanly(client, shared) -> None:
+    """Ids the server never makes are 404 before any SQL (PostgreSQL refuses NUL bytes with a 500 otherwise)."""
+    dataset, _ = shared
+    for path in ("/api/views/a%00b", "/api/views/" + "a" * 65, "/api/bookmarks/a%00b", "/api/bookmarks/a%20b", "/v/a%00b"):
+        r = client.get(path)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["ok"] is False
+    assert client.delete("/api/bookmarks/a%00b/x").status_code == 404
+    made = client.post("/api/bookmarks", json={"name": "ok", "state": {"dataset": dataset}}).json()
+    assert client.delete(f"/api/bookmarks/{made['collection']}/a%00b").status_code == 404
+    r = client.post("/api/bookmarks", json={"collection": "a\x00b", "name": "x", "state": {"dataset": dataset}})
+    assert r.status_code == 404, r.text
+    for name in ("a\x00b", "two\nlines", "x" * 201, ""):
+        r = client.post("/api/bookmarks", json={"name": name, "state": {"dataset": dataset}})
+        assert r.status_code == 422 and "name" in r.json()["error"], r.text

@@ -205,7 +205,7 @@ class BookmarkRequest(BaseModel):
     collection: str | None = Field(
         None, max_length=64, description="an existing collection (needs its edit key or the token), or null"
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$", description="one line of text")
     state: ViewState
 
 

@@ -7,6 +7,7 @@ million-row selection, and none of that may run on the event loop.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
@@ -32,6 +33,17 @@ EditKey = Annotated[
         description="the collection's edit key (from the answer that created it); or send the write token",
     ),
 ]
+
+
+# Ids the server makes are URL-safe base64; anything else names nothing (and never reaches SQL).
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def known_id(value: str, what: str) -> str:
+    """`value`, when it has the form of a server-made id; else NotFound."""
+    if not _ID.fullmatch(value):
+        raise NotFound(f"no {what} {value[:64]!r}")
+    return value
 
 
 def _rows_problem(rows: list[int], n: int) -> str | None:
@@ -86,6 +98,7 @@ def require_edit_access(
     views: ViewStore, collection: str, edit_key: str | None, request: Request, settings: SettingsDep
 ) -> None:
     """404 for an unknown collection; else 401 without the edit key or token, 403 for a wrong key."""
+    known_id(collection, "bookmark collection")
     if views.edit_key_matches(collection, edit_key) or has_write_access(request, settings.write_token):
         return
     if edit_key is None:
@@ -126,7 +139,7 @@ async def create_view(
 @router.get("/api/views/{view_id}", response_model=ViewState, response_model_by_alias=True)
 async def read_view(view_id: str, views: ViewStoreDep) -> Response:
     """A stored view's state."""
-    return _json(await run_in_threadpool(views.view_state_json, view_id))
+    return _json(await run_in_threadpool(views.view_state_json, known_id(view_id, "view")))
 
 
 @router.post("/api/bookmarks", status_code=201, response_model=BookmarkSaved)
@@ -179,7 +192,7 @@ async def list_bookmarks(
     """A collection's bookmarks, oldest first; X-Can-Edit says whether this request may change it."""
 
     def read() -> tuple[str, bool]:
-        items = views.list_bookmarks(collection)
+        items = views.list_bookmarks(known_id(collection, "bookmark collection"))
         can_edit = has_write_access(request, settings.write_token) or views.edit_key_matches(collection, edit_key)
         return "[" + ", ".join(_bookmark_json(b) for b in items) + "]", can_edit
 
@@ -200,7 +213,7 @@ async def delete_bookmark(
 
     def delete() -> None:
         require_edit_access(views, collection, edit_key, request, settings)
-        views.delete_bookmark(collection, bookmark_id)
+        views.delete_bookmark(collection, known_id(bookmark_id, "bookmark"))
 
     await run_in_threadpool(delete)
     return Response(status_code=204)
