@@ -149,11 +149,6 @@ class ViewStore:
         """Release the connection pool."""
         self.engine.dispose()
 
-    def stored_bytes(self) -> int:
-        """Bytes of all stored views and bookmarks."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(storage.c.bytes)).scalar_one())
-
     def _claim(self, conn: sa.Connection, size: int, what: str) -> None:
         """Count `size` more bytes in this transaction, or InsufficientStorage past the budget."""
         fits = storage.c.bytes + size <= self.storage_bytes
@@ -204,13 +199,14 @@ class ViewStore:
         size = len(state_json.encode()) + len(name.encode())
         edit_key = None
         with self.engine.begin() as conn:
+            # The write comes first: a SQLite transaction that read first may not be let write.
+            self._claim(conn, size, "a bookmark")
             if collection is None:
                 # Only the server names collections, so their ids stay unguessable.
                 collection, edit_key = new_id(), new_edit_key()
                 conn.execute(collections.insert().values(id=collection, created=now, edit_key_hash=key_hash(edit_key)))
             else:
                 self._edit_key_hash(conn, collection)  # NotFound for an unknown collection
-            self._claim(conn, size, "a bookmark")
             bookmark = {"id": new_id(), "collection": collection, "dataset": dataset, "name": name, "created": now}
             conn.execute(bookmarks.insert().values(**bookmark, state=state_json, size=size))
         return {**bookmark, "created": now.isoformat(), "state": state_json}, edit_key

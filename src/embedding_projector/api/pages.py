@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector import __version__
-from embedding_projector.dependencies import ViewStoreDep
 from embedding_projector.api.views import known_id
+from embedding_projector.dependencies import ViewStoreDep
 from embedding_projector.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
