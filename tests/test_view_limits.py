@@ -40,23 +40,30 @@ def client_from(server: LiveServer, token: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=60, transport=transport, headers=headers)
 
 
-def fresh_postgres_schema(postgres_url: str) -> str:
-    """A new, empty schema in the test database; the URL that makes it the server's only one."""
+@contextmanager
+def fresh_postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A new, empty schema in the test database (dropped after); the URL that makes it the server's only one."""
     schema = f"views_{secrets.token_hex(6)}"
     engine = sa.create_engine(postgres_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{postgres_url}?options=-csearch_path%3D{schema}"
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: SQLite in the test's data folder, or a fresh PostgreSQL schema."""
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: SQLite in the test's own folder, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         (tmp_path / "db").mkdir()
-        return f"sqlite:///{tmp_path / 'db' / 'views.sqlite3'}"
-    return fresh_postgres_schema(request.getfixturevalue("postgres_url"))
+        yield f"sqlite:///{tmp_path / 'db' / 'views.sqlite3'}"
+        return
+    with fresh_postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @contextmanager
