@@ -104,6 +104,62 @@ def test_bad_views_are_refused(client, shared, change, needle) -> None:
     assert needle in r.json()["error"]
 
 
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "needle"),
+    [
+        # Rows: unique and in range, so a selection is never longer than its dataset.
+        ({"selection": [3, 5, 3]}, 400, "selection holds row 3 twice"),
+        ({"selection": [-1]}, 400, "selection holds row -1"),
+        ({"isolated": [7, 3, 7, 2]}, 400, "isolated holds row 7 twice"),
+        ({"selection": list(range(60)) * 1000}, 400, "selection holds row 0 twice"),
+        # Column names are the dataset's, and every free string is capped.
+        ({"colorBy": "nope"}, 400, "colorBy names no column"),
+        ({"labelBy": "nope"}, 400, "labelBy names no column"),
+        ({"search": {"query": "a", "column": "nope"}}, 400, "search.column names no column"),
+        ({"colorBy": LONG}, 422, "colorBy"),
+        ({"labelBy": LONG}, 422, "labelBy"),
+        ({"search": {"query": LONG}}, 422, "search.query"),
+        ({"search": {"query": "a", "column": LONG}}, 422, "search.column"),
+        ({"dataset": LONG}, 422, "dataset"),
+        # Projection parameters are a few scalars, short ones.
+        ({"projection": {"method": "pca", "params": {"components": LONG}}}, 422, "projection.params.components"),
+        ({"projection": {"method": "pca", "params": {"a": list(range(100))}}}, 422, "projection.params.a"),
+        ({"projection": {"method": "pca", "params": {"a": {"b": 1}}}}, 422, "projection.params.a"),
+        ({"projection": {"method": "pca", "params": {f"k{i}": i for i in range(17)}}}, 422, "projection.params"),
+        ({"projection": {"method": "pca", "params": {"k" * 65: 1}}}, 422, "projection.params"),
+        ({"projection": {"method": "pca", "job": LONG}}, 422, "projection.job"),
+        ({"projection": {"method": "pca", "components": [0, 1, 1000]}}, 422, "projection.components"),
+        ({"projection": {"method": "pca", "components": [0, 1, 2, 3]}}, 422, "projection.components"),
+        ({"camera": {"position": [1e300, 0, 0], "target": [0, 0, 0]}}, 422, "camera.position"),
+        ({"camera": {"position": [0, 0, 1], "target": [0, 0, 0], "zoom": 1, "fov": LONG}}, 422, "camera.fov"),
+    ],
+)
+def test_views_are_checked_against_their_dataset(client, shared, change, status, needle) -> None:
+    dataset, job = shared
+    r = client.post("/api/views", json={**a_state(dataset, job), **change})
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["ok"] is False and body["status"] == status
+    assert needle in body["error"]
+    assert len(r.content) < 2000, "the error echoes the input back"
+    # The same check guards bookmarks.
+    r = client.post("/api/bookmarks", json={"name": "x", "state": {**a_state(dataset, job), **change}})
+    assert r.status_code == status and needle in r.json()["error"]
+
+
+def test_a_whole_dataset_selection_and_scalar_params_are_kept(client, shared) -> None:
+    dataset, job = shared
+    state = {**a_state(dataset, job), "selection": list(range(59, -1, -1))}
+    state["projection"]["params"] = {"components": 10, "perplexity": 30.5, "learning_rate": "auto",
+                                     "regex": True, "seed": None, "left": "p" * 4096}
+    r = client.post("/api/views", json=state)
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/views/{r.json()['id']}").json() == state
+
+
 def test_ids_are_unguessable(client, shared) -> None:
     dataset, job = shared
     state = {"dataset": dataset}
@@ -166,3 +222,20 @@ def test_views_survive_a_restart(tmp_path, backend: dict) -> None:
         view_id = c.post("/api/views", json=state).json()["id"]
     with run_server(data_dir, backend["env"]) as server, server.client() as c:
         assert c.get(f"/api/views/{view_id}").json() == state
+
+
+def test_odd_ids_and_names_are_refused_cleanly(client, shared) -> None:
+    """Ids the server never makes are 404 before any SQL (PostgreSQL refuses NUL bytes with a 500 otherwise)."""
+    dataset, _ = shared
+    for path in ("/api/views/a%00b", "/api/views/" + "a" * 65, "/api/bookmarks/a%00b", "/api/bookmarks/a%20b", "/v/a%00b"):
+        r = client.get(path)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["ok"] is False
+    assert client.delete("/api/bookmarks/a%00b/x").status_code == 404
+    made = client.post("/api/bookmarks", json={"name": "ok", "state": {"dataset": dataset}}).json()
+    assert client.delete(f"/api/bookmarks/{made['collection']}/a%00b").status_code == 404
+    r = client.post("/api/bookmarks", json={"collection": "a\x00b", "name": "x", "state": {"dataset": dataset}})
+    assert r.status_code == 404, r.text
+    for name in ("a\x00b", "two\nlines", "x" * 201, ""):
+        r = client.post("/api/bookmarks", json={"name": name, "state": {"dataset": dataset}})
+        assert r.status_code == 422 and "name" in r.json()["error"], r.text

@@ -27,6 +27,7 @@ from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.settings import Settings
 from embedding_projector.upload_limit import BodySizeLimit
 from embedding_projector.view_store import ViewStore, default_database_url
+from embedding_projector.view_write_limit import ViewWriteLimit
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def _error_response(status: int, message: str, **where: object) -> JSONResponse:
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        loc = list(err.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the value came from, not a field: a field may be named "query"
+        loc = [str(p) for p in loc]
         parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg')}")
     return "; ".join(parts)
 
@@ -90,7 +94,9 @@ def create_app(settings: Settings) -> FastAPI:
         runner = JobRunner(
             settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
         )
-        view_store = ViewStore(settings.database_url or default_database_url(settings.data_dir))
+        view_store = ViewStore(
+            settings.database_url or default_database_url(settings.data_dir), settings.view_storage_bytes
+        )
         # BLAS here only serves neighbour queries (memory-bound matrix-vector products). With more
         # than one thread, OpenBLAS's idle threads spin between queries and took ~70% of a core
         # from the projection workers, which also slowed the queries themselves.
@@ -114,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Embedding Projector", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     trusted_networks(settings.trusted_proxies)  # a malformed PROJECTOR_TRUSTED_PROXIES fails here, at start
+    app.state.view_write_limit = ViewWriteLimit(settings.view_writes_per_minute)
     root = asset_root()
     app.state.templates = Jinja2Templates(directory=root / "templates")
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")

@@ -11,6 +11,7 @@ from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import JobLimits
 from embedding_projector.settings import Settings
 from embedding_projector.view_store import ViewStore
+from embedding_projector.view_write_limit import ViewWriteLimit
 
 
 def get_settings(request: Request) -> Settings:
@@ -38,8 +39,14 @@ def get_job_limits(request: Request) -> JobLimits:
     return request.app.state.job_limits
 
 
+def get_view_write_limit(request: Request) -> ViewWriteLimit:
+    """The app's per-client limit on storing views and bookmarks."""
+    return request.app.state.view_write_limit
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatasetStoreDep = Annotated[DatasetStore, Depends(get_dataset_store)]
 JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
 ViewStoreDep = Annotated[ViewStore, Depends(get_view_store)]
 JobLimitsDep = Annotated[JobLimits, Depends(get_job_limits)]
+ViewWriteLimitDep = Annotated[ViewWriteLimit, Depends(get_view_write_limit)]

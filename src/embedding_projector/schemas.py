@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 
@@ -114,12 +114,30 @@ class JobStarted(JobStatus):
     )
 
 
+# Bounds of a stored view: each value of a shared state is small, so a view's size is its row lists.
+MAX_VIEW_ROWS = 1_000_000
+MAX_NAME_CHARS = 1000  # a column name (colorBy, labelBy, search column)
+MAX_PARAMS = 16
+MAX_PARAM_KEY_CHARS = 64
+MAX_PARAM_TEXT_CHARS = 4096  # a custom projection's pattern is the longest parameter
+MAX_CAMERA = 1e6
+
+ColumnName = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+CameraNumber = Annotated[float, Field(ge=-MAX_CAMERA, le=MAX_CAMERA, allow_inf_nan=False)]
+ParamKey = Annotated[str, Field(min_length=1, max_length=MAX_PARAM_KEY_CHARS)]
+ParamValue = StrictBool | StrictInt | Annotated[float, Field(allow_inf_nan=False)] | Annotated[
+    str, Field(max_length=MAX_PARAM_TEXT_CHARS)
+] | None
+
+
 class CameraState(BaseModel):
     """Where the camera stands and looks (world coordinates of the normalised view) and its zoom."""
 
-    position: tuple[float, float, float]
-    target: tuple[float, float, float]
-    zoom: float = Field(1.0, gt=0)
+    model_config = ConfigDict(extra="forbid")
+
+    position: tuple[CameraNumber, CameraNumber, CameraNumber]
+    target: tuple[CameraNumber, CameraNumber, CameraNumber]
+    zoom: float = Field(1.0, gt=0, le=MAX_CAMERA, allow_inf_nan=False)
 
 
 class ProjectionState(BaseModel):
@@ -128,9 +146,15 @@ class ProjectionState(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["pca", "tsne", "umap", "custom"]
-    params: dict[str, Any] = Field(default_factory=dict)
-    job: str | None = Field(None, description="id of the stored result; opening a view never recomputes it")
-    components: list[int] | None = Field(None, max_length=3, description="PCA components on x, y, z")
+    params: dict[ParamKey, ParamValue] = Field(
+        default_factory=dict, max_length=MAX_PARAMS, description="the run's parameters: numbers, booleans, short text"
+    )
+    job: str | None = Field(
+        None, max_length=64, description="id of the stored result; opening a view never recomputes it"
+    )
+    components: list[Annotated[int, Field(ge=0, le=99)]] | None = Field(
+        None, max_length=3, description="PCA components on x, y, z"
+    )
     sphereize: bool = False
 
 
@@ -140,11 +164,8 @@ class SearchState(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field("", max_length=1000)
-    column: str | None = None
+    column: ColumnName | None = None
     regex: bool = False
-
-
-MAX_VIEW_ROWS = 1_000_000
 
 
 class ViewState(BaseModel):
@@ -154,10 +175,14 @@ class ViewState(BaseModel):
 
     dataset: str = Field(max_length=128)
     projection: ProjectionState | None = None
-    color_by: str | None = Field(None, alias="colorBy")
-    label_by: str | None = Field(None, alias="labelBy")
-    selection: list[int] = Field(default_factory=list, max_length=MAX_VIEW_ROWS)
-    isolated: list[int] | None = Field(None, max_length=MAX_VIEW_ROWS)
+    color_by: ColumnName | None = Field(None, alias="colorBy")
+    label_by: ColumnName | None = Field(None, alias="labelBy")
+    selection: list[int] = Field(
+        default_factory=list, max_length=MAX_VIEW_ROWS, description="selected rows: unique, in range"
+    )
+    isolated: list[int] | None = Field(
+        None, max_length=MAX_VIEW_ROWS, description="the rows shown (isolate): unique, in range"
+    )
     search: SearchState | None = None
     neighbors: int = Field(100, ge=1, le=10_000)
     metric: Literal["cosine", "euclidean"] = "cosine"
@@ -177,8 +202,10 @@ class BookmarkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    collection: str | None = Field(None, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    collection: str | None = Field(
+        None, max_length=64, description="an existing collection (needs its edit key or the token), or null"
+    )
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$", description="one line of text")
     state: ViewState
 
 
@@ -191,6 +218,16 @@ class Bookmark(BaseModel):
     name: str
     created: str
     state: ViewState
+
+
+class BookmarkSaved(Bookmark):
+    """POST /api/bookmarks: the saved bookmark, plus the edit key when it started a new collection."""
+
+    edit_key: str | None = Field(
+        None,
+        description="only in the answer that created the collection: send it as X-Edit-Key to add to "
+        "or delete from the collection (the shared link alone only reads)",
+    )
 
 
 class SelectionExport(BaseModel):

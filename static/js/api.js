@@ -247,17 +247,34 @@ export function getView(id) {
   return json(`/api/views/${enc(id)}`);
 }
 
-/** POST /api/bookmarks {collection|null, name, state}: the saved bookmark (a new collection when null). */
-export function addBookmark(body) {
-  return postJson('/api/bookmarks', body);
+const EDIT_KEY_HEADER = 'X-Edit-Key';
+
+function withEditKey(editKey, headers = {}) {
+  return editKey ? { ...headers, [EDIT_KEY_HEADER]: editKey } : headers;
 }
 
-/** GET /api/bookmarks/{collection}: its bookmarks, oldest first. */
-export function listBookmarks(collection) {
-  return json(`/api/bookmarks/${enc(collection)}`);
+/**
+ * POST /api/bookmarks {collection|null, name, state}: the saved bookmark. A new collection (null)
+ * answers its edit_key, once; adding to an existing one sends that key (or the write token).
+ */
+export function addBookmark(body, editKey = null) {
+  return json('/api/bookmarks', {
+    method: 'POST',
+    headers: withEditKey(editKey, { 'Content-Type': 'application/json' }),
+    body: JSON.stringify(body),
+  });
 }
 
-/** DELETE /api/bookmarks/{collection}/{id}. */
-export async function deleteBookmark(collection, id) {
-  await request(`/api/bookmarks/${enc(collection)}/${enc(id)}`, { method: 'DELETE' });
+/**
+ * GET /api/bookmarks/{collection}: {items, canEdit}; items oldest first, canEdit the server's word
+ * (X-Can-Edit) on whether this edit key or the write token may add and delete.
+ */
+export async function listBookmarks(collection, editKey = null) {
+  const response = await request(`/api/bookmarks/${enc(collection)}`, { headers: withEditKey(editKey) });
+  return { items: await response.json(), canEdit: response.headers.get('X-Can-Edit') === 'true' };
+}
+
+/** DELETE /api/bookmarks/{collection}/{id} (needs the collection's edit key or the write token). */
+export async function deleteBookmark(collection, id, editKey = null) {
+  await request(`/api/bookmarks/${enc(collection)}/${enc(id)}`, { method: 'DELETE', headers: withEditKey(editKey) });
 }

@@ -1,10 +1,32 @@
 // Bookmarks, like TensorBoard's: named states saved in a server-side collection, listed, restored
 // in a click, deleted, and shared as one link (?bookmarks=<collection>). The collection in use is
 // remembered per dataset in localStorage, so a reload (or a later visit) finds the list again.
+// The link only reads: adding and deleting need the collection's edit key, which the server
+// answers once, to the browser that created the list, and which is kept here in localStorage
+// (or the write token). Without either, store.bookmarks.writable is false and the list read-only.
 import * as api from './api.js';
 import { errorText } from './projection_runs.js';
 
 const STORAGE_PREFIX = 'projector-bookmarks:';
+const KEY_PREFIX = 'projector-bookmark-key:';
+export const READ_ONLY_TEXT = 'This shared list is read-only: only the browser that made it (or the write token) can add or delete.';
+
+/** The edit key this browser keeps for `collection`, or null. */
+function editKeyOf(collection) {
+  try {
+    return localStorage.getItem(KEY_PREFIX + collection);
+  } catch {
+    return null;
+  }
+}
+
+function keepEditKey(collection, key) {
+  try {
+    localStorage.setItem(KEY_PREFIX + collection, key);
+  } catch {
+    // storage disabled or full: the list stays editable in this tab only (the key is in memory)
+  }
+}
 
 function remembered(dataset) {
   try {
@@ -26,6 +48,9 @@ function remember(dataset, collection) {
 export function createBookmarkActions(store, views) {
   const state = () => store.get();
   let listToken = 0;
+  const keysInMemory = new Map(); // for when localStorage refuses to keep them
+
+  const keyOf = (collection) => keysInMemory.get(collection) ?? editKeyOf(collection);
 
   function patch(p) {
     store.update({ bookmarks: { ...state().bookmarks, ...p } });
@@ -36,14 +61,17 @@ export function createBookmarkActions(store, views) {
     const token = ++listToken;
     const before = state().bookmarks;
     if (!collection) {
-      patch({ collection: null, items: [], loading: false, error: null });
+      patch({ collection: null, items: [], loading: false, error: null, writable: true });
       return [];
     }
-    patch({ collection, items: before.collection === collection ? before.items : [], loading: true, error: null });
+    const same = before.collection === collection;
+    // Until the server answers: editable if this browser holds the key or a token.
+    const guess = same ? before.writable !== false : !!keyOf(collection) || !!api.getToken();
+    patch({ collection, items: same ? before.items : [], loading: true, error: null, writable: guess });
     try {
-      const items = await api.listBookmarks(collection);
+      const { items, canEdit } = await api.listBookmarks(collection, keyOf(collection));
       if (token === listToken) {
-        patch({ items, loading: false });
+        patch({ items, loading: false, writable: canEdit });
         if (state().dataset && items.some((b) => b.dataset === state().dataset)) remember(state().dataset, collection);
       }
       return items;
@@ -76,14 +104,23 @@ export function createBookmarkActions(store, views) {
         patch({ error });
         return false;
       }
-      const { collection } = state().bookmarks;
+      const { collection, writable } = state().bookmarks;
+      if (collection && writable === false) {
+        patch({ error: READ_ONLY_TEXT });
+        return false;
+      }
       patch({ saving: true, error: null });
       try {
-        const saved = await api.addBookmark({ collection, name: title, state: view });
+        const saved = await api.addBookmark({ collection, name: title, state: view }, collection ? keyOf(collection) : null);
+        if (saved.edit_key) {
+          keysInMemory.set(saved.collection, saved.edit_key);
+          keepEditKey(saved.collection, saved.edit_key);
+        }
+        const { edit_key: _key, ...bookmark } = saved;
         const { bookmarks } = state();
-        const items = bookmarks.collection === saved.collection ? [...bookmarks.items, saved] : [saved];
+        const items = bookmarks.collection === saved.collection ? [...bookmarks.items, bookmark] : [bookmark];
         listToken++; // a list still loading is older than this
-        patch({ collection: saved.collection, items, saving: false, loading: false });
+        patch({ collection: saved.collection, items, saving: false, loading: false, writable: true });
         remember(saved.dataset, saved.collection);
         return true;
       } catch (err) {
@@ -98,10 +135,10 @@ export function createBookmarkActions(store, views) {
     },
     /** Delete bookmark `id` from the current list. */
     async deleteBookmark(id) {
-      const { collection } = state().bookmarks;
-      if (!collection) return;
+      const { collection, writable } = state().bookmarks;
+      if (!collection || writable === false) return;
       try {
-        await api.deleteBookmark(collection, id);
+        await api.deleteBookmark(collection, id, keyOf(collection));
         patch({ items: state().bookmarks.items.filter((b) => b.id !== id), error: null });
       } catch (err) {
         patch({ error: errorText(err) });

@@ -1,11 +1,17 @@
 """Bookmarks: save named states, restore one in a click, delete one, keep the list over a reload, and
-open the whole list from its "Share list" link in a fresh browser."""
+open the whole list from its "Share list" link in a fresh browser. On a public server, the link only
+reads: the owner's browser keeps the edit key, a recipient's sees the list read-only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import open_projector
+from tests.conftest import LiveServer, run_server
 from tests.browser.share_helpers import (
     PROJECTION_POST,
     fresh_page,
@@ -14,7 +20,9 @@ from tests.browser.share_helpers import (
     wait_query,
     wait_ready,
 )
-from tests.browser.story_data import N, ORANGE
+from tests.browser.story_data import N, ORANGE, StoryData
+
+TOKEN = "bookmarks-browser-token-0123"
 
 
 def add_bookmark(page: Page, name: str) -> None:
@@ -122,3 +130,78 @@ def test_bookmark_needs_a_name_and_a_finished_projection(page: Page, live_server
     expect(page.locator("#bookmarks-message")).to_be_hidden()
     page.click("#tsne-stop")
     expect(page.locator("#tsne-runbox")).to_have_attribute("data-state", "cancelled")
+
+
+@pytest.fixture(scope="module")
+def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server in public mode: a write token is set, and the browsers below never send it."""
+    env = {"PROJECTOR_WRITE_TOKEN": TOKEN, "PROJECTOR_WARMUP": "false"}
+    with run_server(tmp_path_factory.mktemp("public") / "data", env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def public_dataset(public_server: LiveServer, story: StoryData) -> str:
+    """The story dataset, uploaded with the token as public: strangers may open and project it."""
+    with httpx.Client(base_url=public_server.url, timeout=60, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+        r = c.post(
+            "/api/datasets",
+            files={"vectors": ("vectors.tsv", story.vectors_tsv), "metadata": ("metadata.tsv", story.metadata_tsv)},
+            data={"name": "public story", "public": "true"},
+        )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_a_shared_list_is_read_only_without_its_edit_key(
+    browser: Browser, page: Page, public_server: LiveServer, public_dataset: str
+) -> None:
+    url = public_server.url
+    open_projector(page, url, public_dataset)
+    add_bookmark(page, "Everything")
+    page.select_option("#color-by", "category")
+    wait_query(page, colorBy="category")
+    add_bookmark(page, "Coloured")
+    add_bookmark(page, "Spare")
+    collection = page.evaluate("window.__projector.store.get().bookmarks.collection")
+    key = page.evaluate("(c) => localStorage.getItem('projector-bookmark-key:' + c)", collection)
+    assert key and len(key) >= 32, "the page did not keep the edit key"
+    assert key not in page.url
+
+    # The owner deletes, and after a reload still may: the key is sent from localStorage.
+    page.locator("#bookmark-list li").nth(2).locator(".bookmark-delete").click()
+    expect(page.locator("#bookmark-list li")).to_have_count(2)
+    page.goto(f"{url}/?dataset={public_dataset}&bookmarks={collection}")
+    wait_ready(page)
+    expect(page.locator("#bookmark-list li")).to_have_count(2)
+    expect(page.locator("#bookmarks-readonly")).to_be_hidden()
+    expect(page.locator("#bookmark-add")).to_be_enabled()
+    expect(page.locator("#bookmark-list .bookmark-delete")).to_have_count(2)
+
+    with fresh_page(browser) as (other, errors):
+        errors.allow(r"status of 401")
+        other.goto(f"{url}/?bookmarks={collection}")
+        wait_ready(other)
+        expect(other.locator("#bookmark-list li")).to_have_count(2)
+        assert names(other) == ["Everything", "Coloured"]
+        # Read-only: a line says so, no × to click, "+ Add" disabled.
+        expect(other.locator("#bookmarks-readonly")).to_be_visible()
+        expect(other.locator("#bookmarks-readonly")).to_contain_text("read-only")
+        expect(other.locator("#bookmark-list .bookmark-delete")).to_have_count(0)
+        expect(other.locator("#bookmark-add")).to_be_disabled()
+        # Restoring still works.
+        other.locator("#bookmark-list .bookmark-restore").nth(1).click()
+        expect(other.locator("#color-by")).to_have_value("category")
+        # And a delete sent from this browser anyway is refused by the server.
+        target = other.evaluate("window.__projector.store.get().bookmarks.items[0].id")
+        status = other.evaluate(
+            "async ([c, id]) => (await fetch(`/api/bookmarks/${c}/${id}`, {method: 'DELETE'})).status",
+            [collection, target],
+        )
+        assert status == 401
+        other.reload()
+        wait_ready(other)
+        expect(other.locator("#bookmark-list li")).to_have_count(2)
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+        assert [b["name"] for b in client.get(f"/api/bookmarks/{collection}").json()] == ["Everything", "Coloured"]

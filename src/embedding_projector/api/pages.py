@@ -7,7 +7,9 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector import __version__
+from embedding_projector.api.views import known_id
 from embedding_projector.dependencies import ViewStoreDep
+from embedding_projector.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,5 +29,6 @@ async def index(request: Request) -> HTMLResponse:
 @router.get("/v/{view_id}", response_class=HTMLResponse)
 async def shared_view(view_id: str, request: Request, views: ViewStoreDep) -> HTMLResponse:
     """The projector page opened on a shared view (404 for an unknown id)."""
-    await run_in_threadpool(views.get_view, view_id)
+    if not await run_in_threadpool(views.has_view, known_id(view_id, "view")):
+        raise NotFound(f"no view {view_id!r}")
     return _page(request, view_id)

@@ -1,5 +1,7 @@
 // Bookmarks, like TensorBoard's: "+ Add" names and saves the current view, the list restores one
 // in a click, × deletes one, and "Share list" gives a link to the whole list. Names are text only.
+// A list opened from someone else's link is read-only: no ×, "+ Add" disabled, and a line says why.
+import { READ_ONLY_TEXT } from '../bookmark_actions.js';
 import { byId, el } from '../dom.js';
 import { copyField } from './popover.js';
 
@@ -20,8 +22,11 @@ export function mountBookmarksPanel(store, actions) {
   const empty = byId('bookmarks-empty');
   const list = byId('bookmark-list');
   const count = byId('bookmarks-count');
+  const add = byId('bookmark-add');
+  const readOnlyLine = el('div', { id: 'bookmarks-readonly', className: 'hint', hidden: true }, READ_ONLY_TEXT);
+  message.before(readOnlyLine);
 
-  function item(bookmark, dataset) {
+  function item(bookmark, dataset, readOnly) {
     const other = bookmark.dataset !== dataset;
     return el(
       'li',
@@ -32,7 +37,7 @@ export function mountBookmarksPanel(store, actions) {
         el('span', { className: 'bookmark-name' }, bookmark.name),
         other ? el('span', { className: 'bookmark-dataset' }, bookmark.dataset) : null,
       ),
-      el(
+      readOnly ? null : el(
         'button',
         { type: 'button', className: 'icon-button bookmark-delete', attrs: { 'aria-label': `Delete bookmark ${bookmark.name}` },
           onclick: () => actions.deleteBookmark(bookmark.id) },
@@ -43,10 +48,17 @@ export function mountBookmarksPanel(store, actions) {
 
   function render({ bookmarks, dataset }) {
     const n = bookmarks.items.length;
+    const readOnly = !!bookmarks.collection && bookmarks.writable === false;
     count.textContent = n ? String(n) : '';
-    list.replaceChildren(...bookmarks.items.map((b) => item(b, dataset)));
+    list.replaceChildren(...bookmarks.items.map((b) => item(b, dataset, readOnly)));
     empty.hidden = n > 0;
-    empty.textContent = bookmarks.loading ? 'Loading bookmarks…' : 'No bookmarks yet: “+ Add” saves the current view.';
+    empty.textContent = bookmarks.loading
+      ? 'Loading bookmarks…'
+      : readOnly ? 'This list is empty.' : 'No bookmarks yet: “+ Add” saves the current view.';
+    readOnlyLine.hidden = !readOnly;
+    add.disabled = readOnly;
+    add.title = readOnly ? READ_ONLY_TEXT : 'Save the current view as a bookmark';
+    if (readOnly) form.hidden = true;
     shareButton.disabled = !bookmarks.collection || n === 0;
     save.disabled = bookmarks.saving;
     message.hidden = !bookmarks.error;
@@ -60,7 +72,7 @@ export function mountBookmarksPanel(store, actions) {
     actions.dismissBookmarkError();
   }
 
-  byId('bookmark-add').addEventListener('click', () => {
+  add.addEventListener('click', () => {
     form.hidden = false;
     name.value = `State ${store.get().bookmarks.items.length + 1}`;
     name.focus();
