@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -125,9 +125,22 @@ async def projection_coords(job_id: str, jobs: JobRunnerDep) -> FileResponse:
 
 
 @router.delete("/api/projections/{job_id}", response_model=JobStatus)
-async def cancel_projection(job_id: str, jobs: JobRunnerDep) -> JobStatus:
-    """Cancel a job: a queued one is dropped, a running one's worker process is killed."""
-    return await run_in_threadpool(jobs.cancel, job_id)
+async def cancel_projection(
+    job_id: str,
+    http: Request,
+    settings: SettingsDep,
+    jobs: JobRunnerDep,
+    x_cancel_key: Annotated[
+        str | None, Header(max_length=64, description="the cancel_key this client's start answered")
+    ] = None,
+) -> JobStatus:
+    """Cancel a job: a queued one is dropped, a running one's worker process is killed.
+
+    Needs the write token or this client's cancel key. A job that several clients started runs on
+    until each of them has cancelled it (the answer then still says queued or running).
+    """
+    privileged = has_write_access(http, settings.write_token)
+    return await run_in_threadpool(jobs.cancel, job_id, cancel_key=x_cancel_key, privileged=privileged)
 
 
 @router.get("/api/projections/{job_id}/snapshot")
