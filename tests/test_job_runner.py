@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from embedding_projector.errors import Forbidden, NotFound, Unauthorized
+from embedding_projector.jobs.fair_queue import FairQueue
 from embedding_projector.jobs.runner import JobRunner
 
 
@@ -235,3 +236,20 @@ def test_jobs_left_unfinished_read_interrupted_after_a_restart(tmp_path: Path) -
         second.stop()
     assert ended.is_set()
     assert second.status(job).error == "interrupted by a server restart"
+
+
+def test_fair_queue_serves_the_client_whose_last_turn_is_oldest() -> None:
+    queue = FairQueue()
+    queue.push("a1", "A")
+    assert queue.pop() == "a1"  # A has had a turn
+    for job in ("a2", "a3", "a4"):
+        queue.push(job, "A")
+    queue.push("b1", "B")
+    queue.push("b2", "B")
+    queue.push("c1", "C")
+    expected = ["b1", "c1", "a2", "b2", "a3", "a4"]
+    assert queue.order() == expected
+    assert [queue.position(job) for job in expected] == [1, 2, 3, 4, 5, 6]
+    assert queue.remove("c1") and not queue.remove("c1")
+    assert [queue.pop() for _ in range(len(queue))] == ["b1", "a2", "b2", "a3", "a4"]
+    assert queue.pop() is None

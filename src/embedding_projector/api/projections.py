@@ -166,6 +166,8 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
     """Server-Sent Events: one JSON status per change, ending with the final status.
 
     A status whose `snapshot` number grew means new intermediate coordinates wait at /snapshot.
+    On SIGTERM the runner fails every unfinished job as interrupted, so every stream ends at once
+    and uvicorn has no open connection to wait for.
     """
     loop = asyncio.get_running_loop()
     changes: asyncio.Queue[JobStatus] = asyncio.Queue()
@@ -190,7 +192,7 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
                 seq += 1
                 yield _sse(status, seq)
         finally:
-            jobs.unsubscribe(job_id, listener)
+            jobs.unsubscribe(job_id, listener)  # on the loop: a list removal under a lock never held long
 
     return StreamingResponse(
         stream(),

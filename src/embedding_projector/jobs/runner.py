@@ -320,7 +320,10 @@ class JobRunner:
                 job = self._jobs.get(job_id)
                 if job is not None:
                     return self._current(job)
-            return interrupted(record)  # left by a server that is gone
+            # ...or ended: _finish() writes the final record before it lets go of the lock.
+            record = read_record(self.results_dir, job_id) or record
+            if record.status in UNFINISHED:
+                return interrupted(record)  # left by a server that is gone
         return record
 
     def coords_path(self, job_id: str) -> tuple[Path, list[int]]:
