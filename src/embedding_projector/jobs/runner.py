@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -18,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from embedding_projector import __version__
 from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.errors import Conflict, Forbidden, NotFound, Unauthorized
 from embedding_projector.jobs.fair_queue import FairQueue
+from embedding_projector.jobs.job_key import RESULT_FORMAT, job_key
 from embedding_projector.jobs.records import (
     INTERRUPTED,
     UNFINISHED,
@@ -36,38 +35,11 @@ from embedding_projector.schemas import JobStatus
 
 log = logging.getLogger(__name__)
 
-# Bump when a projection's output changes for the same inputs, so old cached results are not reused.
-RESULT_FORMAT = 1
+__all__ = ["RESULT_FORMAT", "JobRunner", "Listener", "Submission", "job_key"]
 
 TERMINAL = ("done", "failed", "cancelled")
 
 Listener = Callable[[JobStatus, tuple[bytes, list[int]] | None], None]
-
-
-def job_key(
-    dataset: str,
-    fingerprint: str,
-    method: str,
-    params: dict[str, Any],
-    rows: list[int] | None,
-    sphereize: bool = False,
-) -> str:
-    """The cache key and job id: a hash of every input that decides the result."""
-    material = json.dumps(
-        {
-            "format": RESULT_FORMAT,
-            "version": __version__,
-            "dataset": dataset,
-            "fingerprint": fingerprint,
-            "method": method,
-            "params": params,
-            "rows": rows,
-            "sphereize": sphereize,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
