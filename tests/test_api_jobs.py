@@ -198,3 +198,47 @@ def test_results_survive_a_restart(tmp_path) -> None:
         again = c.post(f"/api/datasets/{dataset}/projections", json=body)
         assert again.status_code == 200 and again.json()["id"] == job["id"]
         assert np.array_equal(fetch_coords(c, job["id"]), before)
+
+
+TOKEN = "runner-test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def assert_error_shape(r, status: int) -> None:
+    body = r.json()
+    assert r.status_code == status, r.text
+    assert set(body) == {"ok", "status", "error", "file", "line", "column"} and body["ok"] is False
+    assert body["status"] == status
+
+
+def test_cancelling_needs_the_token_or_this_clients_key(tmp_path) -> None:
+    env = {"PROJECTOR_WRITE_TOKEN": TOKEN, "PROJECTOR_WARMUP": "false", "PROJECTOR_WORKERS": "1",
+           "PROJECTOR_MAX_JOBS_PER_CLIENT": "50", "PROJECTOR_JOB_STARTS_PER_MINUTE": "100"}
+    with run_server(tmp_path / "data", env) as server, server.client() as c:
+        vectors, _ = clustered(2000, 16, seed=7)
+        made = c.post("/api/datasets", files={"vectors": ("v.tsv", vectors_tsv(vectors))},
+                      data={"public": "true"}, headers=AUTH)
+        assert made.status_code == 201, made.text
+        dataset = made.json()["id"]
+        body = {"method": "tsne", "params": {"perplexity": 30, "iterations": 10000, "seed": 5}}
+        first = c.post(f"/api/datasets/{dataset}/projections", json=body).json()  # a stranger
+        job = first["id"]
+        assert first["cancel_key"]
+        assert c.get(f"/api/projections/{job}").json().get("cancel_key") is None  # only the start carries it
+        # Finding 6: before, this DELETE with no token cancelled anyone's job.
+        assert_error_shape(c.delete(f"/api/projections/{job}"), 401)
+        assert_error_shape(c.delete(f"/api/projections/{job}", headers={"X-Cancel-Key": "guessed"}), 403)
+        assert c.get(f"/api/projections/{job}").json()["status"] in ("queued", "running")
+        # A second client asks for the same projection: it joins the job with a key of its own.
+        second = c.post(f"/api/datasets/{dataset}/projections", json=body).json()
+        assert second["id"] == job and second["cancel_key"] not in (None, first["cancel_key"])
+        still = c.delete(f"/api/projections/{job}", headers={"X-Cancel-Key": first["cancel_key"]})
+        assert still.status_code == 200 and still.json()["status"] in ("queued", "running")
+        gone = c.delete(f"/api/projections/{job}", headers={"X-Cancel-Key": second["cancel_key"]})
+        assert gone.status_code == 200 and gone.json()["status"] == "cancelled"
+        # The token holder cancels at once, even a job a stranger also started.
+        again = c.post(f"/api/datasets/{dataset}/projections", json=body).json()
+        assert again["id"] == job and again["status"] in ("queued", "running")
+        by_token = c.delete(f"/api/projections/{job}", headers=AUTH)
+        assert by_token.status_code == 200 and by_token.json()["status"] == "cancelled"
+        assert_error_shape(c.delete("/api/projections/" + "0" * 32, headers={"X-Cancel-Key": "x"}), 404)

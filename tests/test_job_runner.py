@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -11,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedding_projector.errors import NotFound
+from embedding_projector.errors import Forbidden, NotFound, Unauthorized
+from embedding_projector.jobs.fair_queue import FairQueue
 from embedding_projector.jobs.runner import JobRunner
 
 
@@ -86,3 +88,168 @@ def test_snapshots_are_served_while_running_and_dropped_at_the_end(runner: JobRu
     assert [seq for *_, seq in seen] == sorted({seq for *_, seq in seen})
     with pytest.raises(NotFound):
         runner.snapshot(status.id)
+
+
+def small_vectors(tmp_path: Path, n: int = 120, name: str = "s.npy") -> Path:
+    path = tmp_path / name
+    np.save(path, np.random.default_rng(3).normal(size=(n, 8)).astype(np.float32))
+    return path
+
+
+def test_clients_take_turns_not_first_come(runner: JobRunner, tmp_path: Path) -> None:
+    # Client A queues four t-SNE runs, then client B one PCA: B's runs right after A's first,
+    # before A's second (one FIFO would make B wait for all four).
+    path = small_vectors(tmp_path)
+    started: list[str] = []
+
+    def on_change(status, _snapshot) -> None:
+        if status.status == "running" and status.id not in started:
+            started.append(status.id)  # called under the runner's lock: the order is exact
+
+    a_jobs = []
+    for seed in range(4):
+        sub = runner.submit("d", "fp", path, "tsne", {"perplexity": 10, "iterations": 250, "seed": seed},
+                            None, client="A")
+        runner.subscribe(sub.status.id, on_change)
+        if sub.status.status == "running" and sub.status.id not in started:
+            started.append(sub.status.id)
+        a_jobs.append(sub.status.id)
+    b = runner.submit("d", "fp", path, "pca", {"components": 2}, None, client="B").status
+    runner.subscribe(b.id, on_change)
+    expected = [a_jobs[0], b.id, *a_jobs[1:]]
+    queued = sorted((s for s in map(runner.status, expected) if s.status == "queued"),
+                    key=lambda s: s.queue_position)
+    # Queue positions tell the same order, 1, 2, 3, ...
+    assert [s.id for s in queued] == [j for j in expected if j in {s.id for s in queued}]
+    assert [s.queue_position for s in queued] == list(range(1, len(queued) + 1))
+    for job in expected:
+        assert wait(runner, job, timeout=120) == "done"
+    assert started == expected
+
+
+def test_a_job_over_its_time_limit_is_stopped_and_its_worker_replaced(runner: JobRunner, tmp_path: Path) -> None:
+    path = small_vectors(tmp_path, n=300)
+    params = {"perplexity": 20, "iterations": 10000, "seed": 1}
+    running = threading.Event()
+    pids: list[int] = []
+
+    def on_change(status, _snapshot) -> None:
+        if status.status == "running" and status.worker:
+            pids.append(status.worker)
+            running.set()
+
+    sub = runner.submit("d", "fp", path, "tsne", params, None, client="A", max_seconds=1.5)
+    runner.subscribe(sub.status.id, on_change)
+    if sub.status.status == "running":
+        pids.append(sub.status.worker)
+        running.set()
+    assert wait(runner, sub.status.id, timeout=120) == "failed"
+    final = runner.status(sub.status.id)
+    print(final.error, final.elapsed)
+    assert final.error == "stopped after the time limit of 1.5 s"
+    assert 1.5 <= final.elapsed < 30
+    assert running.is_set() and pids[0] not in runner.worker_pids()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
+    assert len(runner.worker_pids()) == 1
+    # The replacement worker takes the next job; the stopped one runs again when asked again.
+    nxt = runner.submit("d", "fp", path, "pca", {"components": 2}, None, client="B", max_seconds=60).status
+    assert wait(runner, nxt.id) == "done"
+    again = runner.submit("d", "fp", path, "tsne", params, None, client="A", max_seconds=1.5)
+    assert again.created and again.status.status in ("queued", "running")
+    runner.cancel(again.status.id)
+
+
+def test_cancel_keys_and_a_shared_job(runner: JobRunner, tmp_path: Path) -> None:
+    path = small_vectors(tmp_path, n=300)
+    params = {"perplexity": 20, "iterations": 10000, "seed": 2}
+    first = runner.submit("d", "fp", path, "tsne", params, None, client="A")
+    second = runner.submit("d", "fp", path, "tsne", params, None, client="B")
+    job = first.status.id
+    assert first.created and not second.created and second.status.id == job
+    assert first.cancel_key and second.cancel_key and first.cancel_key != second.cancel_key
+    with pytest.raises(Unauthorized):
+        runner.cancel(job, privileged=False)
+    with pytest.raises(Forbidden):
+        runner.cancel(job, cancel_key="not-a-key", privileged=False)
+    # A cancels: B still wants it, so it runs on.
+    assert runner.cancel(job, cancel_key=first.cancel_key, privileged=False).status in ("queued", "running")
+    with pytest.raises(Forbidden):  # a key works once
+        runner.cancel(job, cancel_key=first.cancel_key, privileged=False)
+    assert runner.status(job).status in ("queued", "running")
+    assert runner.cancel(job, cancel_key=second.cancel_key, privileged=False).status == "cancelled"
+    assert runner.status(job).status == "cancelled"
+    # The token holder cancels at once, whoever else shares the job.
+    third = runner.submit("d", "fp", path, "tsne", params, None, client="A")
+    runner.submit("d", "fp", path, "tsne", params, None, client="B")
+    assert third.created
+    assert runner.cancel(job, privileged=True).status == "cancelled"
+
+
+def test_finished_jobs_leave_the_table_and_rows_stay_on_disk(runner: JobRunner, tmp_path: Path) -> None:
+    path = small_vectors(tmp_path, n=300)
+    rows = list(range(0, 300, 2))
+    sub = runner.submit("d", "fp", path, "pca", {"components": 3}, rows)
+    job = sub.status.id
+    with runner._lock:  # while unfinished, the table holds the job but not its rows
+        entry = runner._jobs.get(job)
+        assert entry is None or "rows" not in entry.spec
+    rows_file = runner.results_dir / f"{job}.rows"
+    assert np.array_equal(np.fromfile(rows_file, dtype="<i8"), rows)
+    assert wait(runner, job) == "done"
+    assert runner.unfinished() == 0
+    status = runner.status(job)  # read from its record on disk
+    assert status.status == "done" and status.rows == 150 and status.shape == [150, 3]
+    assert np.array_equal(runner.result_rows(job), rows)
+    long = runner.submit("d", "fp", path, "tsne", {"perplexity": 20, "iterations": 10000}, None)
+    assert runner.unfinished() == 1
+    runner.cancel(long.status.id)
+    assert runner.unfinished() == 0
+    assert runner.status(long.status.id).status == "cancelled"  # its record is on disk too
+    # A cancelled (or failed) job is not a cached result: the same request runs again.
+    again = runner.submit("d", "fp", path, "tsne", {"perplexity": 20, "iterations": 10000}, None)
+    assert again.created and runner.unfinished() == 1
+    runner.cancel(again.status.id)
+
+
+def test_jobs_left_unfinished_read_interrupted_after_a_restart(tmp_path: Path) -> None:
+    path = small_vectors(tmp_path, n=300)
+    params = {"perplexity": 20, "iterations": 10000}
+    first = JobRunner(tmp_path / "results", workers=1, warm_up=False)
+    job = first.submit("d", "fp", path, "tsne", params, None).status.id  # never started: like a crash
+    assert first.status(job).status == "queued"
+    second = JobRunner(tmp_path / "results", workers=1, warm_up=False)
+    second.start()
+    try:
+        status = second.status(job)
+        assert status.status == "failed" and status.error == "interrupted by a server restart"
+        record = json.loads((tmp_path / "results" / f"{job}.json").read_bytes())
+        assert record["status"] == "failed" and record["error"] == "interrupted by a server restart"
+        again = second.submit("d", "fp", path, "pca", {"components": 2}, None)
+        assert wait(second, again.status.id) == "done"
+        rerun = second.submit("d", "fp", path, "tsne", params, None)
+        assert rerun.created and rerun.status.id == job
+        # stop() interrupts what is still unfinished, on disk, and tells its followers.
+        ended = threading.Event()
+        second.subscribe(job, lambda s, _: ended.set() if s.status == "failed" else None)
+    finally:
+        second.stop()
+    assert ended.is_set()
+    assert second.status(job).error == "interrupted by a server restart"
+
+
+def test_fair_queue_serves_the_client_whose_last_turn_is_oldest() -> None:
+    queue = FairQueue()
+    queue.push("a1", "A")
+    assert queue.pop() == "a1"  # A has had a turn
+    for job in ("a2", "a3", "a4"):
+        queue.push(job, "A")
+    queue.push("b1", "B")
+    queue.push("b2", "B")
+    queue.push("c1", "C")
+    expected = ["b1", "c1", "a2", "b2", "a3", "a4"]
+    assert queue.order() == expected
+    assert [queue.position(job) for job in expected] == [1, 2, 3, 4, 5, 6]
+    assert queue.remove("c1") and not queue.remove("c1")
+    assert [queue.pop() for _ in range(len(queue))] == ["b1", "a2", "b2", "a3", "a4"]
+    assert queue.pop() is None

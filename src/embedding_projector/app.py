@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -84,6 +85,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error_response(500, "internal server error")
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """Start stopping the job runner now (called on SIGTERM/Ctrl-C, before uvicorn drains).
+
+    Unfinished jobs are failed as interrupted, which ends their event streams, so the connections
+    uvicorn waits for close at once; the lifespan's own stop() then waits for this one.
+    """
+    runner = getattr(app.state, "jobs", None)
+    if runner is not None:
+        threading.Thread(target=runner.stop, name="job-runner-stop", daemon=True).start()
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the app; nothing starts until its lifespan runs."""
 
@@ -101,7 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
         # than one thread, OpenBLAS's idle threads spin between queries and took ~70% of a core
         # from the projection workers, which also slowed the queries themselves.
         blas_limit = threadpool_limits(limits=1, user_api="blas")
-        runner.start()
+        await run_in_threadpool(runner.start)  # it reads every job record left by the last run
         app.state.datasets = store
         app.state.jobs = runner
         app.state.views = view_store

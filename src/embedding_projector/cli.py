@@ -70,7 +70,8 @@ def serve(args: argparse.Namespace) -> int:
     """Build settings from the environment plus the given options and run uvicorn."""
     import uvicorn
 
-    from embedding_projector.app import create_app
+    from embedding_projector.app import begin_shutdown, create_app
+    from embedding_projector.uvicorn_server import STOP_GRACE_SECONDS, QuickStopServer
 
     settings = _settings(
         host=args.host,
@@ -84,9 +85,18 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     print(f"Embedding Projector on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
-    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; public_mode.client_id
-    # believes it only from PROJECTOR_TRUSTED_PROXIES.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1; public_mode.client_id believes it
+        # only from PROJECTOR_TRUSTED_PROXIES.
+        proxy_headers=False,
+    )
+    QuickStopServer(config, on_exit=lambda: begin_shutdown(app)).run()
     return 0
 
 

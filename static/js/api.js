@@ -166,9 +166,14 @@ export async function getSnapshot(jobId, signal) {
   return { data, n, d, seq: Number(response.headers.get('X-Snapshot')) || 0 };
 }
 
-/** DELETE /api/projections/{job}: cancels the job; answers its status. */
-export function cancelJob(jobId) {
-  return json(`/api/projections/${enc(jobId)}`, { method: 'DELETE' });
+/**
+ * DELETE /api/projections/{job}: cancels the job; answers its status. `cancelKey` is the
+ * cancel_key its start answered (without the write token, the server wants it); a job other
+ * clients also started answers that it still runs.
+ */
+export function cancelJob(jobId, cancelKey = null) {
+  const headers = cancelKey ? { 'X-Cancel-Key': cancelKey } : {};
+  return json(`/api/projections/${enc(jobId)}`, { method: 'DELETE', headers });
 }
 
 /**

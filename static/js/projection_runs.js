@@ -21,7 +21,8 @@ export function isActive(run) {
 
 /**
  * Create the run actions over `store`; show() puts the current tab's result on screen.
- * A run lives in store.runs[key] = {meta, job: JobStatus|null, starting, error, receivedAt}.
+ * A run lives in store.runs[key] = {meta, job: JobStatus|null, cancelKey, starting, error, receivedAt};
+ * cancelKey is the key the start answered this tab, which Stop sends.
  */
 export function createRuns(store, show) {
   const followers = new Map(); // result key -> {stop()}
@@ -80,10 +81,10 @@ export function createRuns(store, show) {
       }
       unfollow(key);
       const meta = { method, rows: s.isolated, view: viewKey(s.dataset, s.isolated), dataset: s.dataset };
-      patchRun(key, { meta, job: null, error: null, starting: true, receivedAt: performance.now() });
+      patchRun(key, { meta, job: null, cancelKey: null, error: null, starting: true, receivedAt: performance.now() });
       try {
         const job = await api.createProjection(s.dataset, api.projectionBody(method, params, s.isolated, sphereize));
-        patchRun(key, { starting: false });
+        patchRun(key, { starting: false, cancelKey: job.cancel_key ?? null });
         if (state().dataset === meta.dataset) follow(key, meta, job);
       } catch (err) {
         patchRun(key, { starting: false, error: errorText(err) });
@@ -99,8 +100,10 @@ export function createRuns(store, show) {
       unfollow(key);
       patchRun(key, { job: { ...run.job, status: 'cancelled', queue_position: null } });
       try {
-        const status = await api.cancelJob(run.job.id);
+        const status = await api.cancelJob(run.job.id, run.cancelKey);
         if (status.status === 'done') follow(key, run.meta, status); // it finished first: show it
+        // Still queued or running: other clients asked for it too; for this tab it is stopped.
+        else if (!api.TERMINAL.has(status.status)) patchRun(key, { job: { ...status, status: 'cancelled', queue_position: null }, receivedAt: performance.now() });
         else patchRun(key, { job: status, receivedAt: performance.now() });
       } catch (err) {
         patchRun(key, { error: errorText(err) });

@@ -18,6 +18,7 @@ from tests.browser.projection_helpers import (
     wait_settled,
 )
 from tests.browser.story_data import N, ORANGE
+from tests.conftest import run_server
 
 PROJECTIONS = re.compile(r"/api/datasets/[^/]+/projections$")
 
@@ -202,3 +203,34 @@ def test_a_lost_event_stream_fails_the_run_and_frees_run(page: Page, live_server
         expect(page.locator("#tsne-run")).to_be_enabled()
     finally:
         httpx.delete(f"{live_server.url}/api/projections/{job}")
+
+
+def test_stop_sends_the_cancel_key_on_a_public_server(page: Page, story, tmp_path, page_errors) -> None:
+    # With a write token set, a stranger's Stop needs the cancel key its Run answered (finding 6).
+    page_errors.allow(r"status of 404")
+    token = "browser-runner-token-0123456789"
+    env = {"PROJECTOR_WRITE_TOKEN": token, "PROJECTOR_WARMUP": "false"}
+    with run_server(tmp_path / "data", env) as server:
+        made = httpx.post(
+            f"{server.url}/api/datasets",
+            files={"vectors": ("vectors.tsv", story.vectors_tsv), "metadata": ("metadata.tsv", story.metadata_tsv)},
+            data={"name": "public story", "public": "true"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        assert made.status_code == 201, made.text
+        open_projector(page, server.url, made.json()["id"])
+        page.click("#tab-tsne")
+        page.fill("#tsne-iterations", "10000")
+        with page.expect_response(is_projection_post) as started:
+            page.click("#tsne-run")
+        key = started.value.json()["cancel_key"]
+        assert key
+        wait_iteration_above(page, 0)
+        with page.expect_request(lambda r: r.method == "DELETE") as deleted:
+            page.click("#tsne-stop")
+        assert deleted.value.headers.get("x-cancel-key") == key
+        assert deleted.value.headers.get("authorization") is None
+        expect(page.locator("#tsne-runbox")).to_have_attribute("data-state", "cancelled")
+        job = page.evaluate("Object.values(window.__projector.store.get().runs).find(r => r.meta.method === 'tsne').job.id")
+        assert httpx.get(f"{server.url}/api/projections/{job}").json()["status"] == "cancelled"

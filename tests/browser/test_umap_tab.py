@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import open_projector
-from tests.browser.projection_helpers import FIRST_RUN_TIMEOUT_MS, shown_method, wait_settled
+from tests.browser.projection_helpers import shown_method, wait_settled
 from tests.browser.story_data import N
 
 # A fresh worker compiles umap-learn's numba code (about 40 s alone, more on a busy machine) unless

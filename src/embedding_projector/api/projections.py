@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.dependencies import DatasetStoreDep, JobLimitsDep, JobRunnerDep, SettingsDep
 from embedding_projector.jobs.admission import admit_projection, validate_rows  # noqa: F401 - exports.py imports it
+from embedding_projector.public_mode import has_write_access
 from embedding_projector.schemas import JobStarted, JobStatus, ProjectionRequest
 
 router = APIRouter(tags=["projections"])
@@ -51,9 +53,22 @@ async def projection_coords(job_id: str, jobs: JobRunnerDep) -> FileResponse:
 
 
 @router.delete("/api/projections/{job_id}", response_model=JobStatus)
-async def cancel_projection(job_id: str, jobs: JobRunnerDep) -> JobStatus:
-    """Cancel a job: a queued one is dropped, a running one's worker process is killed."""
-    return await run_in_threadpool(jobs.cancel, job_id)
+async def cancel_projection(
+    job_id: str,
+    http: Request,
+    settings: SettingsDep,
+    jobs: JobRunnerDep,
+    x_cancel_key: Annotated[
+        str | None, Header(max_length=64, description="the cancel_key this client's start answered")
+    ] = None,
+) -> JobStatus:
+    """Cancel a job: a queued one is dropped, a running one's worker process is killed.
+
+    Needs the write token or this client's cancel key. A job that several clients started runs on
+    until each of them has cancelled it (the answer then still says queued or running).
+    """
+    privileged = has_write_access(http, settings.write_token)
+    return await run_in_threadpool(jobs.cancel, job_id, cancel_key=x_cancel_key, privileged=privileged)
 
 
 @router.get("/api/projections/{job_id}/snapshot")
@@ -79,6 +94,8 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
     """Server-Sent Events: one JSON status per change, ending with the final status.
 
     A status whose `snapshot` number grew means new intermediate coordinates wait at /snapshot.
+    On SIGTERM the runner fails every unfinished job as interrupted, so every stream ends at once
+    and uvicorn has no open connection to wait for.
     """
     loop = asyncio.get_running_loop()
     changes: asyncio.Queue[JobStatus] = asyncio.Queue()
@@ -103,7 +120,7 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
                 seq += 1
                 yield _sse(status, seq)
         finally:
-            jobs.unsubscribe(job_id, listener)
+            jobs.unsubscribe(job_id, listener)  # on the loop: a list removal under a lock never held long
 
     return StreamingResponse(
         stream(),

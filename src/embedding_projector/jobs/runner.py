@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -10,7 +9,6 @@ import os
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -19,43 +17,29 @@ from typing import Any
 
 import numpy as np
 
-from embedding_projector import __version__
-from embedding_projector.errors import Conflict, NotFound
-from embedding_projector.jobs.worker import result_paths, worker_main
+from embedding_projector.atomic_files import atomic_write_bytes
+from embedding_projector.errors import Conflict, Forbidden, NotFound, Unauthorized
+from embedding_projector.jobs.fair_queue import FairQueue
+from embedding_projector.jobs.job_key import RESULT_FORMAT, job_key
+from embedding_projector.jobs.records import (
+    INTERRUPTED,
+    UNFINISHED,
+    interrupted,
+    mark_interrupted,
+    read_record,
+    result_paths,
+    write_record,
+)
+from embedding_projector.jobs.worker import worker_main
 from embedding_projector.schemas import JobStatus
 
 log = logging.getLogger(__name__)
 
-# Bump when a projection's output changes for the same inputs, so old cached results are not reused.
-RESULT_FORMAT = 1
+__all__ = ["RESULT_FORMAT", "JobRunner", "Listener", "Submission", "job_key"]
+
+TERMINAL = ("done", "failed", "cancelled")
 
 Listener = Callable[[JobStatus, tuple[bytes, list[int]] | None], None]
-
-
-def job_key(
-    dataset: str,
-    fingerprint: str,
-    method: str,
-    params: dict[str, Any],
-    rows: list[int] | None,
-    sphereize: bool = False,
-) -> str:
-    """The cache key and job id: a hash of every input that decides the result."""
-    material = json.dumps(
-        {
-            "format": RESULT_FORMAT,
-            "version": __version__,
-            "dataset": dataset,
-            "fingerprint": fingerprint,
-            "method": method,
-            "params": params,
-            "rows": rows,
-            "sphereize": sphereize,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -80,15 +64,23 @@ class _Worker:
 @dataclass
 class _Job:
     status: JobStatus
-    spec: dict[str, Any]
+    spec: dict[str, Any]  # what the worker gets: paths and parameters, never the rows themselves
+    client: str
+    max_seconds: float | None
+    keys: set[str] = field(default_factory=set)  # one cancel key per start or join not yet cancelled
     listeners: list[Listener] = field(default_factory=list)
     started: float | None = None
     confirmed: bool = False  # the worker said "started": it really has the job
     snapshot: tuple[bytes, list[int]] | None = None
+    notified_position: int | None = None
 
 
 class JobRunner:
-    """Runs projection jobs in `workers` long-lived processes; finished results live on disk."""
+    """Runs projection jobs in `workers` long-lived processes; finished results live on disk.
+
+    The table holds only unfinished jobs: a job that ends leaves it, and its record is read from
+    the results folder when asked.
+    """
 
     def __init__(self, results_dir: Path, workers: int, warm_up: bool = True) -> None:
         self.results_dir = results_dir
@@ -99,17 +91,19 @@ class JobRunner:
         self._lock = threading.RLock()
         self._workers: list[_Worker] = []
         self._jobs: dict[str, _Job] = {}
-        self._queue: deque[str] = deque()
+        self._queue = FairQueue()
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
         self._wake_lock = threading.Lock()
         self._retired: list[Connection] = []
         self._stopping = False
+        self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker processes and the thread that listens to them."""
+        """Mark jobs a crash left unfinished as interrupted, start the workers and their listener."""
+        mark_interrupted(self.results_dir)
         # openTSNE's OpenMP threads spin at barriers by default, which starves the other core on a
         # busy machine; workers inherit this at spawn, the only time OpenMP reads it.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -120,24 +114,43 @@ class JobRunner:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop every worker (running jobs are abandoned, not cached) and the listener thread."""
+        """Fail every unfinished job as interrupted (their event streams end), stop the workers.
+
+        Safe to call twice and from any thread: a second call waits for the first.
+        """
         with self._lock:
-            self._stopping = True
-            workers, self._workers = self._workers, []
-        self._wake()
-        for worker in workers:
-            try:
-                with worker.send_lock:
-                    worker.conn.send(None)
-            except OSError:
-                pass
-        for worker in workers:
-            worker.process.join(timeout=2)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(timeout=2)
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+            if self._stopping:
+                first = False
+            else:
+                first = self._stopping = True
+                workers, self._workers = self._workers, []
+                self._queue.clear()
+                for job in list(self._jobs.values()):
+                    self._update(job, status="failed", error=INTERRUPTED)
+        if not first:
+            self._stopped.wait(timeout=10)
+            return
+        try:
+            self._wake()
+            for worker in workers:
+                if worker.job is not None:
+                    worker.process.kill()  # its job is already marked interrupted
+                    continue
+                try:
+                    with worker.send_lock:
+                        worker.conn.send(None)
+                except OSError:
+                    pass
+            deadline = time.monotonic() + 1.0
+            for worker in workers:
+                worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join(timeout=2)
+            if self._thread is not None:
+                self._thread.join(timeout=2)
+        finally:
+            self._stopped.set()
 
     def worker_pids(self) -> list[int]:
         """The pids of the live worker processes."""
@@ -165,6 +178,25 @@ class JobRunner:
         child.close()
         return _Worker(process=process, conn=parent)
 
+    def _replace(self, worker: _Worker, failed: str | None = None) -> None:
+        """Kill a worker already taken out of the pool and add a fresh one (never under the lock).
+
+        With `failed`, its job is failed with that error once the process is gone and replaced.
+        """
+        worker.process.kill()
+        worker.process.join(timeout=5)
+        fresh = None if self._stopping else self._spawn()
+        with self._lock:
+            self._retired.append(worker.conn)  # closed by the listener, never while wait() holds it
+            if fresh is not None and self._stopping:
+                fresh.process.kill()
+            elif fresh is not None:
+                self._workers.append(fresh)
+            job = self._jobs.get(worker.job) if failed is not None and worker.job is not None else None
+            if job is not None:
+                self._update(job, status="failed", error=failed)
+        self._wake()
+
     # -- public API -----------------------------------------------------------------------------
 
     def submit(
@@ -183,18 +215,23 @@ class JobRunner:
     ) -> Submission:
         """Start a job, or join the unfinished or return the cached one with the same key.
 
-        `client` names who asked (for fair scheduling); `max_seconds` caps the job's run time.
+        `client` names who asked (jobs are scheduled round-robin over clients); `max_seconds` caps
+        the job's run time (None: no cap). Each start or join answers its own cancel key.
         """
         key = job_key(dataset, fingerprint, method, params, rows, sphereize)
+        files = result_paths(self.results_dir, key)
         with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and job.status.status == "done":
-                return Submission(job.status.model_copy(), None, False)
-            if job is not None and job.status.status in ("queued", "running"):
-                return Submission(job.status.model_copy(), secrets.token_urlsafe(16), False)
-            cached = self._read_record(key)
-            if cached is not None:
-                return Submission(cached, None, False)
+            known = self._join_or_cached(key, max_seconds)
+        if known is not None:
+            return known
+        if rows is not None:  # outside the lock: a million rows take a moment to write
+            atomic_write_bytes(files.rows, np.asarray(rows, dtype="<i8").tobytes())
+        with self._lock:
+            known = self._join_or_cached(key, max_seconds)  # someone else may have started it meanwhile
+            if known is not None:
+                return known
+            if self._stopping:
+                raise RuntimeError("the job runner is stopping")
             status = JobStatus(
                 id=key,
                 dataset=dataset,
@@ -205,32 +242,61 @@ class JobRunner:
                 status="queued",
             )
             record = status.model_dump(mode="json")
+            write_record(files.record, record)
             spec = {
                 "id": key,
                 "method": method,
                 "params": params,
-                "rows": rows,
+                "rows_path": None if rows is None else str(files.rows),
                 "sphereize": sphereize,
                 "vectors_path": str(vectors_path),
                 "metadata_path": None if metadata_path is None else str(metadata_path),
                 "results_dir": str(self.results_dir),
                 "record": record,
             }
-            self._jobs[key] = _Job(status=status, spec=spec)
-            self._queue.append(key)
+            job = _Job(status=status, spec=spec, client=client, max_seconds=max_seconds)
+            cancel_key = secrets.token_urlsafe(16)
+            job.keys.add(cancel_key)
+            self._jobs[key] = job
+            self._queue.push(key, client)
             self._dispatch()
-            return Submission(status.model_copy(), secrets.token_urlsafe(16), True)
+            return Submission(self._current(job), cancel_key, True)
+
+    def _join_or_cached(self, key: str, max_seconds: float | None) -> Submission | None:
+        """Join the unfinished job `key` or answer its finished result; None: it must run (lock held)."""
+        job = self._jobs.get(key)
+        if job is not None:
+            if max_seconds is None or job.max_seconds is None:
+                job.max_seconds = None  # an uncapped client (the token holder) shares it: no limit
+            else:
+                job.max_seconds = max(job.max_seconds, max_seconds)
+            cancel_key = secrets.token_urlsafe(16)
+            job.keys.add(cancel_key)
+            return Submission(self._current(job), cancel_key, False)
+        cached = read_record(self.results_dir, key)
+        if cached is not None and cached.status == "done":
+            return Submission(cached, None, False)
+        return None  # never run, or failed, cancelled or interrupted: run it again
 
     def status(self, job_id: str) -> JobStatus:
-        """A job's current status, from the table or from the result cache on disk."""
+        """A job's current status, from the table (unfinished) or from its record on disk."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is not None:
                 return self._current(job)
-        cached = self._read_record(job_id)
-        if cached is None:
+        record = read_record(self.results_dir, job_id)
+        if record is None:
             raise NotFound(f"no projection job {job_id!r}")
-        return cached
+        if record.status in UNFINISHED:
+            with self._lock:  # it may have been submitted between the two looks
+                job = self._jobs.get(job_id)
+                if job is not None:
+                    return self._current(job)
+            # ...or ended: _finish() writes the final record before it lets go of the lock.
+            record = read_record(self.results_dir, job_id) or record
+            if record.status in UNFINISHED:
+                return interrupted(record)  # left by a server that is gone
+        return record
 
     def coords_path(self, job_id: str) -> tuple[Path, list[int]]:
         """The finished job's float32 coordinates file and its shape; 409 while it is unfinished."""
@@ -255,27 +321,41 @@ class JobRunner:
         """Cancel a queued job, or kill the worker running it and start a fresh one.
 
         `privileged` (the write token) cancels at once; otherwise `cancel_key` must be one this job
-        handed out, and a job shared by several clients runs on until each has cancelled it.
+        handed out (401 without one, 403 for a wrong one), and a job shared by several clients runs
+        on until each has cancelled it: the answer then still says queued or running.
         """
+        worker = None
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None:
-                return self.status(job_id)
-            if job.status.status == "queued":
-                self._queue.remove(job_id)
-            elif job.status.status == "running":
-                for i, worker in enumerate(self._workers):
-                    if worker.job == job_id:
-                        worker.process.kill()
-                        worker.process.join(timeout=5)
-                        self._retired.append(worker.conn)
-                        self._workers[i] = self._spawn()
-                        self._wake()
-            else:
-                return job.status.model_copy()
-            self._update(job, status="cancelled")
-            self._dispatch()
-            return self._current(job)
+            if job is not None:
+                worker, final = self._cancel(job, cancel_key, privileged)
+        if job is None:
+            return self.status(job_id)  # finished already: nothing to cancel (or a 404)
+        if worker is not None:
+            self._replace(worker)
+        return final
+
+    def _cancel(self, job: _Job, cancel_key: str | None, privileged: bool) -> tuple[_Worker | None, JobStatus]:
+        """cancel() under the lock: the worker to replace (if any) and the answer."""
+        job_id = job.status.id
+        worker = None
+        if not privileged:
+            if cancel_key is None:
+                raise Unauthorized(
+                    f"cancelling projection {job_id} needs the cancel key its start answered "
+                    "(header X-Cancel-Key) or the write token"
+                )
+            if cancel_key not in job.keys:
+                raise Forbidden(f"the cancel key given for projection {job_id} is not valid")
+            job.keys.discard(cancel_key)
+            if job.keys:
+                return None, self._current(job)  # another client still wants this result
+        if job.status.status == "running":
+            worker = self._detach_worker_of(job_id)
+        self._update(job, status="cancelled")
+        final = self._current(job)
+        self._dispatch()
+        return worker, final
 
     def snapshot(self, job_id: str) -> tuple[bytes, list[int], int]:
         """The latest intermediate coordinates of a job (float32 bytes, shape, sequence number)."""
@@ -290,10 +370,10 @@ class JobRunner:
         """Call `listener(status, snapshot)` on every change of the job; returns its status now."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None:
-                return self.status(job_id)
-            job.listeners.append(listener)
-            return self._current(job)
+            if job is not None:
+                job.listeners.append(listener)
+                return self._current(job)
+        return self.status(job_id)
 
     def unsubscribe(self, job_id: str, listener: Listener) -> None:
         """Stop calling `listener` for this job."""
@@ -301,6 +381,11 @@ class JobRunner:
             job = self._jobs.get(job_id)
             if job is not None and listener in job.listeners:
                 job.listeners.remove(listener)
+
+    def unfinished(self) -> int:
+        """How many jobs the table holds (queued or running)."""
+        with self._lock:
+            return len(self._jobs)
 
     def forget_dataset(self, dataset: str) -> None:
         """Drop the cached results of a deleted dataset."""
@@ -312,82 +397,126 @@ class JobRunner:
             except (OSError, ValueError):
                 continue
 
-    # -- internals -----------------------------------------------------------------------------
-
-    def _read_record(self, job_id: str) -> JobStatus | None:
-        files = result_paths(self.results_dir, job_id)
-        if len(job_id) != 32 or not all(c in "0123456789abcdef" for c in job_id):
-            return None
-        try:
-            status = JobStatus.model_validate_json(files.record.read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not files.coords.is_file() or (status.rows is not None and not files.rows.is_file()):
-            return None  # incomplete, or a subset result from before row subsets were saved
-        return status
+    # -- internals (call with the lock held) ---------------------------------------------------
 
     def _current(self, job: _Job) -> JobStatus:
         """The job's status with the live fields (elapsed time, queue position) filled in."""
         changes: dict[str, Any] = {}
         if job.status.status == "running" and job.started is not None:
             changes["elapsed"] = round(time.monotonic() - job.started, 3)
-        if job.status.status == "queued" and job.status.id in self._queue:
-            changes["queue_position"] = self._queue.index(job.status.id) + 1
+        if job.status.status == "queued":
+            changes["queue_position"] = self._queue.position(job.status.id)
         return job.status.model_copy(update=changes)
 
     def _update(self, job: _Job, snapshot: tuple[bytes, list[int]] | None = None, **changes: Any) -> None:
-        if job.status.status in ("done", "failed", "cancelled"):
+        if job.status.status in TERMINAL:
             return  # late messages from a worker never reopen a finished job
         if snapshot is not None:
             job.snapshot = snapshot
             changes["snapshot"] = job.status.snapshot + 1
-        if changes.get("status") in ("done", "failed", "cancelled"):
+        ending = changes.get("status") in TERMINAL
+        if ending:
             job.snapshot = None  # the result is on disk; a 400k snapshot would hold 3 MB for nothing
             if job.started is not None:
                 changes.setdefault("elapsed", round(time.monotonic() - job.started, 3))
             changes["queue_position"] = None
         job.status = job.status.model_copy(update=changes)
         current = self._current(job)
+        if ending:
+            self._finish(job)
         for listener in list(job.listeners):
             try:
                 listener(current, snapshot)
             except Exception:
                 log.exception("job listener failed")
 
-    def _dispatch(self) -> None:
-        """Hand queued jobs to idle workers (call with the lock held)."""
+    def _finish(self, job: _Job) -> None:
+        """Take an ended job out of the table; its record on disk answers from now on."""
+        job_id = job.status.id
+        self._jobs.pop(job_id, None)
+        self._queue.remove(job_id)
+        if job.status.status != "done":
+            on_disk = read_record(self.results_dir, job_id)
+            if on_disk is None or on_disk.status != "done":  # the worker may have just finished it
+                try:
+                    write_record(result_paths(self.results_dir, job_id).record, job.status.model_dump(mode="json"))
+                except OSError:
+                    log.exception("could not write the record of job %s", job_id)
+        self._notify_positions()
+
+    def _notify_positions(self) -> None:
+        """Tell the followers of each queued job whose place in line changed."""
+        for job_id, position in self._queue.positions().items():
+            job = self._jobs[job_id]
+            if job.notified_position != position:
+                job.notified_position = position
+                self._update(job)
+
+    def _detach_worker_of(self, job_id: str) -> _Worker | None:
+        """Take the worker running `job_id` out of the pool (the caller replaces it)."""
         for worker in self._workers:
+            if worker.job == job_id:
+                self._workers.remove(worker)
+                return worker
+        return None
+
+    def _dispatch(self) -> None:
+        """Hand queued jobs to idle workers, round-robin over clients."""
+        for worker in list(self._workers):
             if not self._queue:
-                return
+                break
             if worker.ready and worker.job is None:
-                job_id = self._queue.popleft()
+                job_id = self._queue.pop()
                 job = self._jobs[job_id]
                 try:
                     with worker.send_lock:
                         worker.conn.send(job.spec)
                 except OSError:  # the worker just died; its sentinel will replace it
                     worker.ready = False
-                    self._queue.appendleft(job_id)
+                    self._queue.push(job_id, job.client, front=True)
                     continue
                 worker.job = job_id
                 job.started = time.monotonic()
                 job.confirmed = False
+                job.notified_position = None
                 self._update(job, status="running", worker=worker.process.pid, queue_position=None)
-                for waiting in list(self._queue):  # everyone behind moved up one place
-                    self._update(self._jobs[waiting])
+                if job.max_seconds is not None:
+                    self._wake()  # the listener's wait must now end at this job's time limit
+        self._notify_positions()
+
+    def _overdue(self) -> tuple[list[tuple[_Worker, str]], float | None]:
+        """Take the workers of jobs past their time limit out of the pool; seconds to the next limit."""
+        now = time.monotonic()
+        overdue, next_in = [], None
+        for worker in list(self._workers):
+            job = self._jobs.get(worker.job) if worker.job is not None else None
+            if job is None or job.max_seconds is None or job.started is None:
+                continue
+            left = job.started + job.max_seconds - now
+            if left > 0:
+                next_in = left if next_in is None else min(next_in, left)
+                continue
+            self._workers.remove(worker)
+            overdue.append((worker, f"stopped after the time limit of {job.max_seconds:g} s"))
+        return overdue, next_in
+
+    # -- the listener thread -------------------------------------------------------------------
 
     def _listen(self) -> None:
         while True:
             with self._lock:
                 if self._stopping:
                     return
-                # Connections of killed workers are closed here, never while wait() may hold them.
                 for conn in self._retired:
                     conn.close()
                 self._retired.clear()
+                overdue, timeout = self._overdue()
                 by_conn = {w.conn: w for w in self._workers}
                 by_sentinel = {w.process.sentinel: w for w in self._workers}
-            ready = wait([self._wake_r, *by_conn, *by_sentinel])
+            for worker, error in overdue:  # kill and respawn off this thread, which must keep listening
+                threading.Thread(target=self._replace, args=(worker, error), name="job-runner-replace",
+                                 daemon=True).start()
+            ready = wait([self._wake_r, *by_conn, *by_sentinel], timeout=timeout)
             for item in ready:
                 if item is self._wake_r:
                     self._wake_r.recv()
@@ -434,19 +563,22 @@ class JobRunner:
                 self._dispatch()
 
     def _reap(self, worker: _Worker) -> None:
-        """A worker died on its own (crash, out of memory): fail its job and replace it."""
+        """A worker died on its own (crash, out of memory, kill -9): fail its job and replace it."""
         with self._lock:
             if worker not in self._workers or self._stopping:
                 return
-            worker.process.join(timeout=1)
-            index = self._workers.index(worker)
-            self._retired.append(worker.conn)
-            self._workers[index] = self._spawn()
-            if worker.job is not None and worker.job in self._jobs:
-                job = self._jobs[worker.job]
+            self._workers.remove(worker)
+            worker.process.join(timeout=1)  # it is dead (its sentinel fired): this only reads its exit code
+            code = worker.process.exitcode
+            cause = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            job = self._jobs.get(worker.job) if worker.job is not None else None
+            if job is not None:
                 if job.confirmed:
-                    self._update(job, status="failed", error="the worker process died while running this job")
+                    self._update(job, status="failed",
+                                 error=f"the worker process died while running this job ({cause})")
                 else:  # it died before it took the job: give the job to another worker
                     job.status = job.status.model_copy(update={"status": "queued", "worker": None})
-                    self._queue.appendleft(job.status.id)
+                    job.started = None
+                    self._queue.push(job.status.id, job.client, front=True)
             self._dispatch()
+        self._replace(worker)

@@ -11,12 +11,13 @@ import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.datasets.store import read_column
+from embedding_projector.jobs.records import ResultFiles, result_paths
 from embedding_projector.projections import METHODS
 from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
@@ -27,23 +28,12 @@ SNAPSHOT_INTERVAL = 0.25  # seconds between intermediate coordinate snapshots se
 WORKER_NICENESS = 5
 
 
-class ResultFiles(NamedTuple):
-    """A finished job's files; the record is written last, so its existence means "done"."""
-
-    coords: Path  # raw little-endian float32, row-major
-    rows: Path  # raw little-endian int64 dataset row indices; only for a job on a row subset
-    record: Path  # the JobStatus JSON
-
-
-def result_paths(results_dir: Path, job_id: str) -> ResultFiles:
-    """Where a job's coordinates, row subset and JSON record live."""
-    return ResultFiles(
-        results_dir / f"{job_id}.f32", results_dir / f"{job_id}.rows", results_dir / f"{job_id}.json"
-    )
+__all__ = ["ResultFiles", "result_paths", "run_job", "worker_main"]
 
 
 def _exit_when_orphaned(parent: int) -> None:
-    # A worker must never outlive the server, even one killed with SIGKILL.
+    # A worker must never outlive the server, even one killed with SIGKILL. (Not PR_SET_PDEATHSIG:
+    # it fires when the spawning *thread* ends, and workers are respawned from short-lived threads.)
     while True:
         if os.getppid() != parent:
             os._exit(0)
@@ -98,6 +88,7 @@ def _warm(outbox: Outbox) -> None:
 def run_job(job: dict[str, Any], conn: Outbox) -> None:
     """Run one job and send started/progress/done (or failed) messages over `conn`."""
     job_id = job["id"]
+    began = time.monotonic()
     conn.send(("started", job_id, os.getpid()))
     last_snapshot = 0.0
 
@@ -113,7 +104,10 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
 
     module = METHODS[job["method"]]
     params = module.Params.model_validate(job["params"])
-    rows = None if job["rows"] is None else np.asarray(job["rows"], dtype=np.int64)
+    # The row subset waits on disk (the server never keeps a million-row list in its job table).
+    rows = None if job["rows_path"] is None else np.fromfile(job["rows_path"], dtype="<i8")
+    if rows is not None and rows.size != job["record"]["rows"]:
+        raise RuntimeError(f"the row subset file holds {rows.size} rows, the job asked for {job['record']['rows']}")
     if getattr(module, "NEEDS_COLUMN", False):
         # Pattern axes: centroids come from the whole dataset, coordinates only for `rows`.
         vectors = np.load(job["vectors_path"], mmap_mode="r", allow_pickle=False)
@@ -135,9 +129,8 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
         raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
     files = result_paths(Path(job["results_dir"]), job_id)
     atomic_write_bytes(files.coords, coords.tobytes())
-    if rows is not None:
-        atomic_write_bytes(files.rows, rows.astype("<i8").tobytes())
-    record = dict(job["record"], status="done", progress=1.0, shape=list(coords.shape), extras=result.extras)
+    record = dict(job["record"], status="done", progress=1.0, shape=list(coords.shape), extras=result.extras,
+                  elapsed=round(time.monotonic() - began, 3))
     atomic_write_bytes(files.record, json.dumps(record).encode())
     conn.send(("done", job_id, list(coords.shape), result.extras))
 

@@ -1,0 +1,38 @@
+"""job_key: the cache key and job id, a hash of every input that decides a projection's result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from embedding_projector import __version__
+
+# Bump when a projection's output changes for the same inputs, so old cached results are not reused.
+RESULT_FORMAT = 1
+
+
+def job_key(
+    dataset: str,
+    fingerprint: str,
+    method: str,
+    params: dict[str, Any],
+    rows: list[int] | None,
+    sphereize: bool = False,
+) -> str:
+    """The cache key and job id: a hash of every input that decides the result."""
+    material = json.dumps(
+        {
+            "format": RESULT_FORMAT,
+            "version": __version__,
+            "dataset": dataset,
+            "fingerprint": fingerprint,
+            "method": method,
+            "params": params,
+            "rows": rows,
+            "sphereize": sphereize,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
