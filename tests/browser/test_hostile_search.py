@@ -107,3 +107,34 @@ def test_the_custom_tab_counts_a_hostile_pattern_without_freezing(
     assert time.monotonic() - started < 2.0
     page.fill("#custom-right", "^a")
     expect(page.locator("#custom-right-count")).to_have_text(re.compile(r"^\d+ matches$"))
+
+
+def test_the_simplified_search_takes_the_patterns_longest_literal_run(page: Page, live_server) -> None:
+    page.goto(live_server.url + "/")
+    cases = {
+        r"^(\w+)+$x": "x",
+        r"^word2[0-9]$": "word2",
+        r"a\.b": "a.b",
+        "cat|dog": "cat",
+        "colou?r": "colo",
+        r"(?:abc)+\d{2,3}": "abc",
+        r"(?<name>abc)\k<name>": "abc",
+        r"[xyz]+hello": "hello",
+    }
+    got = page.evaluate(
+        "async (patterns) => { const m = await import('/static/js/search.js'); return patterns.map(m.literalText); }",
+        list(cases),
+    )
+    assert dict(zip(cases, got, strict=True)) == cases
+    # Substring searches and invalid patterns answer without the worker; a valid regex needs it.
+    immediate = page.evaluate(
+        """async () => {
+            const m = await import('/static/js/search.js');
+            return [m.immediateMatches(['Ab', 'b', null], 'B', false), m.immediateMatches(['a'], '(', true),
+                    m.immediateMatches(['a'], '^a', true), m.immediateMatches(['a'], '', true)];
+        }"""
+    )
+    assert immediate[0] == {"rows": [0, 1], "error": None, "notice": None}
+    assert immediate[1]["error"].startswith("Invalid regular expression")
+    assert immediate[2] is None
+    assert immediate[3] == {"rows": [], "error": None, "notice": None}
