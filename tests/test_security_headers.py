@@ -20,7 +20,7 @@ from embedding_projector.settings import Settings
 from tests.conftest import free_port, run_server
 
 SHAPE = {"ok", "status", "error", "file", "line", "column"}
-IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
+IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.DOTALL)
 
 
 def policy_of(response: httpx.Response) -> dict[str, str]:
@@ -113,6 +113,6 @@ def test_a_frame_ancestors_value_that_would_add_directives_is_refused(tmp_path: 
     env = {**os.environ, "PROJECTOR_FRAME_ANCESTORS": "'self'; script-src *", "PROJECTOR_WORKERS": "1"}
     cmd = [sys.executable, "-m", "embedding_projector", "serve", "--host", "127.0.0.1", "--port",
            str(free_port()), "--data-dir", str(tmp_path / "data"), "--no-examples"]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "frame_ancestors must be a CSP source list" in out.stderr + out.stdout

@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embedding_projector.api.pages import PAGE_TEMPLATE, page_context
 
-_INLINE_SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>(?P<text>.*?)</script\s*>", re.S | re.I)
-_HAS_SRC = re.compile(r"\bsrc\s*=", re.I)
+_INLINE_SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>(?P<text>.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
+_HAS_SRC = re.compile(r"\bsrc\s*=", re.IGNORECASE)
 # A frame-ancestors value is a list of sources: no directive separator, no header break.
 _BAD_SOURCE_LIST = re.compile(r"[;,\x00-\x1f\x7f]")
 

@@ -27,14 +27,14 @@ CSP_VIOLATION = "CSP violation:"
 
 # Runs before the page's own scripts, outside its CSP (Playwright injects it through the DevTools
 # protocol). Violation events bubble from the blocked element to the window.
-_REPORT_CSP_VIOLATIONS = """
+_REPORT_CSP_VIOLATIONS = f"""
 window.__cspViolations = [];
-window.addEventListener('securitypolicyviolation', (e) => {
-  console.error(`%s ${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'}`
-    + ` at ${e.sourceFile || location.href}:${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)}`);
+window.addEventListener('securitypolicyviolation', (e) => {{
+  console.error(`{CSP_VIOLATION} ${{e.effectiveDirective}} blocked ${{e.blockedURI || '(inline)'}}`
+    + ` at ${{e.sourceFile || location.href}}:${{e.lineNumber}}:${{e.columnNumber}} sample=${{JSON.stringify(e.sample)}}`);
   window.__cspViolations.push(e.effectiveDirective);
-}, true);
-""" % CSP_VIOLATION
+}}, true);
+"""
 
 
 class PageErrors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.browser.conftest import CSP_VIOLATION, PageErrors, open_projector
+from tests.browser.conftest import CSP_VIOLATION, PageErrors
 
 ATTEMPTS = """() => {
     const script = document.createElement('script');
