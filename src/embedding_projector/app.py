@@ -25,6 +25,7 @@ from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError
 from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import JobLimits, trusted_networks
+from embedding_projector.security_headers import install_security_headers
 from embedding_projector.settings import Settings
 from embedding_projector.upload_limit import BodySizeLimit
 from embedding_projector.view_store import ViewStore, default_database_url
@@ -140,4 +141,5 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (datasets, neighbors, projections, exports, views, health, pages):
         app.include_router(module.router)
     install_error_handlers(app)
+    install_security_headers(app, settings.frame_ancestors, app.state.templates)
     return app

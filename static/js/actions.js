@@ -2,7 +2,7 @@
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { colorRows } from './colors.js';
-import { findMatches } from './search.js';
+import { immediateMatches, regexMatches } from './search.js';
 import { columnByName, defaultLabelColumn } from './metadata.js';
 import { createRuns, errorText } from './projection_runs.js';
 import { pickView, resultKey, sphereized, viewKey } from './results.js';
@@ -250,15 +250,35 @@ export function createActions(store) {
       const column = columnByName(s, name);
       store.update({ colorBy: column ? name : null, coloring: colorRows(s.info?.n ?? 0, column) });
     },
-    /** Update the search (query, column, regex) and select its matches. */
+    /**
+     * Update the search (query, column, regex) and select its matches. A regex runs in a worker:
+     * its matches come later (search.pending meanwhile), and select only if nothing else changed
+     * the selection or the search in between, and no view is being restored (the view's own
+     * selection wins).
+     */
     search(patch) {
       const s = state();
-      const next = { ...s.search, ...patch };
+      const next = { ...s.search, ...patch, notice: null, pending: false };
       const column = columnByName(s, next.column ?? s.labelBy);
-      const { rows, error } = findMatches(column ? column.values : [], next.query, next.regex);
-      store.update({ search: { ...next, matches: rows, error } });
-      if (next.query) select(rows, 'search');
-      else if (s.selectionSource === 'search') select([], null);
+      const values = column ? column.values : [];
+      const apply = ({ rows, error, notice }, selectRows) => {
+        store.update({ search: { ...next, matches: rows, error, notice } });
+        if (!selectRows) return;
+        if (next.query) select(rows, 'search');
+        else if (state().selectionSource === 'search') select([], null);
+      };
+      const now = immediateMatches(values, next.query, next.regex);
+      if (now) {
+        apply(now, true);
+        return Promise.resolve();
+      }
+      const pending = { ...next, matches: [], error: null, pending: true };
+      store.update({ search: pending });
+      const { selection, restoring } = state();
+      return regexMatches(values, next.query, { channel: 'inspector' }).then((found) => {
+        if (!found || state().search !== pending) return;
+        apply(found, !restoring && state().selection === selection);
+      });
     },
     /** Select one point (its neighbours load). */
     selectPoint(row) {

@@ -1,5 +1,6 @@
 """Playwright fixtures: one headless Debian chromium per session, a fresh context per test, and a
-test failure for any JavaScript error the page reports (unless the test allowed that message)."""
+test failure for any JavaScript error the page reports (unless the test allowed that message) and
+for any Content-Security-Policy violation (never allowed)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 FIRST_VIEW_TIMEOUT_MS = 90_000  # the first projection job may wait for fresh workers
+CSP_VIOLATION = "CSP violation:"
+
+# Runs before the page's own scripts, outside its CSP (Playwright injects it through the DevTools
+# protocol). Violation events bubble from the blocked element to the window.
+_REPORT_CSP_VIOLATIONS = f"""
+window.__cspViolations = [];
+window.addEventListener('securitypolicyviolation', (e) => {{
+  console.error(`{CSP_VIOLATION} ${{e.effectiveDirective}} blocked ${{e.blockedURI || '(inline)'}}`
+    + ` at ${{e.sourceFile || location.href}}:${{e.lineNumber}}:${{e.columnNumber}} sample=${{JSON.stringify(e.sample)}}`);
+  window.__cspViolations.push(e.effectiveDirective);
+}}, true);
+"""
 
 
 class PageErrors:
@@ -36,11 +49,18 @@ class PageErrors:
         self._allowed.append(re.compile(pattern))
 
     def unexpected(self) -> list[str]:
-        """Everything seen that no allow() pattern covers (page errors are never allowed)."""
+        """Everything seen that no allow() pattern covers (page errors and CSP violations never are)."""
         return [
             e for e in self.seen
-            if e.startswith("pageerror") or not any(p.search(e) for p in self._allowed)
+            if e.startswith("pageerror") or CSP_VIOLATION in e or not any(p.search(e) for p in self._allowed)
         ]
+
+
+def watch_page(page: Page, errors: PageErrors) -> None:
+    """Record `page`'s console errors, uncaught exceptions and CSP violations into `errors`."""
+    page.add_init_script(_REPORT_CSP_VIOLATIONS)
+    page.on("console", lambda m: errors.seen.append(f"console.error: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.seen.append(f"pageerror: {e}"))
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +84,7 @@ def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
-    pg.on("console", lambda m: page_errors.seen.append(f"console.error: {m.text}") if m.type == "error" else None)
-    pg.on("pageerror", lambda e: page_errors.seen.append(f"pageerror: {e}"))
+    watch_page(pg, page_errors)
     yield pg
     context.close()
     bad = page_errors.unexpected()
@@ -98,4 +117,4 @@ def dataset_id(live_server, story: StoryData, request: pytest.FixtureRequest) ->
 def open_projector(page: Page, base_url: str, dataset: str | None = None) -> None:
     """Open the page (optionally on ?dataset=) and wait until the current view is drawn."""
     page.goto(base_url + "/" + (f"?dataset={dataset}" if dataset else ""))
-    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=FIRST_VIEW_TIMEOUT_MS)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=FIRST_VIEW_TIMEOUT_MS)

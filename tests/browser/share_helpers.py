@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import FIRST_VIEW_TIMEOUT_MS, PageErrors
+from tests.browser.conftest import FIRST_VIEW_TIMEOUT_MS, PageErrors, watch_page
 from tests.browser.story_data import N
 
 PROJECTION_POST = re.compile(r"/api/datasets/[^/]+/projections$")
@@ -104,8 +104,7 @@ def fresh_page(browser: Browser) -> Iterator[tuple[Page, PageErrors]]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.on("console", lambda m: errors.seen.append(f"console.error: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.seen.append(f"pageerror: {e}"))
+    watch_page(page, errors)
     try:
         yield page, errors
     finally:

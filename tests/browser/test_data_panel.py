@@ -24,7 +24,7 @@ def test_upload_through_the_load_dialog_shows_the_new_dataset(page: Page, live_s
     expect(dialog).to_be_hidden()
     expect(page.locator("#showing")).to_have_text(f"Showing {N} of {N} points")
     expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-points", str(N))
-    page.wait_for_function("document.body.dataset.state === 'ready'")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'")
     selected = page.eval_on_selector("#dataset-select", "s => s.options[s.selectedIndex].text")
     assert selected == "Story upload"
     dataset = page.eval_on_selector("#dataset-select", "s => s.value")
@@ -107,7 +107,7 @@ def test_switching_datasets_updates_the_view_and_the_url(page: Page, live_server
     page.select_option("#dataset-select", other)
     expect(page.locator("#showing")).to_have_text("Showing 40 of 40 points")
     expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-points", "40")
-    page.wait_for_function(f"new URL(location.href).searchParams.get('dataset') === '{other}'")
+    page.wait_for_function(f"() => new URL(location.href).searchParams.get('dataset') === '{other}'")
     # Without metadata the server's "index" column labels the points; 5 dims give 5 components.
     expect(page.locator("#label-by")).to_have_value("index")
     expect(page.locator("#axis-x option")).to_have_count(5)

@@ -77,7 +77,7 @@ def test_download_of_an_isolated_subset_names_its_rows(page: Page, live_server, 
     page.locator("#match-list li").first.click()
     expect(page.locator("#neighbor-list li")).to_have_count(100)
     page.click("#isolate-button")
-    page.wait_for_function("window.__projector.store.get().coords?.n === 101 && document.body.dataset.state === 'ready'")
+    page.wait_for_function("() => window.__projector.store.get().coords?.n === 101 && document.body.dataset.state === 'ready'")
     rows = page.evaluate("Array.from(window.__projector.store.get().coords.rows)")
     assert ORANGE in rows
 
@@ -99,7 +99,7 @@ def test_download_while_a_run_is_unfinished_shows_the_server_message(
     page.click("#tsne-run")
     wait_iteration_above(page, 0)
     # A snapshot of the running job is on screen: its coordinates are not final yet.
-    page.wait_for_function("window.__projector.store.get().coords?.method === 'tsne'", timeout=FIRST_RUN_TIMEOUT_MS)
+    page.wait_for_function("() => window.__projector.store.get().coords?.method === 'tsne'", timeout=FIRST_RUN_TIMEOUT_MS)
     page.click("#download-coords")
     message = page.locator("#download-message")
     expect(message).to_be_visible()

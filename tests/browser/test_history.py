@@ -36,7 +36,7 @@ def test_back_and_forward_step_through_view_changes(page: Page, live_server, dat
     wait_query(page, colorBy="category")
     select_orange_and_isolate(page)  # steps 2 (search + selection) and 3 (isolate)
     wait_query(page, selection=str(ORANGE), search="orange")
-    page.wait_for_function("new URLSearchParams(location.search).get('isolated')?.split(',').length === 101")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('isolated')?.split(',').length === 101")
     turn_camera(page)  # no step: the camera replaces the entry
     page.click("#dims-toggle button[data-mode='2d']")  # step 4
     wait_query(page, dimensions="2")
@@ -71,7 +71,7 @@ def test_back_and_forward_step_through_view_changes(page: Page, live_server, dat
     page.go_back()  # before the search
     expect(page.locator("#search-input")).to_have_value("")
     expect(page.locator("#color-by")).to_have_value("category")
-    page.wait_for_function("window.__projector.store.get().selection.length === 0")
+    page.wait_for_function("() => window.__projector.store.get().selection.length === 0")
 
     page.go_back()  # before colouring
     expect(page.locator("#color-by")).to_have_value("")

@@ -59,7 +59,7 @@ def test_isolate_show_all_and_clear_selection(page: Page, live_server, dataset_i
     isolate.click()
     expect(page.locator("#showing")).to_have_text(f"Showing 101 of {N} points")
     expect(canvas).to_have_attribute("data-points", "101")
-    page.wait_for_function("document.body.dataset.state === 'ready'")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'")
     isolated = page.evaluate("window.__projector.store.get().isolated")
     assert len(isolated) == 101 and ORANGE in isolated
 

@@ -49,7 +49,7 @@ def test_result_keys_and_run_texts(page: Page, live_server) -> None:
     states = call(page, "panels/run_box.js", "[m.runState(null), m.runState({starting: true}), m.runState({job: {status: 'queued'}}), m.runState({job: null, error: 'x'})]")
     assert states == ["idle", "starting", "queued", "error"]
 
-    counts = call(page, "panels/custom_tab.js", "[m.matchCountText(['a', 'B', null], 'b', false), m.matchCountText(['a'], '(', true), m.matchCountText(['a', null], '^$', true), m.matchCountText(['a'], '', false)]")
+    counts = call(page, "panels/custom_tab.js", "Promise.all([m.matchCountText(['a', 'B', null], 'b', false), m.matchCountText(['a'], '(', true), m.matchCountText(['a', null], '^$', true), m.matchCountText(['a'], '', false)])")
     assert counts == [
         {"text": "1 match", "kind": "some"},
         {"text": "invalid regex", "kind": "error"},

@@ -102,7 +102,7 @@ def test_share_link_reopens_the_same_view_without_recomputing(
 
     page.click("#share-button")
     expect(page.locator("#share-popover")).to_be_visible()
-    page.wait_for_function("document.getElementById('share-link').value.includes('/v/')")
+    page.wait_for_function("() => document.getElementById('share-link').value.includes('/v/')")
     link = page.input_value("#share-link")
     assert link.startswith(f"{live_server.url}/v/")
     expect(page.locator("#share-message")).to_have_text("Anyone with this link sees this view:")
@@ -189,7 +189,7 @@ def test_long_state_goes_into_a_stored_view(page: Page, live_server, page_errors
     page.click("#isolate-button")
     expect(page.locator("#showing")).to_have_text("Showing 1111 of 3000 points")
     wait_ready(page)
-    page.wait_for_function("new URLSearchParams(location.search).has('view')")
+    page.wait_for_function("() => new URLSearchParams(location.search).has('view')")
     address = query(page)
     assert "isolated" not in address and "selection" not in address
     assert len(page.url) < 8000

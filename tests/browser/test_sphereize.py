@@ -83,7 +83,7 @@ def test_sphereize_travels_with_isolate_and_custom_runs(page: Page, live_server,
         page.click("#isolate-button")
     body = posted.value.post_data_json
     assert body["sphereize"] is True and len(body["rows"]) == 101
-    page.wait_for_function(f"{STATE}.coords?.n === 101 && document.body.dataset.state === 'ready'")
+    page.wait_for_function(f"() => {STATE}.coords?.n === 101 && document.body.dataset.state === 'ready'")
 
     page.click("#tab-custom")
     page.fill("#custom-left", "orange")
@@ -93,7 +93,7 @@ def test_sphereize_travels_with_isolate_and_custom_runs(page: Page, live_server,
     body = posted.value.post_data_json
     assert body["method"] == "custom" and body["sphereize"] is True and len(body["rows"]) == 101
     expect(page.locator("#custom-runbox")).to_have_attribute("data-state", "done", timeout=FIRST_RUN_TIMEOUT_MS)
-    page.wait_for_function(f"{STATE}.coords?.method === 'custom' && {STATE}.coords.key.endsWith('|custom|sphereized')")
+    page.wait_for_function(f"() => {STATE}.coords?.method === 'custom' && {STATE}.coords.key.endsWith('|custom|sphereized')")
 
     # Unsphereized, the Custom tab has no result of its own yet: Run is offered again.
     page.uncheck("#sphereize-toggle")

@@ -48,7 +48,7 @@ def sprite_dataset(live_server, sprites: SpriteData, request: pytest.FixtureRequ
 
 def wait_sprites(page: Page, state: str) -> None:
     """Wait until the canvas reports `state` ('on', 'off', ...) for a finished render, and no animation."""
-    page.wait_for_function(f"{SPRITES_STATE} === {state!r}")
+    page.wait_for_function(f"() => {SPRITES_STATE} === {state!r}")
     wait_settled(page)
 
 
@@ -81,7 +81,7 @@ def test_points_are_drawn_as_their_images_and_the_toggle_brings_points_back(
 
     # 2D: every thumbnail is the same size, so each one no later thumbnail covers must show its colour.
     page.click("#dims-toggle button[data-mode='2d']")
-    page.wait_for_function("document.querySelector('canvas.scatter-canvas').dataset.mode === '2d'")
+    page.wait_for_function("() => document.querySelector('canvas.scatter-canvas').dataset.mode === '2d'")
     wait_sprites(page, "on")
     positions = screen_positions(page, range(N))
     visible = unoccluded(positions, SPRITE_HALF_2D)
@@ -108,7 +108,7 @@ def test_lists_and_hover_card_show_thumbnails(page: Page, live_server, sprite_da
     open_projector(page, live_server.url, sprite_dataset)
     wait_sprites(page, "on")
     page.click("#dims-toggle button[data-mode='2d']")
-    page.wait_for_function("document.querySelector('canvas.scatter-canvas').dataset.mode === '2d'")
+    page.wait_for_function("() => document.querySelector('canvas.scatter-canvas').dataset.mode === '2d'")
     wait_sprites(page, "on")
     positions = screen_positions(page, range(N))
     row = unoccluded(positions, SPRITE_HALF_2D)[0]

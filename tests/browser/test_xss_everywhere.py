@@ -102,9 +102,9 @@ def test_untrusted_text_is_text_everywhere(browser: Browser, page: Page, live_se
     page.fill("#search-input", SCRIPT)
     page.press("#search-input", "Enter")
     expect(page.locator("#match-list li .result-label")).to_have_text([SCRIPT])
-    page.wait_for_function("location.search.includes('search=')")
+    page.wait_for_function("() => location.search.includes('search=')")
     page.click("#share-button")
-    page.wait_for_function("document.getElementById('share-link').value.includes('/v/')")
+    page.wait_for_function("() => document.getElementById('share-link').value.includes('/v/')")
     assert_clean(page)
     link = page.input_value("#share-link")
     address = page.url

@@ -13,11 +13,16 @@ from embedding_projector.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 
+PAGE_TEMPLATE = "index.html"
+
+
+def page_context(view_id: str | None = None) -> dict[str, str]:
+    """The template variables of the page (the security headers hash its inline scripts from these)."""
+    return {"static_url": "/static", "version": __version__, "view_id": view_id or ""}
+
 
 def _page(request: Request, view_id: str | None = None) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, "index.html", {"static_url": "/static", "version": __version__, "view_id": view_id or ""}
-    )
+    return request.app.state.templates.TemplateResponse(request, PAGE_TEMPLATE, page_context(view_id))
 
 
 @router.get("/", response_class=HTMLResponse)

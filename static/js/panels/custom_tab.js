@@ -8,12 +8,18 @@ import { bindParamForm } from './param_form.js';
 const SIDES = ['left', 'right', 'up', 'down'];
 const COUNT_DELAY_MS = 80; // coalesce keystrokes; a 400k-row scan takes tens of ms
 
-/** The match-count text of one pattern: {text, kind: 'none'|'zero'|'some'|'error'}. */
-export function matchCountText(values, pattern, regex) {
+/**
+ * The match-count text of one pattern: a Promise of {text, kind: 'none'|'zero'|'some'|'error'}, or
+ * of null when a newer count on the same `channel` replaced it. A regex is counted in a worker
+ * that gives up after a time limit ("too slow to count"; the server matches it in linear time).
+ */
+export async function matchCountText(values, pattern, regex, channel = null) {
   if (!pattern) return { text: '', kind: 'none' };
-  const { rows, error } = findMatches(values, pattern, regex, true);
-  if (error) return { text: 'invalid regex', kind: 'error' };
-  const n = rows.length;
+  const found = await findMatches(values, pattern, regex, { missingAsEmpty: true, channel });
+  if (!found) return null;
+  if (found.error) return { text: 'invalid regex', kind: 'error' };
+  if (found.notice) return { text: 'too slow to count', kind: 'error' };
+  const n = found.rows.length;
   return { text: `${n} ${n === 1 ? 'match' : 'matches'}`, kind: n === 0 ? 'zero' : 'some' };
 }
 
@@ -23,6 +29,7 @@ export function mountCustomTab(store, actions) {
   const counts = Object.fromEntries(SIDES.map((side) => [side, byId(`custom-${side}-count`)]));
   let last = {}; // side -> "column|regex|pattern" counted last, to rescan only what changed
   let countedMetadata = null;
+  const countTokens = Object.fromEntries(SIDES.map((side) => [side, 0])); // the newest count wins
   let timer = 0;
 
   function renderColumns({ metadata, params }) {
@@ -46,9 +53,12 @@ export function mountCustomTab(store, actions) {
       const signature = `${name}|${form.regex}|${pattern}`;
       if (last[side] === signature) continue;
       last[side] = signature;
-      const { text, kind } = matchCountText(values, pattern, !!form.regex);
-      counts[side].textContent = text;
-      counts[side].dataset.kind = kind;
+      const token = ++countTokens[side];
+      matchCountText(values, pattern, !!form.regex, `custom-${side}`).then((shown) => {
+        if (!shown || token !== countTokens[side]) return;
+        counts[side].textContent = shown.text;
+        counts[side].dataset.kind = shown.kind;
+      });
     }
   }
 

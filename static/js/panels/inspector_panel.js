@@ -5,7 +5,7 @@ import { labelOf } from '../metadata.js';
 import { spriteThumb } from '../sprite_thumbs.js';
 
 const MAX_LISTED = 100;
-const SEARCH_DELAY_MS = 120; // coalesce keystrokes; a 400k-row scan takes tens of ms
+const SEARCH_DELAY_MS = 120; // coalesce keystrokes; a 400k-row scan takes tens of ms (a regex runs in a worker)
 
 function resultItem(state, row, onPick, distance) {
   return el(
@@ -42,10 +42,13 @@ export function mountInspectorPanel(store, actions) {
     setOptions(searchBy, columns.map((c) => ({ value: c.name, text: c.name })), search.column ?? labelBy);
     if (input.value !== search.query && document.activeElement !== input) input.value = search.query;
     regex.checked = search.regex;
-    message.hidden = !search.error;
-    message.textContent = search.error || '';
+    // An invalid regex, or a pattern too slow for the worker (its literal text was searched).
+    const note = search.error || search.notice || '';
+    message.hidden = !note;
+    message.textContent = note;
     const n = search.matches.length;
-    matchCount.textContent = search.query && !search.error ? `${n} ${n === 1 ? 'match' : 'matches'}` + (n > MAX_LISTED ? ` (first ${MAX_LISTED} shown)` : '') : '';
+    if (search.pending) matchCount.textContent = 'Searching…';
+    else matchCount.textContent = search.query && !search.error ? `${n} ${n === 1 ? 'match' : 'matches'}` + (n > MAX_LISTED ? ` (first ${MAX_LISTED} shown)` : '') : '';
     const pick = (row) => actions.selectPoint(row);
     matchList.replaceChildren(...search.matches.slice(0, MAX_LISTED).map((row) => resultItem(state, row, pick)));
   }
