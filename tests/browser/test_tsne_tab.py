@@ -209,7 +209,7 @@ def test_stop_sends_the_cancel_key_on_a_public_server(page: Page, story, tmp_pat
     # With a write token set, a stranger's Stop needs the cancel key its Run answered (finding 6).
     page_errors.allow(r"status of 404")
     token = "browser-runner-token-0123456789"
-    env = {"PROJECTOR_WRITE_TOKEN": token, "PROJECTOR_WARMUP": "false"}
+    env = {"PROJECTOR_WRITE_TOKEN": token, "PROJECTOR_WARMUP": "false", "PROJECTOR_MAX_TSNE_ITERATIONS": "10000"}
     with run_server(tmp_path / "data", env) as server:
         made = httpx.post(
             f"{server.url}/api/datasets",
