@@ -90,7 +90,10 @@ class RequestBodyGuard:
         try:
             limit = check_from_headers(scope, self.settings)
         except ProjectorError as error:
-            await _answer(send, error, close=False)
+            # Closing after the answer frees the connection at once; uvicorn would otherwise read and
+            # discard the refused body for as long as the client sends it. Clients that send the body
+            # regardless (httpx, browsers) still read the answer; curl waits on Expect: 100-continue.
+            await _answer(send, error, close=True)
             return
         timeout = self.settings.body_timeout_seconds
         received = 0
@@ -111,6 +114,7 @@ class RequestBodyGuard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    close = True
                     raise BodyRefused(413, f"the request body is over the limit of {limit} bytes")
                 body_done = not message.get("more_body", False)
             else:
@@ -122,7 +126,7 @@ class RequestBodyGuard:
             if message["type"] == "http.response.start":
                 started = True
                 if close:
-                    # The rest of a stalled body will not come: do not keep the connection for it.
+                    # The rest of the body is unwanted: do not keep the connection waiting for it.
                     message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
             await send(message)
 
