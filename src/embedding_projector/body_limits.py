@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from embedding_projector.api.datasets import refuse_when_full
 from embedding_projector.errors import InputError, ProjectorError, TooLarge
 from embedding_projector.public_mode import require_write_access
 from embedding_projector.settings import Settings
@@ -59,9 +61,11 @@ def declared_length(headers: Headers) -> int | None:
 def check_from_headers(scope: Scope, settings: Settings) -> int:
     """Refuse what the headers alone show to be unwanted; answer the body limit for the request."""
     headers = Headers(scope=scope)
-    if is_upload(scope):
+    upload = is_upload(scope)
+    if upload:
         # The token is checked here as well as in the route, so a stranger's body is never read.
         require_write_access(Request(scope), settings.write_token, "uploading a dataset")
+    if upload and headers.get("content-type", "").lower().startswith("multipart/form-data"):
         limit, what = upload_body_limit(settings), "upload"
     else:
         limit, what = settings.max_json_bytes, "request body"
@@ -89,6 +93,10 @@ class RequestBodyGuard:
             return
         try:
             limit = check_from_headers(scope, self.settings)
+            store = getattr(scope["app"].state, "datasets", None) if is_upload(scope) else None
+            if store is not None:
+                # A full server need not receive the gigabytes it will refuse.
+                await run_in_threadpool(refuse_when_full, store, self.settings.max_datasets)
         except ProjectorError as error:
             # Closing after the answer frees the connection at once; uvicorn would otherwise read and
             # discard the refused body for as long as the client sends it. Clients that send the body
