@@ -26,6 +26,12 @@ FILES_PER_UPLOAD = 3
 UPLOAD_SLACK = 1 << 20
 
 
+class RequestTimeout(ProjectorError):
+    """A request body that stopped arriving (408)."""
+
+    status = 408
+
+
 class BodyRefused(HTTPException):
     """Raised from receive() to stop the app reading a body (over the limit, or idle).
 
@@ -33,8 +39,9 @@ class BodyRefused(HTTPException):
     Starlette's form parser closes (and so deletes) its temp files on any error from the stream.
     """
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(status, message)
+    def __init__(self, error: ProjectorError) -> None:
+        super().__init__(error.status, error.message)
+        self.error = error
 
 
 def is_upload(scope: Scope) -> bool:
@@ -93,7 +100,8 @@ class RequestBodyGuard:
             return
         try:
             limit = check_from_headers(scope, self.settings)
-            store = getattr(scope["app"].state, "datasets", None) if is_upload(scope) else None
+            app_state = getattr(scope.get("app"), "state", None)
+            store = getattr(app_state, "datasets", None) if is_upload(scope) else None
             if store is not None:
                 # A full server need not receive the gigabytes it will refuse.
                 await run_in_threadpool(refuse_when_full, store, self.settings.max_datasets)
@@ -115,15 +123,18 @@ class RequestBodyGuard:
                 # After the body, receive() only waits for the client to leave (event streams).
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), timeout)
+                async with asyncio.timeout(timeout):
+                    message = await receive()
             except TimeoutError:
                 close = True
-                raise BodyRefused(408, f"the request body sent nothing for {timeout:g} s; it was dropped") from None
+                raise BodyRefused(
+                    RequestTimeout(f"the request body sent nothing for {timeout:g} s; it was dropped")
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     close = True
-                    raise BodyRefused(413, f"the request body is over the limit of {limit} bytes")
+                    raise BodyRefused(TooLarge(f"the request body is over the limit of {limit} bytes"))
                 body_done = not message.get("more_body", False)
             else:
                 body_done = True
@@ -143,9 +154,7 @@ class RequestBodyGuard:
         except BodyRefused as refused:
             if started:
                 raise
-            error = ProjectorError(str(refused.detail))
-            error.status = refused.status_code
-            await _answer(send, error, close=close)
+            await _answer(send, refused.error, close=close)
 
 
 async def _answer(send: Send, error: ProjectorError, *, close: bool) -> None:
