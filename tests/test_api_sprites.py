@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import LiveServer
 from tests.datagen import clustered, vectors_tsv
 from tests.test_api_datasets import dataset_dirs
-from tests.test_parse_sprite import image_bytes, png_header_only
+from tests.test_parse_sprite import image_bytes, png_header_only, png_with_big_chunk
 
 VECTORS = ("vectors.tsv", vectors_tsv(clustered(10, 3)[0]))  # 10 rows
 
@@ -54,6 +54,10 @@ BAD_SPRITES = {
     "wrong size": (("odd.png", image_bytes(45, 30)), "10", 400, "odd.png", "not a whole number of 10×10"),
     "too few cells": (("few.png", image_bytes(30, 30)), "10", 400, "few.png", "holds 9 images"),
     "over the pixel limit": (("huge.png", png_header_only(9000, 9000)), "10", 413, "huge.png", "sprite limit"),
+    "zTXt that inflates to 64 MiB": (("text.png", png_with_big_chunk("zTXt")), "10", 400, "text.png",
+                                     "decompresses to more than"),
+    "iCCP that inflates to 64 MiB": (("icc.png", png_with_big_chunk("iCCP")), "10", 400, "icc.png",
+                                     "decompresses to more than"),
     "no sprite_dim": (("sprite.png", image_bytes(40, 30)), None, 400, "sprite_dim", "sprite_dim is missing"),
     "bad sprite_dim": (("sprite.png", image_bytes(40, 30)), "ten", 400, "sprite_dim", "not a cell size"),
 }

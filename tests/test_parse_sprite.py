@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from embedding_projector.datasets.parse_sprite import SpriteSheet, parse_sprite, parse_sprite_dim
 from embedding_projector.errors import InputError, TooLarge
@@ -31,6 +31,22 @@ def png_header_only(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def png_with_big_chunk(kind: str, width: int = 40, height: int = 30) -> bytes:
+    """A valid PNG whose zTXt text or iCCP colour profile inflates to 64 MiB (65 KB on the wire).
+
+    Pillow's PngInfo writes the zTXt; `icc_profile=` writes the iCCP. Both come before the pixels.
+    """
+    out = io.BytesIO()
+    inflated = "\0" * (64 << 20)
+    if kind == "zTXt":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", inflated, zip=True)
+        Image.new("RGB", (width, height), "white").save(out, format="PNG", pnginfo=info)
+    else:
+        Image.new("RGB", (width, height), "white").save(out, format="PNG", icc_profile=inflated.encode())
+    return out.getvalue()
 
 
 def refused(content: bytes, rows: int, cell: tuple[int, int] = (10, 10), filename: str = "sprite.png",
@@ -123,3 +139,11 @@ def test_bad_sprite_dim_names_the_field(text: str | None) -> None:
     with pytest.raises(InputError) as info:
         parse_sprite_dim(text)
     assert info.value.file == "sprite_dim" and "sprite_dim" in info.value.message
+
+
+@pytest.mark.parametrize("kind", ["zTXt", "iCCP"])
+def test_png_with_a_chunk_that_inflates_too_far_is_a_400(kind: str) -> None:
+    png = png_with_big_chunk(kind)
+    assert len(png) < 200_000  # small on the wire, 64 MiB inflated
+    message = refused(png, rows=12, filename="bomb.png")
+    assert "decompresses to more than" in message and "zTXt, iTXt or iCCP" in message

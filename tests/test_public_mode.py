@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import LiveServer, run_server
 from tests.datagen import clustered, vectors_tsv
+from tests.test_request_bodies import open_socket, read_answer, request_head, upload_headers
 
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -71,6 +73,12 @@ def test_private_datasets_are_unlisted_and_need_the_token_to_project(public_serv
         assert upload(c, True, AUTH, name="third").status_code == 201
         full = upload(c, True, AUTH, name="fourth")
         assert full.status_code == 429 and "3 datasets" in full.json()["error"]
+    # A full server refuses an upload from its headers, before the body.
+    with open_socket(public_server) as sock:
+        started = time.monotonic()
+        sock.sendall(request_head("POST", "/api/datasets", upload_headers(5 << 20, AUTH)))
+        answer = read_answer(sock, started)
+    assert answer.status == 429 and "3 datasets" in answer.body["error"] and answer.closed
 
 
 # The per-client job limits (the exact request at which the first 429 comes, sequentially and
@@ -80,6 +88,8 @@ def test_private_datasets_are_unlisted_and_need_the_token_to_project(public_serv
 
 def test_oversize_body_gets_413(public_server: LiveServer) -> None:
     with public_server.client() as c:
+        for dataset in c.get("/api/datasets", headers=AUTH).json():  # a full server would say 429 first
+            c.delete(f"/api/datasets/{dataset['id']}", headers=AUTH)
         big = b"1\t2\n" * (public_server.max_upload_bytes // 4 + 10)
         r = c.post("/api/datasets", files={"vectors": ("big.tsv", big)}, headers=AUTH)
         assert r.status_code == 413

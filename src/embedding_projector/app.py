@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from embedding_projector import __version__
 from embedding_projector.api import datasets, exports, health, neighbors, pages, projections, views
+from embedding_projector.body_limits import RequestBodyGuard
 from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
@@ -27,14 +28,10 @@ from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.security_headers import install_security_headers
 from embedding_projector.settings import Settings
-from embedding_projector.upload_limit import BodySizeLimit
 from embedding_projector.view_store import ViewStore, default_database_url
 from embedding_projector.view_write_limit import ViewWriteLimit
 
 log = logging.getLogger(__name__)
-
-# Bodies may carry vectors, metadata and a sprite: each file is checked against the limit itself.
-_FILES_PER_UPLOAD = 3
 
 
 def asset_root() -> Path:
@@ -137,7 +134,8 @@ def create_app(settings: Settings) -> FastAPI:
     root = asset_root()
     app.state.templates = Jinja2Templates(directory=root / "templates")
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")
-    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes * _FILES_PER_UPLOAD + (1 << 20))
+    # Body limits per route, upload token and size from the headers, idle bodies dropped.
+    app.add_middleware(RequestBodyGuard, settings=settings)
     for module in (datasets, neighbors, projections, exports, views, health, pages):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from embedding_projector.errors import InputError, TooLarge
 
@@ -102,6 +102,10 @@ def parse_sprite(
                 f"{filename} has too many pixels to decode safely (over Pillow's decompression-bomb limit)",
                 file=filename,
             ) from None
+        # Pillow reads the chunks before the pixels while it opens a PNG: a text (zTXt, iTXt) or
+        # colour-profile (iCCP) chunk that inflates past its safety limit raises ValueError here.
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputError(_header_problem(filename, exc), file=filename) from None
         with image:
             width, height = image.size
             if width * height > max_pixels:
@@ -122,6 +126,17 @@ def parse_sprite(
                     f"{filename} does not decode as a {fmt.upper()} image ({exc})", file=filename
                 ) from None
     return check_grid(fmt, width, height, cell, rows, filename)
+
+
+def _header_problem(filename: str, exc: Exception) -> str:
+    """The message for an image whose header chunks Pillow refused."""
+    if "too large" in str(exc).lower() or "too much memory" in str(exc).lower():
+        limit = PngImagePlugin.MAX_TEXT_CHUNK // (1 << 20)
+        return (
+            f"{filename} has a PNG text or colour-profile chunk (zTXt, iTXt or iCCP) that decompresses "
+            f"to more than {limit} MB; save the image without that metadata"
+        )
+    return f"{filename} is not a readable PNG or JPEG image ({str(exc)[:200]})"
 
 
 def check_grid(
