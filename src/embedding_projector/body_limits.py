@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from embedding_projector.api.datasets import refuse_when_full
-from embedding_projector.errors import InputError, ProjectorError, TooLarge
+from embedding_projector.errors import InputError, ProjectorError, RequestTimeout, TooLarge
 from embedding_projector.public_mode import require_write_access
 from embedding_projector.settings import Settings
 
@@ -24,12 +24,6 @@ UPLOAD_PATH = "/api/datasets"
 # An upload may carry vectors, metadata and a sprite, each up to the upload limit, plus form overhead.
 FILES_PER_UPLOAD = 3
 UPLOAD_SLACK = 1 << 20
-
-
-class RequestTimeout(ProjectorError):
-    """A request body that stopped arriving (408)."""
-
-    status = 408
 
 
 class BodyRefused(HTTPException):

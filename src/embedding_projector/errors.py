@@ -52,6 +52,12 @@ class Conflict(ProjectorError):
     status = 409
 
 
+class RequestTimeout(ProjectorError):
+    """A request body that stopped arriving for longer than the idle-body timeout (408)."""
+
+    status = 408
+
+
 class TooLarge(ProjectorError):
     """An upload over the configured size limit (413)."""
 
