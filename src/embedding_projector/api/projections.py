@@ -40,7 +40,11 @@ def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
     """Check a row subset: non-empty, unique and inside the dataset."""
     if rows is None:
         return None
-    array = np.asarray(rows, dtype=np.int64)
+    try:
+        array = np.asarray(rows, dtype=np.int64)
+    except OverflowError:
+        at = next(i for i, r in enumerate(rows) if not -(2**63) <= r < 2**63)
+        raise InputError(f"rows[{at}] is out of range: the dataset has {n} rows", file="rows") from None
     if array.size == 0:
         raise InputError("rows is empty: isolate at least one point", file="rows")
     bad = np.flatnonzero((array < 0) | (array >= n))
