@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -237,6 +237,91 @@ def test_fuzz_as_a_stranger(case: schemathesis.Case) -> None:
 @_fuzz_settings
 def test_fuzz_with_the_token(case: schemathesis.Case) -> None:
     check_answer(case, "token")
+
+
+def _valid_files() -> dict[str, tuple[str, bytes]]:
+    """One good file of each kind the upload takes, to be damaged by the fuzzer."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import PngImagePlugin
+
+    vectors, labels = clustered(ROWS, 6, seed=5)
+    npy, parquet, jpeg, ztxt, iccp = (io.BytesIO() for _ in range(5))
+    np.save(npy, vectors)
+    pq.write_table(pa.table({"vector": [list(map(float, v)) for v in vectors], "word": [f"w{i}" for i in range(ROWS)]}),
+                   parquet)
+    Image.open(io.BytesIO(_sprite_png())).save(jpeg, format="JPEG")
+    # A zTXt chunk that inflates past Pillow's text limit (issue 10, finding 11).
+    info = PngImagePlugin.PngInfo()
+    info.add_text("comment", "a" * (8 << 20), zip=True)
+    Image.open(io.BytesIO(_sprite_png())).save(ztxt, format="PNG", pnginfo=info)
+    Image.open(io.BytesIO(_sprite_png())).save(iccp, format="PNG", icc_profile=b"\0" * (80 << 20))
+    return {
+        "tsv": ("v.tsv", vectors_tsv(vectors)),
+        "npy": ("v.npy", npy.getvalue()),
+        "parquet": ("v.parquet", parquet.getvalue()),
+        "metadata": ("m.tsv", metadata_tsv([[f"word{i}", str(labels[i])] for i in range(ROWS)], ["word", "label"])),
+        "png": ("s.png", _sprite_png()),
+        "jpeg": ("s.jpg", jpeg.getvalue()),
+        "ztxt": ("z.png", ztxt.getvalue()),
+        "iccp": ("i.png", iccp.getvalue()),
+    }
+
+
+VALID = _valid_files()
+
+
+def _damaged(kinds: list[str]) -> st.SearchStrategy[tuple[str, bytes]]:
+    """A good file of one of `kinds`, as it is, truncated, overwritten in places, or replaced by noise."""
+
+    def damage(kind: str) -> st.SearchStrategy[tuple[str, bytes]]:
+        name, good = VALID[kind]
+        spot = st.integers(0, len(good) - 1)
+        return st.one_of(
+            st.just(good),
+            spot.map(lambda k: good[:k]),
+            st.tuples(spot, st.binary(min_size=1, max_size=32)).map(
+                lambda t: good[: t[0]] + t[1] + good[t[0] + len(t[1]):]
+            ),
+            st.binary(max_size=512),
+        ).map(lambda content: (name, content))
+
+    return st.sampled_from(kinds).flatmap(damage)
+
+
+@given(
+    vectors=_damaged(["tsv", "npy", "parquet"]),
+    metadata=st.none() | _damaged(["metadata"]),
+    sprite=st.none() | _damaged(["png", "jpeg", "ztxt", "iccp"]),
+    sprite_dim=st.none() | st.sampled_from(["8", "8,8", "4x8", "0", "²", "9" * 5000]) | st.text(max_size=12),
+)
+# The 5xx this fuzzing found, kept as fixed examples: Pillow's ValueError on an oversized text or ICC
+# chunk, and int() on a superscript digit or a 5000-digit size.
+@example(vectors=VALID["tsv"], metadata=VALID["metadata"], sprite=VALID["ztxt"], sprite_dim="8")
+@example(vectors=VALID["npy"], metadata=None, sprite=VALID["iccp"], sprite_dim="8,8")
+@example(vectors=VALID["tsv"], metadata=None, sprite=VALID["png"], sprite_dim="²")
+@example(vectors=VALID["tsv"], metadata=None, sprite=VALID["png"], sprite_dim="9" * 5000)
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_fuzz_upload_files(fuzz_server: LiveServer, vectors, metadata, sprite, sprite_dim) -> None:
+    """Damaged vectors, metadata and sprite files, with the token: a 201 or a 4xx, never a 5xx."""
+    files = {"vectors": vectors}
+    if metadata is not None:
+        files["metadata"] = metadata
+    if sprite is not None:
+        files["sprite"] = sprite
+    data = {} if sprite_dim is None else {"sprite_dim": sprite_dim}
+    with fuzz_server.client(headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+        response = c.post("/api/datasets", files=files, data=data)
+        label = "POST /api/datasets (damaged files)"
+        STATUSES["token"][label][response.status_code] += 1
+        assert response.status_code < 500, f"{response.status_code} for {files.keys()} {sprite_dim!r}: {response.text}"
+        if response.status_code == 201:
+            assert c.delete(f"/api/datasets/{response.json()['id']}").status_code == 204
+        else:
+            body = response.json()
+            assert set(body) == SHAPE and body["status"] == response.status_code, body
 
 
 def test_the_schema_offers_every_route_and_the_upload_as_multipart(fuzz_server: LiveServer) -> None:
