@@ -83,6 +83,8 @@ def test_404_and_405_including_fastapis_own(public_server) -> None:
         assert_shape(c.get("/api/views/nope"), 404)
         assert_shape(c.get("/api/no-such-route"), 404)  # FastAPI's router, not a handler
         assert_shape(c.get("/static/no-such-file.js"), 404)  # the static files mount
+        assert_shape(c.get("/v/" + "x" * 5000), 404)  # the page route of a shared view
+        assert_shape(c.get("/v/%00"), 404)
         wrong_method = c.put(f"/api/datasets/{dataset}")
         assert_shape(wrong_method, 405)
         assert "GET" in wrong_method.headers["allow"]  # the shape keeps the exception's headers
@@ -180,3 +182,13 @@ def test_500_answers_the_shape_without_a_traceback(raising_app: TestClient) -> N
 def test_507_answers_the_shape(raising_app: TestClient) -> None:
     body = assert_shape(raising_app.post("/test-only/storage-full"), 507)
     assert "storage budget" in body["error"]
+
+
+def test_400_for_rows_past_64_bits(public_server) -> None:
+    """Found by the fuzzing: a row number past int64 was a 500 (numpy's OverflowError)."""
+    server, dataset = public_server
+    with server.client(headers=WITH_TOKEN) as c:
+        export = c.post(f"/api/datasets/{dataset}/export", json={"rows": [1, 2**63]})
+        assert "rows[1] is out of range" in assert_shape(export, 400)["error"]
+        project = c.post(f"/api/datasets/{dataset}/projections", json={"method": "pca", "rows": [-(2**63) - 1]})
+        assert "rows[0] is out of range" in assert_shape(project, 400)["error"]
