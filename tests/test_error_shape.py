@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 
 from embedding_projector.app import create_app
 from embedding_projector.errors import MAX_MESSAGE_CHARS, InsufficientStorage
@@ -147,7 +148,7 @@ def test_429_for_a_stranger_over_the_start_limit(public_server) -> None:
 
 
 @pytest.fixture
-def raising_app(tmp_path: Path) -> Iterator[TestClient]:
+def raising_app(tmp_path: Path) -> FastAPI:
     """The real app (its handlers and middleware) plus test-only routes that raise."""
     app = create_app(Settings(data_dir=tmp_path / "data", examples=False, warmup=False, workers=1))
 
@@ -164,23 +165,32 @@ def raising_app(tmp_path: Path) -> Iterator[TestClient]:
         # Until the views budget (settings.view_storage_bytes) is merged, its error is raised here.
         raise InsufficientStorage("the views and bookmarks storage budget of 1024 bytes is used up")
 
-    # Not entered as a context manager: the routes need no lifespan, so no workers start.
-    client = TestClient(app, raise_server_exceptions=False)
-    yield client
-    client.close()
+    return app
 
 
-def test_500_answers_the_shape_without_a_traceback(raising_app: TestClient) -> None:
+def ask(app: FastAPI, method: str, path: str) -> httpx.Response:
+    """One request to the app in-process (its routes need no lifespan, so no workers start)."""
+
+    async def send() -> httpx.Response:
+        # The app re-raises an unhandled error after answering it; the answer is what we check.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://projector.test") as client:
+            return await client.request(method, path)
+
+    return asyncio.run(send())
+
+
+def test_500_answers_the_shape_without_a_traceback(raising_app: FastAPI) -> None:
     for path in ("/test-only/crash", "/test-only/crash-in-thread"):
-        r = raising_app.get(path)
+        r = ask(raising_app, "GET", path)
         body = assert_shape(r, 500)
         assert body == {"ok": False, "status": 500, "error": "internal server error",
                         "file": None, "line": None, "column": None}
         assert "Traceback" not in r.text and "secret" not in r.text and "missing key" not in r.text
 
 
-def test_507_answers_the_shape(raising_app: TestClient) -> None:
-    body = assert_shape(raising_app.post("/test-only/storage-full"), 507)
+def test_507_answers_the_shape(raising_app: FastAPI) -> None:
+    body = assert_shape(ask(raising_app, "POST", "/test-only/storage-full"), 507)
     assert "storage budget" in body["error"]
 
 
