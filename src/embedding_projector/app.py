@@ -23,7 +23,7 @@ from embedding_projector.body_limits import RequestBodyGuard
 from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
-from embedding_projector.errors import ProjectorError
+from embedding_projector.errors import ProjectorError, clip_message
 from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.security_headers import install_security_headers
@@ -45,21 +45,34 @@ def asset_root() -> Path:
                        "reinstall embedding-projector from a wheel or run it from a source checkout")
 
 
-def _error_response(status: int, message: str, **where: object) -> JSONResponse:
-    body = {"ok": False, "status": status, "error": message, "file": None, "line": None, "column": None}
+def _error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, **where: object
+) -> JSONResponse:
+    body = {"ok": False, "status": status, "error": clip_message(message), "file": None, "line": None,
+            "column": None}
     body.update(where)
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+# A body of a million bad rows has a million validation errors: name a few, count the rest.
+_VALIDATION_PROBLEMS_SHOWN = 5
 
 
 def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
     parts = []
-    for err in exc.errors():
+    for err in errors[:_VALIDATION_PROBLEMS_SHOWN]:
+        if err.get("type") == "json_invalid":
+            parts.append(f"the request body is not valid JSON ({err.get('ctx', {}).get('error', 'decode error')})")
+            continue
         loc = list(err.get("loc", ()))
-        if loc and loc[0] in ("body", "query", "path", "header"):
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
             loc = loc[1:]  # where the value came from, not a field: a field may be named "query"
         loc = [str(p) for p in loc]
         parts.append(f"{'.'.join(loc) or 'request'}: {err.get('msg')}")
-    return "; ".join(parts)
+    if len(errors) > _VALIDATION_PROBLEMS_SHOWN:
+        parts.append(f"and {len(errors) - _VALIDATION_PROBLEMS_SHOWN} more problems")
+    return "; ".join(parts) or "the request is not valid"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -75,7 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error_response(exc.status_code, str(exc.detail))
+        # Keep the exception's headers: a 405 names the allowed methods in Allow.
+        return _error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:

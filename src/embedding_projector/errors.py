@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+# An error names the bad input, never echoes it whole: a 1 MB pattern is not sent back.
+MAX_MESSAGE_CHARS = 2000
+
+
+def clip_message(message: str) -> str:
+    """The message, cut to MAX_MESSAGE_CHARS with a note of how much was left out."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return f"{message[:MAX_MESSAGE_CHARS]}… ({len(message) - MAX_MESSAGE_CHARS} more characters)"
+
 
 class ProjectorError(Exception):
     """Base error with an HTTP status and an optional position in a named file."""
@@ -27,7 +37,7 @@ class ProjectorError(Exception):
         return {
             "ok": False,
             "status": self.status,
-            "error": self.message,
+            "error": clip_message(self.message),
             "file": self.file,
             "line": self.line,
             "column": self.column,

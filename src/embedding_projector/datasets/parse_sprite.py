@@ -27,6 +27,7 @@ MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 FILE_NAMES = {"png": "sprite.png", "jpeg": "sprite.jpg"}
 MAX_CELL = 8192
 _DIM_SEPARATOR = re.compile(r"\s*[,x×\s]\s*")
+_CELL_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def parse_sprite_dim(text: str | None, field: str = "sprite_dim") -> tuple[int, 
             f"{field} is missing: give the size of one sprite image in pixels, such as 28 or 28,28",
             file=field,
         )
-    if len(parts) > 2 or not all(p.isdigit() for p in parts):
+    # ASCII digits only, and few of them: int() refuses '²' and 5000-digit strings with a ValueError.
+    if len(parts) > 2 or not all(_CELL_DIGITS.fullmatch(p) for p in parts):
         raise InputError(
             f"{field} {text!r} is not a cell size; give width and height in pixels, such as 28 or 28,28",
             file=field,
