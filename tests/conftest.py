@@ -45,7 +45,8 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM the process, and SIGKILL it if it has not exited within 15 s."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -91,7 +92,7 @@ def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float
         assert httpx.get(server.url + "/api/datasets", timeout=10).status_code == 200, server.log()
         yield server
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,14 @@
 """Every error answer has one JSON shape; this pins it, status by status.
 
-401, 403, 404, 405, 409, 413, 422 and 429 come from a real server in public mode (a write token set);
-500 and 507 from an app built by create_app with test-only routes that raise, answered in-process.
+400, 401, 403, 404, 405, 408, 409, 413, 422, 429 and 507 come from a real server in public mode (a write
+token set); 500 from an app built by create_app with test-only routes that raise, answered in-process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,10 @@ import pytest
 from fastapi import FastAPI
 
 from embedding_projector.app import create_app
-from embedding_projector.errors import MAX_MESSAGE_CHARS, InsufficientStorage
+from embedding_projector.errors import MAX_MESSAGE_CHARS
 from embedding_projector.settings import Settings
 from tests.conftest import LiveServer, run_server
+from tests.in_process import ask_in_process
 from tests.datagen import clustered, vectors_tsv
 
 SHAPE = {"ok", "status", "error", "file", "line", "column"}
@@ -52,11 +54,15 @@ def test_error_shape_for_each_kind(client) -> None:
     assert (parse_error["file"], parse_error["line"], parse_error["column"]) == ("v.tsv", 1, 2)
 
 
+STORAGE_BUDGET = 4096
+
+
 @pytest.fixture(scope="module")
 def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
     """A server with a write token, one projection start a minute per stranger, and a public dataset."""
     env = {"PROJECTOR_WRITE_TOKEN": TOKEN, "PROJECTOR_JOB_STARTS_PER_MINUTE": "1",
-           "PROJECTOR_WORKERS": "1", "PROJECTOR_WARMUP": "false"}
+           "PROJECTOR_WORKERS": "1", "PROJECTOR_WARMUP": "false",
+           "PROJECTOR_VIEW_STORAGE_BYTES": str(STORAGE_BUDGET), "PROJECTOR_BODY_TIMEOUT_SECONDS": "2"}
     with run_server(tmp_path_factory.mktemp("shape") / "data", env=env) as server:
         vectors, _ = clustered(400, 8, seed=11)
         with server.client(headers=WITH_TOKEN) as c:
@@ -160,24 +166,12 @@ def raising_app(tmp_path: Path) -> FastAPI:
     def crash_in_thread() -> None:
         {}["missing key"]  # noqa: B018 - a KeyError from a sync handler run in the threadpool
 
-    @app.post("/test-only/storage-full")
-    async def storage_full() -> None:
-        # Until the views budget (settings.view_storage_bytes) is merged, its error is raised here.
-        raise InsufficientStorage("the views and bookmarks storage budget of 1024 bytes is used up")
-
     return app
 
 
 def ask(app: FastAPI, method: str, path: str) -> httpx.Response:
     """One request to the app in-process (its routes need no lifespan, so no workers start)."""
-
-    async def send() -> httpx.Response:
-        # The app re-raises an unhandled error after answering it; the answer is what we check.
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://projector.test") as client:
-            return await client.request(method, path)
-
-    return asyncio.run(send())
+    return ask_in_process(app, method, path)
 
 
 def test_500_answers_the_shape_without_a_traceback(raising_app: FastAPI) -> None:
@@ -189,9 +183,31 @@ def test_500_answers_the_shape_without_a_traceback(raising_app: FastAPI) -> None
         assert "Traceback" not in r.text and "secret" not in r.text and "missing key" not in r.text
 
 
-def test_507_answers_the_shape(raising_app: FastAPI) -> None:
-    body = assert_shape(ask(raising_app, "POST", "/test-only/storage-full"), 507)
+def test_507_when_the_views_storage_budget_is_used_up(public_server) -> None:
+    server, dataset = public_server
+    with server.client(headers=WITH_TOKEN) as c:
+        for _ in range(STORAGE_BUDGET):  # each view takes tens of bytes: the budget ends well before
+            r = c.post("/api/views", json={"dataset": dataset, "selection": list(range(50))})
+            if r.status_code != 201:
+                break
+    body = assert_shape(r, 507)
     assert "storage budget" in body["error"]
+
+
+def test_408_for_a_body_that_stops_arriving(public_server) -> None:
+    server, _ = public_server
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"POST /api/views HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"dataset\"")
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert time.monotonic() - started < 20, "the idle body was not dropped"
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert_shape(httpx.Response(408, headers={"content-type": "application/json"}, content=body), 408)
 
 
 def test_400_for_rows_past_64_bits(public_server) -> None:

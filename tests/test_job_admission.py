@@ -64,16 +64,15 @@ def cancel_all(server: LiveServer, answers: list[httpx.Response]) -> None:
                 c.delete(f"/api/projections/{r.json()['id']}", headers=AUTH)
 
 
+def rate_env() -> dict[str, str]:
+    """A public-mode server whose only binding limit is RATE starts a minute."""
+    return {"PROJECTOR_WRITE_TOKEN": TOKEN, "PROJECTOR_WARMUP": "false", "PROJECTOR_WORKERS": "1",
+            "PROJECTOR_JOB_STARTS_PER_MINUTE": str(RATE), "PROJECTOR_MAX_JOBS_PER_CLIENT": "1000"}
+
+
 @pytest.fixture(scope="module")
 def rate_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {
-        "PROJECTOR_WRITE_TOKEN": TOKEN,
-        "PROJECTOR_WARMUP": "false",
-        "PROJECTOR_WORKERS": "1",
-        "PROJECTOR_JOB_STARTS_PER_MINUTE": str(RATE),
-        "PROJECTOR_MAX_JOBS_PER_CLIENT": "1000",
-        "PROJECTOR_TRUSTED_PROXIES": "127.0.0.1",
-    }
+    env = {**rate_env(), "PROJECTOR_TRUSTED_PROXIES": "127.0.0.1"}
     with run_server(tmp_path_factory.mktemp("rate") / "data", env) as server:
         yield server
 
@@ -132,14 +131,7 @@ def test_trusted_proxy_forwarded_clients_get_their_own_quota(rate_server: LiveSe
 
 @pytest.fixture(scope="module")
 def untrusted_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {
-        "PROJECTOR_WRITE_TOKEN": TOKEN,
-        "PROJECTOR_WARMUP": "false",
-        "PROJECTOR_WORKERS": "1",
-        "PROJECTOR_JOB_STARTS_PER_MINUTE": str(RATE),
-        "PROJECTOR_MAX_JOBS_PER_CLIENT": "1000",
-    }
-    with run_server(tmp_path_factory.mktemp("untrusted") / "data", env) as server:
+    with run_server(tmp_path_factory.mktemp("untrusted") / "data", rate_env()) as server:
         yield server
 
 

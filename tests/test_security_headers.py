@@ -3,7 +3,6 @@ allowed by its hash), nosniff, Referrer-Policy and a configurable frame-ancestor
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import os
@@ -18,6 +17,7 @@ from fastapi import FastAPI
 from embedding_projector.app import create_app
 from embedding_projector.settings import Settings
 from tests.conftest import free_port, run_server
+from tests.in_process import ask_in_process
 
 SHAPE = {"ok", "status", "error", "file", "line", "column"}
 IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.DOTALL)
@@ -87,12 +87,7 @@ def test_a_500_carries_the_headers_too(tmp_path: Path) -> None:
     def boom() -> None:
         raise RuntimeError("boom")
 
-    async def get() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # no lifespan: no workers
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            return await c.get("/api/boom")
-
-    answer = asyncio.run(get())
+    answer = ask_in_process(app, "GET", "/api/boom")
     assert answer.status_code == 500
     assert set(answer.json()) == SHAPE
     assert policy_of(answer)["frame-ancestors"] == "'self'"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 from tests.datagen import clustered, metadata_tsv, vectors_tsv, words
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,12 +99,7 @@ def wheel_server(venv: Path, tmp_path: Path) -> Iterator[str]:
         assert started and process.poll() is None, b"".join(log).decode(errors="replace")
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
     assert (cwd / "data").is_dir()  # --data-dir data is relative to the cwd, not to the install
 
 

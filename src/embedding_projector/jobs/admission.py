@@ -72,7 +72,8 @@ def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
     try:
         array = np.asarray(rows, dtype=np.int64)
     except OverflowError:
-        raise InputError(f"rows holds a number outside the dataset's {n} rows", file="rows") from None
+        at = next(i for i, r in enumerate(rows) if not -(2**63) <= r < 2**63)
+        raise InputError(f"rows[{at}] is out of range: the dataset has {n} rows", file="rows") from None
     if array.size == 0:
         raise InputError("rows is empty: isolate at least one point", file="rows")
     bad = np.flatnonzero((array < 0) | (array >= n))
