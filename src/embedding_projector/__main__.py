@@ -1,5 +1,5 @@
 """python -m embedding_projector."""
 
-from embedding_projector.cli import main
+from embedding_projector.cli import run
 
-raise SystemExit(main())
+run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -176,3 +177,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _COMMANDS = {"serve": serve, "import": import_command, "push": push_command}
+
+
+def run() -> None:
+    """The console script: main(), then exit with its status."""
+    status = main()
+    if sys.argv[1:2] in (["import"], ["push"]):
+        # One-shot commands end without interpreter teardown: Arrow's native thread pools can abort
+        # a process at exit (apache/arrow#34314), which turned a clean status into SIGABRT (-6).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

@@ -162,6 +162,7 @@ def _read_tsv_fast(stream: BinaryIO) -> tuple[np.ndarray, bool]:
     most = end // (2 * width) + 1  # every value takes at least one character and one separator
     out = np.empty((min(end // max(len(first), 1) * 3 // 2 + 1024, most), width), dtype=np.float32)
     rows = 0
+    reader = None
     try:
         reader = pa_csv.open_csv(
             _Prefix(stream, end),
@@ -192,6 +193,11 @@ def _read_tsv_fast(stream: BinaryIO) -> tuple[np.ndarray, bool]:
             rows = stop
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return out[:rows], False
+    finally:
+        if reader is not None:
+            # Join the reader's read-ahead threads now: left to interpreter exit, a live Arrow
+            # thread can abort the process ("terminate called without an active exception").
+            reader.close()
     return out[:rows], rows > 0
 
 
