@@ -47,14 +47,20 @@ export function createRuns(store, show) {
     unfollow(key);
     // One rows array per run: the scene keeps its row mapping while the snapshots come in.
     const rows = meta.rows ? Int32Array.from(meta.rows) : null;
+    let done = null; // the "done" status, shown once its coordinates are on screen, not before
     const follower = followJob(job, {
       onStatus(status) {
+        if (status.status === 'done') {
+          done = status;
+          return;
+        }
         const error = status.status === 'failed' ? status.error || 'The projection failed' : null;
         patchRun(key, { job: status, receivedAt: performance.now(), error });
       },
       onCoords({ data, n, d }, seq) {
         const coords = { data, n, d, rows, job: job.id, key, view: meta.view, method: meta.method, seq };
         putResult(key, { coords, final: seq === 'final' });
+        if (seq === 'final' && done) patchRun(key, { job: done, receivedAt: performance.now(), error: null });
       },
       onError(err, fatal) {
         const { job: last } = state().runs[key] ?? {};
