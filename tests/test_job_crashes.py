@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import threading
 import time
@@ -38,20 +39,20 @@ def worker_pids(c: httpx.Client) -> list[int]:
 
 
 def gone_within(pids: list[int], seconds: float) -> bool:
-    """Whether every process in `pids` has exited (and been reaped) within `seconds`."""
+    """Whether every process in `pids` has exited within `seconds` (waited for through pidfds)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = []
-        for pid in pids:
-            try:
-                os.kill(pid, 0)
-                alive.append(pid)
-            except ProcessLookupError:
-                pass
-        if not alive:
-            return True
-        time.sleep(0.1)  # nothing to wait on: orphans are reaped by init, not by us
-    return False
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)  # not our children: a pidfd turns readable when the process exits
+        except ProcessLookupError:
+            continue
+        try:
+            readable, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
+        if not readable:
+            return False
+    return True
 
 
 def test_sigterm_stops_within_5_s_with_an_event_stream_open(tmp_path: Path) -> None:
