@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from embedding_projector.api.datasets import refuse_when_full
 from embedding_projector.errors import InputError, ProjectorError, RequestTimeout, TooLarge
 from embedding_projector.public_mode import require_write_access
 from embedding_projector.settings import Settings
@@ -98,7 +97,7 @@ class RequestBodyGuard:
             store = getattr(app_state, "datasets", None) if is_upload(scope) else None
             if store is not None:
                 # A full server need not receive the gigabytes it will refuse.
-                await run_in_threadpool(refuse_when_full, store, self.settings.max_datasets)
+                await run_in_threadpool(store.ensure_room, self.settings.max_datasets)
         except ProjectorError as error:
             # Closing after the answer frees the connection at once; uvicorn would otherwise read and
             # discard the refused body for as long as the client sends it. Clients that send the body

@@ -13,9 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from embedding_projector.datasets.parse_metadata import parse_metadata
 from embedding_projector.datasets.parse_sprite import parse_sprite, parse_sprite_dim
 from embedding_projector.datasets.parse_vectors import parse_vectors_and_metadata
-from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep
-from embedding_projector.errors import InputError, TooLarge, TooManyRequests
+from embedding_projector.errors import InputError, TooLarge
 from embedding_projector.public_mode import has_write_access, require_write_access
 from embedding_projector.schemas import DatasetInfo, DatasetSummary
 
@@ -41,12 +40,6 @@ def _spool(upload: UploadFile, staging: Path) -> Path:
     with open(path, "wb") as out:
         shutil.copyfileobj(upload.file, out, length=1 << 20)
     return path
-
-
-def refuse_when_full(store: DatasetStore, max_datasets: int) -> None:
-    """429 when the server already holds its most datasets (blocking: call it in a thread)."""
-    if store.count() >= max_datasets:
-        raise TooManyRequests(f"the server already holds {max_datasets} datasets, its limit")
 
 
 @router.get("", response_model=list[DatasetSummary])
@@ -84,7 +77,7 @@ async def upload_dataset(
         _check_size(sprite, sprite_name, settings.max_upload_bytes)
         cell = parse_sprite_dim(sprite_dim)
     dataset_name = name if name is not None and name.strip() else PurePath(vectors_name).stem
-    await run_in_threadpool(refuse_when_full, store, settings.max_datasets)
+    await run_in_threadpool(store.ensure_room, settings.max_datasets)
 
     def build() -> DatasetInfo:
         spooled: list[Path] = []

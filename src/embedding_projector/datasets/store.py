@@ -17,7 +17,7 @@ import numpy as np
 from embedding_projector.atomic_files import staged_directory
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
-from embedding_projector.errors import Conflict, InputError, NotFound, Unprocessable
+from embedding_projector.errors import Conflict, InputError, NotFound, TooManyRequests, Unprocessable
 from embedding_projector.neighbors import NeighborIndex
 from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary, SpriteInfo
 
@@ -120,6 +120,11 @@ class DatasetStore:
     def count(self) -> int:
         """How many datasets there are."""
         return sum(1 for p in self.root.iterdir() if (p / INFO_FILE).is_file())
+
+    def ensure_room(self, max_datasets: int) -> None:
+        """429 when the store already holds `max_datasets` datasets (reads the folder: call it in a thread)."""
+        if self.count() >= max_datasets:
+            raise TooManyRequests(f"the server already holds {max_datasets} datasets, its limit")
 
     def exists(self, dataset_id: str) -> bool:
         """Whether a complete dataset with this id is on disk."""
