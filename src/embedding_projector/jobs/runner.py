@@ -572,13 +572,14 @@ class JobRunner:
             code = worker.process.exitcode
             cause = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             job = self._jobs.get(worker.job) if worker.job is not None else None
+            failed = None
             if job is not None:
-                if job.confirmed:
-                    self._update(job, status="failed",
-                                 error=f"the worker process died while running this job ({cause})")
+                if job.confirmed:  # failed by _replace once the fresh worker is in the pool
+                    failed = f"the worker process died while running this job ({cause})"
                 else:  # it died before it took the job: give the job to another worker
                     job.status = job.status.model_copy(update={"status": "queued", "worker": None})
                     job.started = None
                     self._queue.push(job.status.id, job.client, front=True)
+                    worker.job = None
             self._dispatch()
-        self._replace(worker)
+        self._replace(worker, failed)
