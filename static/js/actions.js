@@ -284,6 +284,25 @@ export function createActions(store) {
     selectPoint(row) {
       select([row], 'point');
     },
+    /**
+     * Change the selection by a set of rows (a box, a lasso, a legend entry, a Shift/Ctrl click):
+     * op 'replace' | 'add' | 'remove' | 'toggle'. One row left selected loads its neighbours.
+     */
+    selectRows(rows, op = 'replace', source = 'shape') {
+      const current = state().selection;
+      let next;
+      if (op === 'replace') next = [...new Set(rows)];
+      else if (op === 'add') next = [...new Set([...current, ...rows])];
+      else {
+        const drop = new Set(rows);
+        next = current.filter((r) => !drop.has(r));
+        if (op === 'toggle') {
+          const had = new Set(current);
+          next.push(...rows.filter((r) => !had.has(r)));
+        }
+      }
+      select(next, next.length === 1 && op !== 'replace' ? 'point' : source);
+    },
     /** Change neighbour count and/or metric; reloads the neighbours of the selected point. */
     setNeighborParams(patch) {
       store.update({ neighborParams: { ...state().neighborParams, ...patch } });

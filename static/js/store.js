@@ -72,6 +72,16 @@ export function initialState() {
     hover: null,
     // display and downloads
     showSprites: true, // draw thumbnails instead of points when the dataset has a sprite sheet
+    // the map's toolbar (display preferences, not view state)
+    tool: 'orbit', // orbit | box | lasso: what a drag on the plot does
+    pointSize: 1, // multiplier of the automatic dot size
+    labelMode: 'neighbors', // off | neighbors (selection and neighbours) | all (every visible point that fits)
+    labels3d: false, // 3D only: labels scale with depth
+    labelSize: 12, // CSS px
+    theme: 'day', // day | night (remembered per browser)
+    categoricalNumeric: false, // colour a numeric column with few distinct values by category
+    serverInfo: null, // /api/status: {write_token: bool, ...}
+    firstHint: true, // the one-line hint on an empty first view, until the first interaction
     download: { what: null, busy: false, error: null }, // what: 'coords' | 'selection'
     // sharing: the Share popover, bookmarks, and a view being restored (url_sync.js waits for it)
     share: { open: false, busy: false, url: null, error: null },

@@ -68,6 +68,15 @@ export function createPicker() {
       }
       return best;
     },
+    /**
+     * Every point's screen position under `camera`: a Float32Array of (x, y, depth) per draw index in
+     * CSS px, x = NaN when clipped; valid until the next invalidate(). Shared with box/lasso selection
+     * and label placement, so 400k points are projected once per camera change.
+     */
+    screen(positions, count, camera, width, height) {
+      if (!valid) projectAll(positions, count, camera, width, height);
+      return screen;
+    },
     /** Use `camera`'s current matrices for the next project() calls. */
     useCamera(camera) {
       loadMatrix(camera);
