@@ -1,4 +1,4 @@
-"""20,000 requests from 500 client addresses leave the server's memory where it was (finding 8)."""
+"""6,000 requests from 500 client addresses leave the server's memory where it was (finding 8)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import numpy as np
 from tests.conftest import run_server
 
 N_ROWS, SUBSET = 60_000, 50_000  # 50k-row `rows` lists: the runner must not keep them in memory
-WARM_SUBSETS, MAIN_SUBSETS = 20, 200  # every main-round subset is a new job
+WARM_SUBSETS, MAIN_SUBSETS = 20, 80  # the old code kept ~1.8 MB per subset: 80 of them grew RSS well past the bound  # every main-round subset is a new job
 CLIENTS = 500
+MAIN_REQUESTS = 6000
 THREADS = 8
 
 
@@ -76,7 +77,7 @@ def send_all(url: str, requests: list[tuple], job_ids: list[str]) -> dict[int, i
     return counts
 
 
-def test_rss_stays_flat_over_20000_requests(tmp_path: Path) -> None:
+def test_rss_stays_flat_over_6000_requests(tmp_path: Path) -> None:
     env = {
         "PROJECTOR_WARMUP": "false",
         "PROJECTOR_WORKERS": "2",
@@ -99,18 +100,18 @@ def test_rss_stays_flat_over_20000_requests(tmp_path: Path) -> None:
         job_ids: list[str] = []
         pid = server.process.pid
         started = time.monotonic()
-        warm = send_all(server.url, make_requests(2000, 1, dataset, subsets(0, WARM_SUBSETS), job_ids), job_ids)
+        warm = send_all(server.url, make_requests(1000, 1, dataset, subsets(0, WARM_SUBSETS), job_ids), job_ids)
         before = rss_mb(pid)
-        main = send_all(server.url, make_requests(20_000, 2, dataset, subsets(1000, MAIN_SUBSETS), job_ids), job_ids)
+        main = send_all(server.url, make_requests(MAIN_REQUESTS, 2, dataset, subsets(1000, MAIN_SUBSETS), job_ids), job_ids)
         after = rss_mb(pid)
         took = time.monotonic() - started
         unfinished = c.get("/api/status").json()
-        print(f"\nwarm-up answers {warm}\n20,000 requests answers {main}\n"
-              f"RSS after warm-up {before:.1f} MB, after 20,000 requests {after:.1f} MB, "
+        print(f"\nwarm-up answers {warm}\n{MAIN_REQUESTS:,} requests answers {main}\n"
+              f"RSS after warm-up {before:.1f} MB, after {MAIN_REQUESTS:,} requests {after:.1f} MB, "
               f"growth {after - before:+.1f} MB; {took:.0f} s in all")
-        assert sum(main.values()) == 20_000
+        assert sum(main.values()) == MAIN_REQUESTS
         assert not any(code >= 500 for code in main), main
-        assert sum(n for code, n in main.items() if code < 300) > 12_000  # the requests really did work
+        assert sum(n for code, n in main.items() if code < 300) > MAIN_REQUESTS * 0.6  # the requests really did work
         assert main.get(202, 0) > MAIN_SUBSETS / 2  # new jobs with 50k-row subsets ran
         assert c.get("/api/datasets").status_code == 200 and unfinished["workers"]
         assert after - before < 50, f"RSS grew {after - before:.1f} MB"
