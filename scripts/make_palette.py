@@ -26,7 +26,7 @@ from colorspacious import cspace_convert  # a dependency of glasbey
 OKABE_ITO = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"]
 # Colours the palette must stay clear of (not part of it): the missing/other grey, the day and
 # night plot backgrounds, the neighbour scale's nearest and farthest colours (see colors.js, theme.js).
-AVOID = ["#9e9e9e", "#ffffff", "#1b1f24", "#6a1b9a", "#f6b26b"]
+AVOID = ["#9e9e9e", "#ffffff", "#1b1f24", "#3f007d", "#c6c3e1"]
 SELECTED = "#ff1744"
 SIZE = 50  # TensorBoard's limit on categories that get their own colour
 

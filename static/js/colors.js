@@ -25,9 +25,14 @@ const VIRIDIS = [
 // values near 0 stay visible on the day theme's white plot as on the night theme's dark one.
 const DIVERGING = ['#2166ac', '#4393c3', '#92c5de', '#b8b8b8', '#f4a582', '#d6604d', '#b2182b'];
 
-// Neighbours on a scale by distance, as TensorBoard does (purple for the nearest, through red, to a
-// pale orange for the farthest): strong = near.
-const NEIGHBOR_SCALE = ['#6a1b9a', '#c2185b', '#ef6c4c', '#f6b26b'];
+// Neighbours on a scale by distance, as TensorBoard does, strong = near: one hue (ColorBrewer
+// Purples, dark to light), so no neighbour can be taken for the red selected point, and the order
+// reads by lightness alone, also with a colour-vision deficiency. "Strong" is contrast with the
+// plot: dark on the day theme's white, light on the night theme's dark background.
+const NEIGHBOR_SCALE = {
+  day: ['#3f007d', '#6a51a3', '#9e9ac8', '#c6c3e1'],
+  night: ['#efedf5', '#cbc9e2', '#9e9ac8', '#6a51a3'],
+};
 
 /** '#rrggbb' -> [r, g, b] in 0..1. */
 export function hexToRgb(hex) {
@@ -43,7 +48,7 @@ export function rgbToHex([r, g, b]) {
 
 const VIRIDIS_RGB = VIRIDIS.map(hexToRgb);
 const DIVERGING_RGB = DIVERGING.map(hexToRgb);
-const NEIGHBOR_RGB = NEIGHBOR_SCALE.map(hexToRgb);
+const NEIGHBOR_RGB = { day: NEIGHBOR_SCALE.day.map(hexToRgb), night: NEIGHBOR_SCALE.night.map(hexToRgb) };
 
 function ramp(stops, t, out, offset) {
   const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
@@ -61,15 +66,15 @@ export function sequentialColor(t, out, offset) {
   ramp(VIRIDIS_RGB, t, out, offset);
 }
 
-/** A neighbour's colour at t in [0, 1] (0 = nearest, strongest), written into out[offset..offset+2]. */
-export function neighborColor(t, out, offset) {
-  ramp(NEIGHBOR_RGB, t, out, offset);
+/** A neighbour's colour at t in [0, 1] (0 = nearest, strongest) in `theme`, written into out[offset..offset+2]. */
+export function neighborColor(t, out, offset, theme = 'day') {
+  ramp(NEIGHBOR_RGB[theme] ?? NEIGHBOR_RGB.day, t, out, offset);
 }
 
-/** '#rrggbb' of a neighbour at t in [0, 1] (0 = nearest). */
-export function neighborHex(t) {
+/** '#rrggbb' of a neighbour at t in [0, 1] (0 = nearest) in `theme`. */
+export function neighborHex(t, theme = 'day') {
   const c = [0, 0, 0];
-  neighborColor(t, c, 0);
+  neighborColor(t, c, 0, theme);
   return rgbToHex(c);
 }
 
@@ -158,8 +163,9 @@ function categorical(values) {
   const slotOfValue = new Map(coloured.map((entry, i) => [entry.raw, i]));
   const otherSlot = coloured.length;
   const missingSlot = coloured.length + 1;
-  const rgb = CATEGORICAL.map(hexToRgb);
-  const grey = hexToRgb(MISSING_COLOR);
+  // One flat RGB table by slot (the palette's colours, then grey for "other" and for missing).
+  const table = new Float32Array((missingSlot + 1) * 3);
+  for (let s = 0; s <= missingSlot; s++) table.set(hexToRgb(s < otherSlot ? CATEGORICAL[s] : MISSING_COLOR), s * 3);
   const colors = new Float32Array(values.length * 3);
   const slots = new Uint16Array(values.length); // the legend entry of each row
   let otherCount = 0;
@@ -177,7 +183,9 @@ function categorical(values) {
       }
     }
     slots[i] = s;
-    colors.set(s < otherSlot ? rgb[s] : grey, i * 3);
+    colors[i * 3] = table[s * 3];
+    colors[i * 3 + 1] = table[s * 3 + 1];
+    colors[i * 3 + 2] = table[s * 3 + 2];
   }
   const entries = coloured.map(({ value, count }, i) => ({ value, count, color: CATEGORICAL[i], slot: i }));
   if (otherCount) {
@@ -208,8 +216,11 @@ function sequential(values) {
   const stops = diverging ? DIVERGING_RGB : VIRIDIS_RGB;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) colors.set(missing, i * 3);
-    else ramp(stops, (v - lo) / span, colors, i * 3);
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      colors[i * 3] = missing[0];
+      colors[i * 3 + 1] = missing[1];
+      colors[i * 3 + 2] = missing[2];
+    } else ramp(stops, (v - lo) / span, colors, i * 3);
   }
   return {
     colors,

@@ -6,11 +6,11 @@
 
 /** Categorical palette: one colour per category, at most 50 (TensorBoard's limit). */
 export const CATEGORICAL = [
-  '#e69f00', '#56b4e9', '#009e73', '#f0e442', '#0072b2', '#d55e00', '#cc79a7', '#41ffb6', '#696100', '#9e6dff',
-  '#59c600', '#715965', '#dbbeff', '#aa007d', '#e700ff', '#9e3531', '#96effb', '#8e9a4d', '#416965', '#5d35fb',
-  '#bad2a6', '#008200', '#ff8279', '#a27559', '#9655a6', '#96ff00', '#797da2', '#00c6be', '#ff86ff', '#e7c6c2',
-  '#00929e', '#598aff', '#8e4d04', '#ff2dbe', '#61c682', '#aec2d7', '#9600f7', '#717d65', '#9ea2e7', '#ae7900',
-  '#615596', '#b6ba00', '#ca5d5d', '#ffb2df', '#ce2000', '#ca9a8a', '#be86db', '#3d6d3d', '#96798e', '#b2f38a',
+  '#e69f00', '#56b4e9', '#009e73', '#f0e442', '#0072b2', '#d55e00', '#cc79a7', '#9e2dff', '#41ffb6', '#696100',
+  '#695969', '#a6007d', '#59c600', '#ffb6a6', '#9a3935', '#eb0cff', '#96effb', '#9e92ff', '#8e9a4d', '#356965',
+  '#bed2a6', '#008200', '#ffa6ff', '#9a7155', '#5539ff', '#96ff00', '#00c6be', '#797da2', '#f37971', '#9a59a2',
+  '#4d929e', '#65c686', '#8e4d00', '#6d826d', '#c69a6d', '#6951a2', '#498aff', '#ae7900', '#df28a6', '#c60000',
+  '#c67de7', '#b6ba00', '#ffd78e', '#ffceeb', '#96798a', '#9ec2c2', '#3d6d3d', '#cea6ba', '#b6f38a', '#ff69df',
 ];
 
 /** The selected point's colour, distinct from every palette colour. */

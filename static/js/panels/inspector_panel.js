@@ -9,10 +9,10 @@ const MAX_LISTED = 100;
 const SEARCH_DELAY_MS = 120; // coalesce keystrokes; a 400k-row scan takes tens of ms (a regex runs in a worker)
 
 /** A bar whose length follows the distance (full track = the farthest neighbour listed), in the point's colour. */
-function distanceBar(distance, farthest, t) {
+function distanceBar(distance, farthest, t, theme) {
   const bar = el('span', { className: 'distance-bar' });
   bar.style.width = `${farthest > 0 ? Math.max(2, (distance / farthest) * 100) : 100}%`;
-  bar.style.backgroundColor = neighborHex(t);
+  bar.style.backgroundColor = neighborHex(t, theme);
   return el('span', { className: 'distance-track', attrs: { 'aria-hidden': 'true' } }, bar);
 }
 
@@ -75,7 +75,7 @@ export function mountInspectorPanel(store, actions) {
     const scale = neighborScale(neighbors);
     const farthest = neighbors.reduce((m, nb) => Math.max(m, nb.distance), 0);
     neighborList.replaceChildren(
-      ...(single ? neighbors.map((nb, k) => resultItem(state, nb.row, pick, nb.distance, distanceBar(nb.distance, farthest, scale[k]))) : []),
+      ...(single ? neighbors.map((nb, k) => resultItem(state, nb.row, pick, nb.distance, distanceBar(nb.distance, farthest, scale[k], state.theme))) : []),
     );
     for (const item of matchList.children) item.classList.toggle('selected', selection.includes(Number(item.dataset.row)));
     const n = actions.isolationRows().length;
@@ -117,7 +117,7 @@ export function mountInspectorPanel(store, actions) {
     renderSearch(s);
     renderSelection(s);
   });
-  store.subscribe(['selection', 'neighbors', 'neighborsLoading', 'neighborParams'], renderSelection);
+  store.subscribe(['selection', 'neighbors', 'neighborsLoading', 'neighborParams', 'theme'], renderSelection);
   store.subscribe(['coords', 'info', 'isolated'], renderShowing);
   renderSearch(store.get());
   renderSelection(store.get());

@@ -76,7 +76,7 @@ export function createScene(container, store, actions) {
       const scale = neighborScale(state.neighbors);
       state.neighbors.forEach(({ row }, k) => {
         const i = indexOf(row);
-        if (i >= 0) neighborColor(scale[k], drawnColors, i * 3);
+        if (i >= 0) neighborColor(scale[k], drawnColors, i * 3, state.theme);
       });
       const i = indexOf(state.selection[0]);
       if (i >= 0) drawnColors.set(selectedRgb, i * 3);
@@ -186,7 +186,10 @@ export function createScene(container, store, actions) {
       drawFlags(s);
       drawLabels(s);
     }),
-    store.subscribe(['theme'], (s) => view.setTheme(THEME_COLORS[s.theme] ?? THEME_COLORS.day)),
+    store.subscribe(['theme'], (s) => {
+      view.setTheme(THEME_COLORS[s.theme] ?? THEME_COLORS.day);
+      drawColors(s); // the neighbour scale is the theme's
+    }),
     store.subscribe(['labelBy', 'metadata'], (s) => {
       drawLabels(s);
       drawHover(s);
