@@ -7,8 +7,11 @@ export { SELECTED_COLOR };
 /** Most categories that get a colour of their own (TensorBoard's limit); the rest are one "other" entry. */
 export const MAX_CATEGORIES = CATEGORICAL.length;
 
-/** Most distinct values a text column may have and still be offered in "Color by" (past 50 they group as "other"). */
-export const MAX_COLORABLE = 1000;
+/**
+ * Most distinct values a text column may have and still be offered in "Color by": past 50 the rest
+ * group as "other", and past this many, 50 colours would say little (a column of unique words).
+ */
+export const MAX_COLORABLE = 200;
 
 /** Colour of every point when nothing colours them. */
 export const DEFAULT_COLOR = '#3b73b9';

@@ -64,8 +64,8 @@ function sequential(legend) {
     el(
       'div',
       { className: 'colorbar-labels' },
-      el('span', { className: 'colorbar-min', title: 'smallest value' }, `min ${formatNumber(legend.min)}`),
-      el('span', { className: 'colorbar-max', title: 'largest value' }, `max ${formatNumber(legend.max)}`),
+      el('span', { className: 'colorbar-min', title: 'smallest value' }, formatNumber(legend.min)),
+      el('span', { className: 'colorbar-max', title: 'largest value' }, formatNumber(legend.max)),
     ),
   );
 }
