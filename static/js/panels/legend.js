@@ -29,7 +29,7 @@ function categorical(legend, onPick) {
           className: `legend-item${entry.other ? ' other' : ''}`,
           dataset: { value: entry.value },
           tabIndex: 0,
-          title: `${entry.value}: select these ${entry.count} points (Shift adds, Alt removes)`,
+          attrs: { 'aria-label': `${entry.value}: select these ${entry.count} points (Shift adds, Alt removes)` },
           onclick: (event) => onPick(entry, selectionOp(event)),
           onkeydown: (event) => {
             if (event.key === 'Enter' || event.key === ' ') {
@@ -39,7 +39,7 @@ function categorical(legend, onPick) {
           },
         },
         el('span', { className: 'swatch', style: { backgroundColor: entry.color } }),
-        el('span', { className: 'legend-value' }, entry.value),
+        el('span', { className: 'legend-value', title: entry.value }, entry.value),
         el('span', { className: 'legend-count' }, String(entry.count)),
       ),
     ),
