@@ -1,7 +1,7 @@
 // User intents: each one talks to the API and writes the store. Panels and the scene call these.
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { colorRows } from './colors.js';
+import { canBeCategorical, colorRows } from './colors.js';
 import { immediateMatches, regexMatches } from './search.js';
 import { columnByName, defaultLabelColumn } from './metadata.js';
 import { createRuns, errorText } from './projection_runs.js';
@@ -172,6 +172,14 @@ export function createActions(store) {
   }
 
   /** The rows "Isolate" would show: the selected point and its neighbours, or all selected rows. */
+  function colorBy(name) {
+    const s = state();
+    const column = columnByName(s, name);
+    const info = s.info?.columns?.find((c) => c.name === name);
+    const asCategories = s.categoricalNumeric && canBeCategorical(info);
+    store.update({ colorBy: column ? name : null, coloring: colorRows(s.info?.n ?? 0, column, asCategories) });
+  }
+
   function isolationRows() {
     const { selection, neighbors } = state();
     if (selection.length === 1) return [selection[0], ...neighbors.map((n) => n.row)];
@@ -246,9 +254,16 @@ export function createActions(store) {
     },
     /** Colour points by a metadata column (null = uniform). */
     setColorBy(name) {
-      const s = state();
-      const column = columnByName(s, name);
-      store.update({ colorBy: column ? name : null, coloring: colorRows(s.info?.n ?? 0, column) });
+      colorBy(name);
+    },
+    /** Colour a numeric column with few distinct values by category (TensorBoard's checkbox). */
+    setCategoricalNumeric(on) {
+      store.update({ categoricalNumeric: !!on });
+      colorBy(state().colorBy);
+    },
+    /** Day or night theme for the page and the plot. */
+    setTheme(theme) {
+      store.update({ theme: theme === 'night' ? 'night' : 'day' });
     },
     /**
      * Update the search (query, column, regex) and select its matches. A regex runs in a worker:

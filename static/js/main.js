@@ -17,6 +17,7 @@ import { createOptionActions } from './option_actions.js';
 import { createExportActions } from './export_actions.js';
 import { mountViewOptions } from './panels/view_options.js';
 import { mountExportMenu } from './panels/export_menu.js';
+import { mountTheme } from './theme.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -26,6 +27,7 @@ const actions = {
   ...viewActions, ...createBookmarkActions(store, viewActions),
 };
 const scene = createScene(byId('scene'), store, actions);
+mountTheme(store, actions);
 mountStatusBar(store, actions);
 mountDataPanel(store, actions);
 mountProjectionsPanel(store, actions);

@@ -38,6 +38,6 @@ export function mountDataPanel(store, actions) {
   store.subscribe(['info', 'labelBy', 'colorBy'], renderColumns);
   renderDatasets(store.get());
   renderColumns(store.get());
-  mountLegend(store);
+  mountLegend(store, actions);
   mountUploadDialog(actions);
 }

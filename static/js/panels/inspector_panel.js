@@ -2,18 +2,28 @@
 // neighbours, Isolate / Clear selection / Show all data, and the "Showing N of M points" line.
 import { byId, el, setOptions } from '../dom.js';
 import { labelOf } from '../metadata.js';
+import { neighborHex, neighborScale } from '../colors.js';
 import { spriteThumb } from '../sprite_thumbs.js';
 
 const MAX_LISTED = 100;
 const SEARCH_DELAY_MS = 120; // coalesce keystrokes; a 400k-row scan takes tens of ms (a regex runs in a worker)
 
-function resultItem(state, row, onPick, distance) {
+/** A bar whose length follows the distance (full track = the farthest neighbour listed), in the point's colour. */
+function distanceBar(distance, farthest, t, theme) {
+  const bar = el('span', { className: 'distance-bar' });
+  bar.style.width = `${farthest > 0 ? Math.max(2, (distance / farthest) * 100) : 100}%`;
+  bar.style.backgroundColor = neighborHex(t, theme);
+  return el('span', { className: 'distance-track', attrs: { 'aria-hidden': 'true' } }, bar);
+}
+
+function resultItem(state, row, onPick, distance, bar = null) {
   return el(
     'li',
     { className: 'result-item', dataset: { row: String(row) }, tabIndex: 0, onclick: () => onPick(row),
       onkeydown: (e) => { if (e.key === 'Enter') onPick(row); } },
     spriteThumb(state.info?.id === state.dataset ? state.info?.sprite : null, row),
     el('span', { className: 'result-label' }, labelOf(state, row)),
+    bar,
     distance === undefined ? null : el('span', { className: 'distance' }, distance.toFixed(3)),
   );
 }
@@ -62,7 +72,11 @@ export function mountInspectorPanel(store, actions) {
     metric.value = neighborParams.metric;
     neighborStatus.textContent = neighborsLoading ? 'Finding nearest neighbours…' : single ? `${neighbors.length} nearest (${neighborParams.metric})` : '';
     const pick = (row) => actions.selectPoint(row);
-    neighborList.replaceChildren(...(single ? neighbors.map((nb) => resultItem(state, nb.row, pick, nb.distance)) : []));
+    const scale = neighborScale(neighbors);
+    const farthest = neighbors.reduce((m, nb) => Math.max(m, nb.distance), 0);
+    neighborList.replaceChildren(
+      ...(single ? neighbors.map((nb, k) => resultItem(state, nb.row, pick, nb.distance, distanceBar(nb.distance, farthest, scale[k], state.theme))) : []),
+    );
     for (const item of matchList.children) item.classList.toggle('selected', selection.includes(Number(item.dataset.row)));
     const n = actions.isolationRows().length;
     isolate.textContent = `Isolate ${n} ${n === 1 ? 'point' : 'points'}`;
@@ -103,7 +117,7 @@ export function mountInspectorPanel(store, actions) {
     renderSearch(s);
     renderSelection(s);
   });
-  store.subscribe(['selection', 'neighbors', 'neighborsLoading', 'neighborParams'], renderSelection);
+  store.subscribe(['selection', 'neighbors', 'neighborsLoading', 'neighborParams', 'theme'], renderSelection);
   store.subscribe(['coords', 'info', 'isolated'], renderShowing);
   renderSearch(store.get());
   renderSelection(store.get());

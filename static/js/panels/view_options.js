@@ -1,21 +1,28 @@
 // Data panel options: "Sprites" (thumbnails instead of points, shown only for a dataset with a
-// sprite sheet) and "Sphereize data" (as in TensorBoard: centre and unit-normalise before projecting).
+// sprite sheet), "Sphereize data" (as in TensorBoard: centre and unit-normalise before projecting)
+// and "Use categorical colouring" (shown only while colouring by a numeric column with few values).
 import { byId } from '../dom.js';
+import { canBeCategorical } from '../colors.js';
 
-/** Wire the #sprites-toggle and #sphereize-toggle checkboxes to the store and actions. */
+/** Wire the #sprites-toggle, #sphereize-toggle and #categorical-toggle checkboxes to the store and actions. */
 export function mountViewOptions(store, actions) {
   const spritesOption = byId('sprites-option');
   const sprites = byId('sprites-toggle');
   const sphereize = byId('sphereize-toggle');
+  const categoricalOption = byId('categorical-option');
+  const categorical = byId('categorical-toggle');
 
-  function render({ info, dataset, showSprites, projection }) {
+  function render({ info, dataset, showSprites, projection, colorBy, categoricalNumeric }) {
     spritesOption.hidden = !(info && info.id === dataset && info.sprite);
     sprites.checked = showSprites;
     sphereize.checked = !!projection.sphereize;
+    categoricalOption.hidden = !canBeCategorical(info?.columns?.find((c) => c.name === colorBy));
+    categorical.checked = categoricalNumeric;
   }
 
   sprites.addEventListener('change', () => actions.setShowSprites(sprites.checked));
   sphereize.addEventListener('change', () => actions.setSphereize(sphereize.checked));
-  store.subscribe(['info', 'dataset', 'showSprites', 'projection'], render);
+  categorical.addEventListener('change', () => actions.setCategoricalNumeric(categorical.checked));
+  store.subscribe(['info', 'dataset', 'showSprites', 'projection', 'colorBy', 'categoricalNumeric'], render);
   render(store.get());
 }

@@ -38,6 +38,7 @@ void main() {
 }`;
 
 const FRAGMENT = /* glsl */ `
+uniform vec3 ringColor;
 varying vec3 vColor;
 varying float vRing;
 varying float vAlpha;
@@ -47,8 +48,8 @@ void main() {
   float r = length(p);
   if (r > 1.0) discard;
   vec3 c = vColor;
-  if (vRing > 0.75 && r > 0.7) c = vec3(0.12);
-  else if (vRing > 0.25 && r > 0.8) c = mix(vColor, vec3(0.12), 0.55);
+  if (vRing > 0.75 && r > 0.7) c = ringColor;
+  else if (vRing > 0.25 && r > 0.8) c = mix(vColor, ringColor, 0.55);
   // Soften the last pixel of the rim instead of a jagged edge.
   float edge = 1.0 - smoothstep(1.0 - 2.0 / max(vSize, 2.0), 1.0, r);
   gl_FragColor = vec4(c, vAlpha * edge);
@@ -118,6 +119,7 @@ export function createPointsLayer() {
       anySelected: { value: 0 },
       baseAlpha: { value: 1 },
       background: { value: new THREE.Color(1, 1, 1) },
+      ringColor: { value: new THREE.Color(0.12, 0.12, 0.12) }, // dark on the day theme, light at night
     },
     transparent: true,
     depthTest: false,
@@ -193,8 +195,13 @@ export function createPointsLayer() {
       material.uniforms.refDistance.value = refDistance;
       material.uniforms.zoomScale.value = zoomScale;
     },
+    /** The plot's background: the colour points not selected fade towards while something is. */
     setBackground(color) {
-      material.uniforms.background.value.set(color);
+      material.uniforms.background.value.setStyle(color, THREE.LinearSRGBColorSpace); // raw sRGB, as the shader writes it
+    },
+    /** The colour of the selected and neighbour points' rings. */
+    setRingColor(color) {
+      material.uniforms.ringColor.value.setStyle(color, THREE.LinearSRGBColorSpace); // raw sRGB, as the shader writes it
     },
     dispose() {
       geometry.dispose();

@@ -7,7 +7,7 @@ import { createSpritesLayer } from './sprites_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createPicker } from './picking.js';
 
-const BACKGROUND = 0xffffff;
+const BACKGROUND = '#ffffff'; // until setTheme (theme.js THEME_COLORS)
 const HOME_3D = new THREE.Vector3(0.9, 0.6, 3.0);
 const REF_DISTANCE = HOME_3D.length();
 const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] plus a margin)
@@ -35,7 +35,7 @@ export function createScatterView(container, hooks) {
 
   const scene = new THREE.Scene();
   const points = createPointsLayer();
-  points.setBackground(new THREE.Color(BACKGROUND));
+  points.setBackground(BACKGROUND);
   scene.add(points.object);
   const sprites = createSpritesLayer({ renderer, background: BACKGROUND, onChange: () => requestRender() });
   scene.add(sprites.object);
@@ -235,6 +235,15 @@ export function createScatterView(container, hooks) {
     },
     setColors(colors) {
       points.setColors(colors);
+      requestRender();
+    },
+    /** Theme colours of the plot ({background, ring} as CSS colours, see theme.js THEME_COLORS). */
+    setTheme({ background, ring }) {
+      renderer.setClearColor(background, 1);
+      points.setBackground(background);
+      points.setRingColor(ring);
+      sprites.setBackground(background);
+      canvas.dataset.background = background;
       requestRender();
     },
     setFlags(next, anySelected) {

@@ -2,7 +2,8 @@
 // user's picks through actions. It owns the mapping between draw order and dataset rows.
 import { buildPositions, FLAG } from './points_layer.js';
 import { createScatterView } from './scatter_view.js';
-import { colorRows } from '../colors.js';
+import { colorRows, hexToRgb, neighborColor, neighborScale, SELECTED_COLOR } from '../colors.js';
+import { THEME_COLORS } from '../theme.js';
 import { labelOf } from '../metadata.js';
 import { thumbStyle } from '../sprite_thumbs.js';
 import { roundCamera } from '../view_state.js';
@@ -51,25 +52,36 @@ export function createScene(container, store, actions) {
     view.setPositions(buildPositions(coords, axes, state.camera.mode), how);
   }
 
+  let drawnColors = new Float32Array(0); // reused: the colours of the points drawn, in draw order
+  const selectedRgb = hexToRgb(SELECTED_COLOR);
+
   function drawColors(state) {
     if (!count) return;
     const source = state.coloring?.colors;
-    if (!source) {
-      view.setColors(colorRows(count, null).colors);
-      return;
+    if (drawnColors.length !== count * 3) drawnColors = new Float32Array(count * 3);
+    if (!source || (!rowsOfIndex && source.length !== count * 3)) drawnColors.set(colorRows(count, null).colors);
+    else if (!rowsOfIndex) drawnColors.set(source);
+    else {
+      for (let i = 0; i < count; i++) {
+        const from = rowsOfIndex[i] * 3;
+        drawnColors[i * 3] = source[from];
+        drawnColors[i * 3 + 1] = source[from + 1];
+        drawnColors[i * 3 + 2] = source[from + 2];
+      }
     }
-    if (!rowsOfIndex) {
-      view.setColors(source.length === count * 3 ? source : colorRows(count, null).colors);
-      return;
+    // One selected point: it gets its own colour and its neighbours a scale by distance (nearest
+    // strongest). A bigger selection (a box, a legend entry) keeps its colours: they still say
+    // which category each point is in, and the rings and the dimmed rest already mark it.
+    if (state.selection.length === 1) {
+      const scale = neighborScale(state.neighbors);
+      state.neighbors.forEach(({ row }, k) => {
+        const i = indexOf(row);
+        if (i >= 0) neighborColor(scale[k], drawnColors, i * 3, state.theme);
+      });
+      const i = indexOf(state.selection[0]);
+      if (i >= 0) drawnColors.set(selectedRgb, i * 3);
     }
-    const colors = new Float32Array(count * 3);
-    for (let i = 0; i < count; i++) {
-      const from = rowsOfIndex[i] * 3;
-      colors[i * 3] = source[from];
-      colors[i * 3 + 1] = source[from + 1];
-      colors[i * 3 + 2] = source[from + 2];
-    }
-    view.setColors(colors);
+    view.setColors(drawnColors);
   }
 
   function drawFlags(state) {
@@ -170,8 +182,13 @@ export function createScene(container, store, actions) {
     }),
     store.subscribe(['coloring'], drawColors),
     store.subscribe(['selection', 'neighbors'], (s) => {
+      drawColors(s);
       drawFlags(s);
       drawLabels(s);
+    }),
+    store.subscribe(['theme'], (s) => {
+      view.setTheme(THEME_COLORS[s.theme] ?? THEME_COLORS.day);
+      drawColors(s); // the neighbour scale is the theme's
     }),
     store.subscribe(['labelBy', 'metadata'], (s) => {
       drawLabels(s);
@@ -181,6 +198,7 @@ export function createScene(container, store, actions) {
     // After the positions (subscribed above): the cells follow the rows drawn.
     store.subscribe(['coords', 'info', 'showSprites', 'coloring'], drawSprites),
   ];
+  view.setTheme(THEME_COLORS[store.get().theme] ?? THEME_COLORS.day);
   drawAll(store.get(), { resetCamera: true, animate: false });
 
   return {

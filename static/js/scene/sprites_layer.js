@@ -256,6 +256,10 @@ export function createSpritesLayer({ renderer, background, onChange }) {
     setAnySelected(any) {
       material.uniforms.anySelected.value = any ? 1 : 0;
     },
+    /** The plot's background (the theme's), which dimmed thumbnails fade towards. */
+    setBackground(color) {
+      material.uniforms.background.value.setStyle(color, THREE.LinearSRGBColorSpace); // raw sRGB, as the shader writes it
+    },
     dispose() {
       dropTexture();
       placeholder.dispose();
