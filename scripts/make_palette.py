@@ -11,7 +11,7 @@ lightness so it reads on white and on the night background alike; it is a seed t
 generated colours keep away from it, and the script prints its distance to the nearest one.
 
 Run once, commit the output (the page never needs Python for it):
-    /work/main/.venv/bin/pip install 'glasbey>=0.2,<0.3'
+    .venv/bin/pip install -e '.[palette]'     (glasbey, pinned in pyproject.toml)
     python scripts/make_palette.py
 """
 
