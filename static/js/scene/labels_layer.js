@@ -1,14 +1,72 @@
-// HTML overlay for point labels (selected point and neighbours, at most MAX_LABELS), and the hover
-// ring and card. Text goes in through textContent only; elements are pooled and only moved on
-// render. Hover lives here rather than in WebGL so that hovering never redraws the point cloud.
+// HTML overlay for point labels, and the hover ring and card. Labels are placed by a greedy
+// collision pass, most important first (selected, neighbours by distance, then other visible
+// points, nearest to the camera first in 3D): each label tries a few spots around its dot, takes
+// the first free one inside the view, gets a short leader line when that is not its default spot,
+// and is hidden when no spot is free. Text goes in through textContent only. Label and line nodes
+// are pooled (at most MAX_LABELS); placement runs only when the camera, the points, the list or the
+// options changed, on typed arrays that are reused, so moving the camera allocates nothing.
+// Hover lives here rather than in WebGL so that hovering never redraws the point cloud.
 
-const MAX_LABELS = 200;
+const MAX_LABELS = 1000;
+// With fewer points on screen than this, every visible point is a candidate. With more, one point per
+// label-sized screen cell is: an O(n) pass with no sort, whose picks cover the view evenly and
+// already nearly fit, so the collision pass gets a bounded (< ~2,000) and useful set.
+const EVERY_POINT_BELOW = 2000;
+const MAX_CELLS = 2048;
+const GAP = 5; // px between a dot and its label
+const BUCKET = 32; // px: cell of the collision grid
+const SCALE_RANGE = [0.45, 2.5]; // 3D labels: how much smaller / bigger than at the orbit target
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const NONE = Object.freeze([]);
+
+// Spots around the dot, in order of preference: left = x + fx*w + gx*GAP, top = y + fy*h + gy*GAP + ky*h.
+const SPOTS = [
+  [0, 1, -0.5, 0, 0], // right: the default spot
+  [-1, -1, -0.5, 0, 0], // left
+  [-0.5, 0, -1, -1, 0], // above
+  [-0.5, 0, 0, 1, 0], // below
+  [0, 1, -0.5, 0, -1], [0, 1, -0.5, 0, 1], [-1, -1, -0.5, 0, -1], [-1, -1, -0.5, 0, 1], // diagonals
+];
+// A little further out: stacked lines beside the dot (what a tight cluster needs), then above/below.
+for (let k = 2; k <= 6; k++) {
+  for (const ky of [-k, k]) SPOTS.push([0, 2, -0.5, 0, ky], [-1, -2, -0.5, 0, ky]);
+}
+SPOTS.push([-0.5, 0, -1, -1, -1], [-0.5, 0, 0, 1, 1]);
 
 /** Create the layer inside `overlay` (an absolutely positioned, pointer-transparent element). */
 export function createLabelsLayer(overlay) {
-  const pool = [];
-  let items = []; // [{index, text, kind, node, width}]
-  const placed = []; // reused rectangles for the overlap test: [x0, y0, x1, y1, ...]
+  const leaders = document.createElementNS(SVG_NS, 'svg');
+  leaders.setAttribute('class', 'label-leaders');
+  leaders.setAttribute('aria-hidden', 'true');
+  overlay.append(leaders);
+  const pool = []; // {node, line, index, text, kind, leader}
+  let items = []; // the priority list: [{index, text, kind, width}]
+  let options = { mode: 'neighbors', size: 0, depth3d: false, textOf: null }; // size set by setOptions
+  let lineHeight = 16;
+  let dirty = true;
+  let shown = 0; // pool slots in use after the last placement
+
+  // Measured text widths (CSS px at the current size) per draw index, for the "all" pass.
+  let widthOf = new Float32Array(0);
+  let stamp = new Uint32Array(0); // stamp[i] === generation: point i is in the priority list
+  let generation = 0;
+  const measure = document.createElement('canvas').getContext('2d');
+  let fontFamily = '';
+
+  // Collision grid: rectangles placed so far, bucketed by the screen cells they cover.
+  const rects = new Float32Array(MAX_LABELS * 4);
+  let head = new Int32Array(0);
+  let next = new Int32Array(4096);
+  let owner = new Int32Array(4096);
+  let entries = 0;
+  let cols = 0;
+  let rows = 0;
+  // The "all" pass: candidates as sort keys, and the best point per screen cell.
+  const keys = new Float64Array(Math.max(EVERY_POINT_BELOW, MAX_CELLS));
+  const cellBest = new Int32Array(MAX_CELLS);
+  const cellDepth = new Float32Array(MAX_CELLS);
+  const at = { x: 0, y: 0, visible: false };
+  const spot = { left: 0, top: 0, index: -1 };
 
   const hoverRing = document.createElement('div');
   hoverRing.className = 'hover-ring';
@@ -26,41 +84,241 @@ export function createLabelsLayer(overlay) {
   hoverCard.append(hoverThumb, hoverText);
   overlay.append(hoverRing, hoverCard);
   let hoverIndex = -1;
-  const at = { x: 0, y: 0, visible: false };
+  const hoverAt = { x: 0, y: 0, visible: false };
 
   function placeHover(project) {
     if (hoverIndex < 0) return;
-    project(hoverIndex, at);
-    hoverCard.hidden = hoverRing.hidden = !at.visible;
-    hoverRing.style.transform = `translate(${Math.round(at.x)}px, ${Math.round(at.y)}px)`;
-    hoverCard.style.transform = `translate(${Math.round(at.x + 10)}px, ${Math.round(at.y + 10)}px)`;
+    project(hoverIndex, hoverAt);
+    hoverCard.hidden = hoverRing.hidden = !hoverAt.visible;
+    hoverRing.style.transform = `translate(${Math.round(hoverAt.x)}px, ${Math.round(hoverAt.y)}px)`;
+    hoverCard.style.transform = `translate(${Math.round(hoverAt.x + 10)}px, ${Math.round(hoverAt.y + 10)}px)`;
   }
 
-  function node(i) {
+  function slot(i) {
     while (pool.length <= i) {
-      const n = document.createElement('div');
-      n.className = 'point-label';
-      n.hidden = true;
-      overlay.insertBefore(n, hoverRing);
-      pool.push(n);
+      const node = document.createElement('div');
+      node.className = 'point-label';
+      node.hidden = true;
+      overlay.insertBefore(node, hoverRing);
+      const line = document.createElementNS(SVG_NS, 'line');
+      line.setAttribute('class', 'label-leader');
+      line.style.display = 'none';
+      leaders.append(line);
+      pool.push({ node, line, index: -1, text: null, kind: '', leader: false });
     }
     return pool[i];
   }
 
+  function textWidth(text, bold) {
+    if (!fontFamily) fontFamily = getComputedStyle(overlay).fontFamily || 'sans-serif';
+    measure.font = `${bold ? 700 : 400} ${options.size}px ${fontFamily}`;
+    // 2 px padding each side, 1 px for rounding; long names end in an ellipsis.
+    return Math.min(Math.ceil(measure.measureText(text).width) + 5, options.size * 18);
+  }
+
+  function resetGrid(width, height) {
+    const c = Math.ceil(width / BUCKET);
+    const r = Math.ceil(height / BUCKET);
+    if (c !== cols || r !== rows) {
+      cols = c;
+      rows = r;
+      head = new Int32Array(c * r); // only on resize
+    }
+    head.fill(-1);
+    entries = 0;
+  }
+
+  function cellRange(left, top, w, h, fn, arg) {
+    const c0 = Math.max(0, Math.floor(left / BUCKET));
+    const c1 = Math.min(cols - 1, Math.floor((left + w) / BUCKET));
+    const r0 = Math.max(0, Math.floor(top / BUCKET));
+    const r1 = Math.min(rows - 1, Math.floor((top + h) / BUCKET));
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) if (fn(r * cols + c, arg)) return true;
+    return false;
+  }
+
+  let qLeft = 0;
+  let qTop = 0;
+  let qRight = 0;
+  let qBottom = 0;
+  function bucketHits(cell) {
+    for (let e = head[cell]; e >= 0; e = next[e]) {
+      const k = owner[e] * 4;
+      if (qLeft < rects[k + 2] && qRight > rects[k] && qTop < rects[k + 3] && qBottom > rects[k + 1]) return true;
+    }
+    return false;
+  }
+  function bucketAdd(cell, id) {
+    if (entries === next.length) {
+      const grownNext = new Int32Array(entries * 2); // rare: only when a placement covers more cells than ever
+      grownNext.set(next);
+      next = grownNext;
+      const grownOwner = new Int32Array(entries * 2);
+      grownOwner.set(owner);
+      owner = grownOwner;
+    }
+    owner[entries] = id;
+    next[entries] = head[cell];
+    head[cell] = entries++;
+    return false;
+  }
+
+  /** Find the first free spot for a w x h label at dot (x, y) into `spot`; false when none. */
+  function findSpot(x, y, w, h, width, height) {
+    for (let s = 0; s < SPOTS.length; s++) {
+      const [fx, gx, fy, gy, ky] = SPOTS[s];
+      const left = x + fx * w + gx * GAP;
+      const top = y + fy * h + gy * GAP + ky * h;
+      if (left < 0 || top < 0 || left + w > width || top + h > height) continue;
+      qLeft = left;
+      qTop = top;
+      qRight = left + w;
+      qBottom = top + h;
+      if (cellRange(left, top, w, h, bucketHits)) continue;
+      spot.left = left;
+      spot.top = top;
+      spot.index = s;
+      return true;
+    }
+    return false;
+  }
+
+  /** Place one label for point `index` at dot (x, y); false when the pool is full. */
+  function placeOne(view, index, x, y, text, kind, baseWidth, width, height) {
+    const scale = options.depth3d ? Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], view.depthScale(index))) : 1;
+    const w = baseWidth * scale;
+    const h = lineHeight * scale;
+    if (!findSpot(x, y, w, h, width, height)) return true;
+    const id = shown++;
+    const k = id * 4;
+    rects[k] = spot.left;
+    rects[k + 1] = spot.top;
+    rects[k + 2] = spot.left + w;
+    rects[k + 3] = spot.top + h;
+    cellRange(spot.left, spot.top, w, h, bucketAdd, id);
+    const s = slot(id);
+    const n = s.node;
+    if (s.text !== text) n.textContent = s.text = text;
+    if (s.kind !== kind) n.className = `point-label ${(s.kind = kind)}`;
+    if (s.index !== index) n.dataset.index = String((s.index = index));
+    n.style.width = `${baseWidth}px`;
+    n.style.transform = scale === 1
+      ? `translate(${Math.round(spot.left)}px, ${Math.round(spot.top)}px)`
+      : `translate(${spot.left.toFixed(1)}px, ${spot.top.toFixed(1)}px) scale(${scale.toFixed(3)})`;
+    n.hidden = false;
+    const leader = spot.index !== 0;
+    if (leader) {
+      // From the dot to the nearest point of the label's box.
+      s.line.setAttribute('x1', x.toFixed(1));
+      s.line.setAttribute('y1', y.toFixed(1));
+      s.line.setAttribute('x2', Math.min(Math.max(x, spot.left), spot.left + w).toFixed(1));
+      s.line.setAttribute('y2', Math.min(Math.max(y, spot.top), spot.top + h).toFixed(1));
+      s.line.dataset.index = String(index);
+    }
+    if (leader !== s.leader) s.line.style.display = (s.leader = leader) ? '' : 'none';
+    return shown < MAX_LABELS;
+  }
+
+  /** Every visible point not in the priority list, in placement order, into keys[0..m); returns m. */
+  function collectVisible(view, width, height) {
+    const screen = view.screen();
+    const count = view.count;
+    const depthFirst = view.mode === '3d';
+    const cellW = Math.max(60, options.size * 6, Math.ceil(Math.sqrt((width * height) / MAX_CELLS) * 2));
+    let cellH = Math.max(lineHeight, Math.ceil((width * height) / (MAX_CELLS * cellW)));
+    const cc = Math.floor(width / cellW) + 1;
+    while (cc * (Math.floor(height / cellH) + 1) > MAX_CELLS) cellH *= 1.25;
+    cellBest.fill(-1);
+    let visible = 0;
+    for (let i = 0; i < count; i++) {
+      const x = screen[i * 3];
+      if (!(x >= 0 && x <= width)) continue; // also NaN (clipped)
+      const y = screen[i * 3 + 1];
+      if (!(y >= 0 && y <= height) || stamp[i] === generation) continue;
+      const depth = screen[i * 3 + 2];
+      if (visible < EVERY_POINT_BELOW) keys[visible] = depthFirst ? sortKey(depth, i) : i;
+      visible++;
+      const cell = Math.floor(y / cellH) * cc + Math.floor(x / cellW);
+      if (cellBest[cell] < 0 || (depthFirst && depth < cellDepth[cell])) {
+        cellBest[cell] = i;
+        cellDepth[cell] = depth;
+      }
+    }
+    let m = visible;
+    if (visible >= EVERY_POINT_BELOW) {
+      m = 0;
+      for (let c = 0; c < MAX_CELLS; c++) {
+        const i = cellBest[c];
+        if (i >= 0) keys[m++] = depthFirst ? sortKey(cellDepth[c], i) : i;
+      }
+    }
+    keys.fill(Infinity, m);
+    keys.sort(); // numeric, in place: nearest first in 3D, draw order in 2D
+    return m;
+  }
+
+  function placeAll(view) {
+    const { width, height } = view;
+    generation = (generation + 1) >>> 0 || 1;
+    shown = 0;
+    resetGrid(width, height);
+    if (stamp.length !== view.count) {
+      stamp = new Uint32Array(view.count);
+      widthOf = new Float32Array(view.count).fill(NaN);
+    }
+    let room = true;
+    for (const item of options.mode === 'off' ? NONE : items) {
+      if (item.index >= view.count || !item.text) continue;
+      stamp[item.index] = generation;
+      view.project(item.index, at);
+      if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) continue;
+      room = placeOne(view, item.index, at.x, at.y, item.text, item.kind, item.width, width, height);
+      if (!room) break;
+    }
+    if (room && options.mode === 'all' && options.textOf && view.count > 0) {
+      const m = collectVisible(view, width, height);
+      const screen = view.screen();
+      for (let c = 0; c < m && room; c++) {
+        const i = keys[c] % INDEX_SPAN;
+        const text = options.textOf(i);
+        if (!text) continue;
+        if (Number.isNaN(widthOf[i])) widthOf[i] = textWidth(text, false);
+        room = placeOne(view, i, screen[i * 3], screen[i * 3 + 1], text, 'plain', widthOf[i], width, height);
+      }
+    }
+    for (let i = shown; i < pool.length; i++) {
+      const s = pool[i];
+      if (!s.node.hidden) s.node.hidden = true;
+      if (s.leader) s.line.style.display = 'none';
+      s.leader = false;
+    }
+  }
+
   return {
-    /** Labels to draw, most important first: [{index (draw order), text, kind: 'selected'|'neighbor'}]. */
+    /** Labels to draw first, most important first: [{index (draw order), text, kind: 'selected'|'neighbor'}]. */
     setLabels(list) {
-      items = list.slice(0, MAX_LABELS).map((item, i) => {
-        const n = node(i);
-        n.textContent = item.text;
-        n.className = `point-label ${item.kind}`;
-        n.dataset.index = String(item.index);
-        n.hidden = false;
-        return { ...item, node: n, width: 0 };
-      });
-      for (let i = items.length; i < pool.length; i++) pool[i].hidden = true;
-      // Measure every label in one pass (one layout), not one forced layout per label in place().
-      for (const item of items) item.width = item.node.offsetWidth || item.text.length * 7;
+      items = list.slice(0, MAX_LABELS).map((item) => ({ ...item, width: textWidth(item.text, item.kind === 'selected') }));
+      dirty = true;
+    },
+    /**
+     * mode: 'off' | 'neighbors' | 'all'; size: font size in CSS px; depth3d: scale labels with depth;
+     * textOf(index): the label of any drawn point (for 'all').
+     */
+    setOptions(next) {
+      const sizeChanged = next.size !== options.size;
+      if (next.textOf !== options.textOf || sizeChanged) widthOf.fill(NaN);
+      options = { ...options, ...next };
+      if (sizeChanged) {
+        lineHeight = Math.round(options.size * 1.34);
+        overlay.style.setProperty('--label-size', `${options.size}px`);
+        overlay.style.setProperty('--label-line', `${lineHeight}px`);
+        for (const item of items) item.width = textWidth(item.text, item.kind === 'selected');
+      }
+      dirty = true;
+    },
+    /** The camera, the viewport or the points moved: place again at the next render. */
+    screenChanged() {
+      dirty = true;
     },
     /**
      * Show the hover ring and card at point `index` (draw order) with `text`, or hide them (-1);
@@ -75,38 +333,31 @@ export function createLabelsLayer(overlay) {
       if (thumb) Object.assign(hoverThumb.style, thumb);
       placeHover(project);
     },
-    /** Move labels and the hover card to their points; project(index, out) fills {x, y, visible}. */
-    place(project, width, height) {
-      placed.length = 0;
-      for (const item of items) {
-        project(item.index, at);
-        const n = item.node;
-        if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) {
-          n.hidden = true;
-          continue;
-        }
-        const x0 = at.x + 6;
-        const y0 = at.y - 16;
-        const x1 = x0 + item.width;
-        const y1 = at.y;
-        let overlaps = false;
-        // Greedy: a label that would cover a more important one is hidden.
-        for (let k = 0; k < placed.length && !overlaps; k += 4) {
-          overlaps = x0 < placed[k + 2] && x1 > placed[k] && y0 < placed[k + 3] && y1 > placed[k + 1];
-        }
-        n.hidden = overlaps && item.kind !== 'selected';
-        if (n.hidden) continue;
-        placed.push(x0, y0, x1, y1);
-        n.style.transform = `translate(${Math.round(x0)}px, ${Math.round(y0)}px)`;
+    /**
+     * Place the labels (when something changed) and the hover card. view: {project(index, out),
+     * screen() (the picker's shared array), count, width, height, mode, depthScale(index)}.
+     */
+    place(view) {
+      if (dirty) {
+        dirty = false;
+        placeAll(view);
       }
-      placeHover(project);
+      placeHover(view.project);
     },
     dispose() {
-      for (const n of pool) n.remove();
+      for (const s of pool) s.node.remove();
+      leaders.remove();
       hoverCard.remove();
       hoverRing.remove();
       pool.length = 0;
       items = [];
     },
   };
+}
+
+const INDEX_SPAN = 2 ** 22; // draw indices below this (4M points) fit in a sort key
+
+/** A sort key: depth first (NDC, nearest first), then the draw index. */
+function sortKey(depth, index) {
+  return Math.floor((depth + 1) * 2 ** 20) * INDEX_SPAN + index;
 }

@@ -79,6 +79,23 @@ export function createScatterView(container, hooks) {
     return picker.project(points.positions, index, width, height, out);
   }
 
+  // What label placement reads (labels_layer.js place()); one object, so rendering allocates nothing.
+  const labelView = {
+    project: projectIndex,
+    screen: () => picker.screen(points.positions, points.count, camera(), width, height),
+    get count() { return points.count; },
+    get width() { return width; },
+    get height() { return height; },
+    get mode() { return mode; },
+    /** 3D: how much nearer than the orbit target point `index` is (perspective scale of its label). */
+    depthScale(index) {
+      const p = points.positions;
+      const c = perspective.position;
+      const d = Math.hypot(p[index * 3] - c.x, p[index * 3 + 1] - c.y, p[index * 3 + 2] - c.z);
+      return d > 0 ? c.distanceTo(controls3d.target) / d : 1;
+    },
+  };
+
   function setAnimating(active) {
     glide.active = active;
     canvas.dataset.animating = String(active);
@@ -92,6 +109,7 @@ export function createScatterView(container, hooks) {
     for (let i = 0; i < p.length; i++) p[i] = from[i] + (to[i] - from[i]) * e;
     points.positionsChanged();
     picker.invalidate();
+    labels.screenChanged();
     if (t >= 1) setAnimating(false);
   }
 
@@ -105,7 +123,7 @@ export function createScatterView(container, hooks) {
     renderer.render(scene, cam);
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
-    labels.place(projectIndex, width, height);
+    labels.place(labelView);
     if (glide.active) requestRender();
     else if (drawnPending) {
       drawnPending = false;
@@ -116,6 +134,7 @@ export function createScatterView(container, hooks) {
 
   function cameraChanged() {
     picker.invalidate();
+    labels.screenChanged();
     requestRender();
     hooks.onCamera?.();
   }
@@ -248,7 +267,9 @@ export function createScatterView(container, hooks) {
       sprites.show(sheet, rows, points.count, tint, on);
       requestRender();
     },
-    setLabels(list) {
+    /** Labels first in line (see labels_layer setLabels) and the label options (setOptions). */
+    setLabels(list, options) {
+      labels.setOptions(options);
       labels.setLabels(list);
       requestRender();
     },
