@@ -92,7 +92,7 @@ def select_centre_with_neighbors(page: Page, k: int = 20) -> None:
     page.wait_for_function("() => document.getElementById('selected-label').textContent === 'zcentre'")
     page.select_option("#neighbor-metric", "euclidean")
     page.fill("#neighbor-count", str(k))
-    page.dispatch_event("#neighbor-count", "change")
+    page.locator("#neighbor-count").blur()  # the field's native change event
     page.wait_for_function(
         """(k) => { const s = window.__projector.store.get();
             return !s.neighborsLoading && s.neighbors.length === k && s.neighborParams.metric === 'euclidean'; }""",
