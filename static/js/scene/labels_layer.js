@@ -32,6 +32,9 @@ for (let k = 2; k <= 6; k++) {
   for (const ky of [-k, k]) SPOTS.push([0, 2, -0.5, 0, ky], [-1, -2, -0.5, 0, ky]);
 }
 SPOTS.push([-0.5, 0, -1, -1, -1], [-0.5, 0, 0, 1, 1]);
+// Other points (the "all" mode) try only the spots next to their dot: far-off labels with long
+// leaders would clutter a full view, and a point that loses its near spots can wait for a zoom.
+const NEAR_SPOTS = 8;
 
 /** Create the layer inside `overlay` (an absolutely positioned, pointer-transparent element). */
 export function createLabelsLayer(overlay) {
@@ -164,8 +167,8 @@ export function createLabelsLayer(overlay) {
   }
 
   /** Find the first free spot for a w x h label at dot (x, y) into `spot`; false when none. */
-  function findSpot(x, y, w, h, width, height) {
-    for (let s = 0; s < SPOTS.length; s++) {
+  function findSpot(x, y, w, h, width, height, spots) {
+    for (let s = 0; s < spots; s++) {
       const [fx, gx, fy, gy, ky] = SPOTS[s];
       const left = x + fx * w + gx * GAP;
       const top = y + fy * h + gy * GAP + ky * h;
@@ -188,7 +191,7 @@ export function createLabelsLayer(overlay) {
     const scale = options.depth3d ? Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], view.depthScale(index))) : 1;
     const w = baseWidth * scale;
     const h = lineHeight * scale;
-    if (!findSpot(x, y, w, h, width, height)) return true;
+    if (!findSpot(x, y, w, h, width, height, kind === 'plain' ? NEAR_SPOTS : SPOTS.length)) return true;
     const id = shown++;
     const k = id * 4;
     rects[k] = spot.left;
