@@ -13,6 +13,9 @@ const MAX_LABELS = 1000;
 // already nearly fit, so the collision pass gets a bounded (< ~2,000) and useful set.
 const EVERY_POINT_BELOW = 2000;
 const MAX_CELLS = 2048;
+// While the camera moves, the labels of other points follow the dots they were given; the scan for
+// what is on screen (O(n) over the picker's array) runs again once the camera has rested this long.
+const REST_MS = 120;
 const GAP = 5; // px between a dot and its label
 const BUCKET = 32; // px: cell of the collision grid
 const SCALE_RANGE = [0.45, 2.5]; // 3D labels: how much smaller / bigger than at the orbit target
@@ -36,8 +39,11 @@ SPOTS.push([-0.5, 0, -1, -1, -1], [-0.5, 0, 0, 1, 1]);
 // leaders would clutter a full view, and a point that loses its near spots can wait for a zoom.
 const NEAR_SPOTS = 8;
 
-/** Create the layer inside `overlay` (an absolutely positioned, pointer-transparent element). */
-export function createLabelsLayer(overlay) {
+/**
+ * Create the layer inside `overlay` (an absolutely positioned, pointer-transparent element);
+ * requestRender() asks for a render (then place()) when the camera has come to rest.
+ */
+export function createLabelsLayer(overlay, requestRender) {
   const leaders = document.createElementNS(SVG_NS, 'svg');
   leaders.setAttribute('class', 'label-leaders');
   leaders.setAttribute('aria-hidden', 'true');
@@ -66,6 +72,10 @@ export function createLabelsLayer(overlay) {
   let rows = 0;
   // The "all" pass: candidates as sort keys, and the best point per screen cell.
   const keys = new Float64Array(Math.max(EVERY_POINT_BELOW, MAX_CELLS));
+  const candidates = new Int32Array(keys.length); // the last scan's picks, in placement order
+  let candidateCount = 0;
+  let scanDue = true;
+  let restTimer = 0;
   const cellBest = new Int32Array(MAX_CELLS);
   const cellDepth = new Float32Array(MAX_CELLS);
   const at = { x: 0, y: 0, visible: false };
@@ -279,14 +289,20 @@ export function createLabelsLayer(overlay) {
       if (!room) break;
     }
     if (room && options.mode === 'all' && options.textOf && view.count > 0) {
-      const m = collectVisible(view, width, height);
-      const screen = view.screen();
-      for (let c = 0; c < m && room; c++) {
-        const i = keys[c] % INDEX_SPAN;
+      if (scanDue) {
+        scanDue = false;
+        candidateCount = collectVisible(view, width, height);
+        for (let c = 0; c < candidateCount; c++) candidates[c] = keys[c] % INDEX_SPAN;
+      }
+      for (let c = 0; c < candidateCount && room; c++) {
+        const i = candidates[c];
+        if (i >= view.count || stamp[i] === generation) continue;
+        view.project(i, at);
+        if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) continue;
         const text = options.textOf(i);
         if (!text) continue;
         if (Number.isNaN(widthOf[i])) widthOf[i] = textWidth(text, false);
-        room = placeOne(view, i, screen[i * 3], screen[i * 3 + 1], text, 'plain', widthOf[i], width, height);
+        room = placeOne(view, i, at.x, at.y, text, 'plain', widthOf[i], width, height);
       }
     }
     for (let i = shown; i < pool.length; i++) {
@@ -301,7 +317,7 @@ export function createLabelsLayer(overlay) {
     /** Labels to draw first, most important first: [{index (draw order), text, kind: 'selected'|'neighbor'}]. */
     setLabels(list) {
       items = list.slice(0, MAX_LABELS).map((item) => ({ ...item, width: textWidth(item.text, item.kind === 'selected') }));
-      dirty = true;
+      dirty = scanDue = true;
     },
     /**
      * mode: 'off' | 'neighbors' | 'all'; size: font size in CSS px; depth3d: scale labels with depth;
@@ -317,11 +333,18 @@ export function createLabelsLayer(overlay) {
         overlay.style.setProperty('--label-line', `${lineHeight}px`);
         for (const item of items) item.width = textWidth(item.text, item.kind === 'selected');
       }
-      dirty = true;
+      dirty = scanDue = true;
     },
     /** The camera, the viewport or the points moved: place again at the next render. */
     screenChanged() {
       dirty = true;
+      if (options.mode !== 'all') return;
+      clearTimeout(restTimer);
+      restTimer = setTimeout(() => {
+        restTimer = 0;
+        dirty = scanDue = true;
+        requestRender();
+      }, REST_MS);
     },
     /**
      * Show the hover ring and card at point `index` (draw order) with `text`, or hide them (-1);
@@ -348,6 +371,7 @@ export function createLabelsLayer(overlay) {
       placeHover(view.project);
     },
     dispose() {
+      clearTimeout(restTimer);
       for (const s of pool) s.node.remove();
       leaders.remove();
       hoverCard.remove();

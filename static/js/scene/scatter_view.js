@@ -39,7 +39,7 @@ export function createScatterView(container, hooks) {
   scene.add(points.object);
   const sprites = createSpritesLayer({ renderer, background: BACKGROUND, onChange: () => requestRender() });
   scene.add(sprites.object);
-  const labels = createLabelsLayer(overlay);
+  const labels = createLabelsLayer(overlay, () => requestRender());
   const picker = createPicker();
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
