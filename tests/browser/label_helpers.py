@@ -85,6 +85,11 @@ def overlaps(labels: list[dict], slack: float = 0.5) -> list[tuple[str, str]]:
     return pairs
 
 
+def after_next_render(page: Page) -> None:
+    """Wait two animation frames: a render requested before this call (which places the labels) has run."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def select_centre_with_neighbors(page: Page, k: int = 20) -> None:
     """Select the cluster's centre point by searching its word, with k euclidean neighbours."""
     page.fill("#search-input", CENTRE_WORD)
@@ -98,3 +103,4 @@ def select_centre_with_neighbors(page: Page, k: int = 20) -> None:
             return !s.neighborsLoading && s.neighbors.length === k && s.neighborParams.metric === 'euclidean'; }""",
         arg=k,
     )
+    after_next_render(page)

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import open_projector
 from tests.browser.label_helpers import (
-    CLUSTER, leader_lines, overlaps, select_centre_with_neighbors, upload_cluster_dataset, visible_labels,
+    CLUSTER, after_next_render, leader_lines, overlaps, select_centre_with_neighbors, upload_cluster_dataset, visible_labels,
 )
 from tests.browser.projection_helpers import wait_settled
 
@@ -84,6 +84,7 @@ def test_label_modes_and_size(page: Page, live_server) -> None:
         "document.querySelectorAll('.scatter-overlay .point-label:not([hidden])').length > n",
         arg=neighbours_mode,
     )
+    after_next_render(page)
     labels = visible_labels(page)
     print(f"\nall mode, zoomed in: {len(labels)} labels (selection and neighbours mode: {neighbours_mode})")
     assert len(labels) > CLUSTER
@@ -103,6 +104,7 @@ def test_label_modes_and_size(page: Page, live_server) -> None:
         "() => { const e = document.querySelector('.scatter-overlay .point-label:not([hidden])');"
         " return e && parseFloat(getComputedStyle(e).fontSize) === 22; }"
     )
+    after_next_render(page)
     big = visible_labels(page)
     assert all(l["fontSize"] == 22 for l in big)
     assert min(l["bottom"] - l["top"] for l in big) >= 26 > small["bottom"] - small["top"]

@@ -53,7 +53,8 @@ export function createLabelsLayer(overlay, requestRender) {
   let options = { mode: 'neighbors', size: 0, depth3d: false, textOf: null }; // size set by setOptions
   let lineHeight = 16;
   let dirty = true;
-  let shown = 0; // pool slots in use after the last placement
+  let placed = 0; // rectangles placed by the current pass
+  let used = 0; // pool slots in use: the priority list's own slots, then the other points' labels
 
   // Measured text widths (CSS px at the current size) per draw index, for the "all" pass.
   let widthOf = new Float32Array(0);
@@ -196,24 +197,35 @@ export function createLabelsLayer(overlay, requestRender) {
     return false;
   }
 
-  /** Place one label for point `index` at dot (x, y); false when the pool is full. */
-  function placeOne(view, index, x, y, text, kind, baseWidth, width, height) {
+  function hide(s) {
+    if (!s.node.hidden) s.node.hidden = true;
+    if (s.leader) s.line.style.display = 'none';
+    s.leader = false;
+  }
+
+  /** Write a label's text, kind and point into pool slot `s` (only what changed). */
+  function fill(s, index, text, kind) {
+    const n = s.node;
+    if (s.text !== text) n.textContent = s.text = text;
+    if (s.kind !== kind) n.className = `point-label ${(s.kind = kind)}`;
+    if (s.index !== index) n.dataset.index = String((s.index = index));
+  }
+
+  /** Show pool slot `s` as the label of point `index` at dot (x, y) if a spot is free; false when none is. */
+  function placeOne(view, s, index, x, y, text, kind, baseWidth, width, height) {
     const scale = options.depth3d ? Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], view.depthScale(index))) : 1;
     const w = baseWidth * scale;
     const h = lineHeight * scale;
-    if (!findSpot(x, y, w, h, width, height, kind === 'plain' ? NEAR_SPOTS : SPOTS.length)) return true;
-    const id = shown++;
+    if (!findSpot(x, y, w, h, width, height, kind === 'plain' ? NEAR_SPOTS : SPOTS.length)) return false;
+    const id = placed++;
     const k = id * 4;
     rects[k] = spot.left;
     rects[k + 1] = spot.top;
     rects[k + 2] = spot.left + w;
     rects[k + 3] = spot.top + h;
     cellRange(spot.left, spot.top, w, h, bucketAdd, id);
-    const s = slot(id);
+    fill(s, index, text, kind);
     const n = s.node;
-    if (s.text !== text) n.textContent = s.text = text;
-    if (s.kind !== kind) n.className = `point-label ${(s.kind = kind)}`;
-    if (s.index !== index) n.dataset.index = String((s.index = index));
     n.style.width = `${baseWidth}px`;
     n.style.transform = scale === 1
       ? `translate(${Math.round(spot.left)}px, ${Math.round(spot.top)}px)`
@@ -229,7 +241,7 @@ export function createLabelsLayer(overlay, requestRender) {
       s.line.dataset.index = String(index);
     }
     if (leader !== s.leader) s.line.style.display = (s.leader = leader) ? '' : 'none';
-    return shown < MAX_LABELS;
+    return true;
   }
 
   /** Every visible point not in the priority list, in placement order, into keys[0..m); returns m. */
@@ -273,28 +285,33 @@ export function createLabelsLayer(overlay, requestRender) {
   function placeAll(view) {
     const { width, height } = view;
     generation = (generation + 1) >>> 0 || 1;
-    shown = 0;
+    placed = 0;
     resetGrid(width, height);
     if (stamp.length !== view.count) {
       stamp = new Uint32Array(view.count);
       widthOf = new Float32Array(view.count).fill(NaN);
     }
-    let room = true;
-    for (const item of options.mode === 'off' ? NONE : items) {
-      if (item.index >= view.count || !item.text) continue;
+    const list = options.mode === 'off' ? NONE : items;
+    for (let k = 0; k < list.length; k++) {
+      const item = list[k];
+      const s = pool[k];
+      if (item.index >= view.count || !item.text) {
+        hide(s);
+        continue;
+      }
       stamp[item.index] = generation;
       view.project(item.index, at);
-      if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) continue;
-      room = placeOne(view, item.index, at.x, at.y, item.text, item.kind, item.width, width, height);
-      if (!room) break;
+      const onScreen = at.visible && at.x >= 0 && at.y >= 0 && at.x <= width && at.y <= height;
+      if (!onScreen || !placeOne(view, s, item.index, at.x, at.y, item.text, item.kind, item.width, width, height)) hide(s);
     }
-    if (room && options.mode === 'all' && options.textOf && view.count > 0) {
+    let next = list.length;
+    if (options.mode === 'all' && options.textOf && view.count > 0) {
       if (scanDue) {
         scanDue = false;
         candidateCount = collectVisible(view, width, height);
         for (let c = 0; c < candidateCount; c++) candidates[c] = keys[c] % INDEX_SPAN;
       }
-      for (let c = 0; c < candidateCount && room; c++) {
+      for (let c = 0; c < candidateCount && next < MAX_LABELS; c++) {
         const i = candidates[c];
         if (i >= view.count || stamp[i] === generation) continue;
         view.project(i, at);
@@ -302,21 +319,19 @@ export function createLabelsLayer(overlay, requestRender) {
         const text = options.textOf(i);
         if (!text) continue;
         if (Number.isNaN(widthOf[i])) widthOf[i] = textWidth(text, false);
-        room = placeOne(view, i, at.x, at.y, text, 'plain', widthOf[i], width, height);
+        if (placeOne(view, slot(next), i, at.x, at.y, text, 'plain', widthOf[i], width, height)) next++;
       }
     }
-    for (let i = shown; i < pool.length; i++) {
-      const s = pool[i];
-      if (!s.node.hidden) s.node.hidden = true;
-      if (s.leader) s.line.style.display = 'none';
-      s.leader = false;
-    }
+    for (let i = next; i < used; i++) hide(pool[i]);
+    used = next;
   }
 
   return {
     /** Labels to draw first, most important first: [{index (draw order), text, kind: 'selected'|'neighbor'}]. */
     setLabels(list) {
       items = list.slice(0, MAX_LABELS).map((item) => ({ ...item, width: textWidth(item.text, item.kind === 'selected') }));
+      // Each label of the list has its own slot, with its text at once; placement shows or hides it.
+      items.forEach((item, k) => fill(slot(k), item.index, item.text, item.kind));
       dirty = scanDue = true;
     },
     /**
