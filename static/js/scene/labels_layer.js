@@ -6,6 +6,7 @@
 // are pooled (at most MAX_LABELS); placement runs only when the camera, the points, the list or the
 // options changed, on typed arrays that are reused, so moving the camera allocates nothing.
 // Hover lives here rather than in WebGL so that hovering never redraws the point cloud.
+import { createCollisionGrid } from './label_collision.js';
 
 const MAX_LABELS = 1000;
 // With fewer points on screen than this, every visible point is a candidate. With more, one point per
@@ -17,7 +18,6 @@ const MAX_CELLS = 2048;
 // what is on screen (O(n) over the picker's array) runs again once the camera has rested this long.
 const REST_MS = 120;
 const GAP = 5; // px between a dot and its label
-const BUCKET = 32; // px: cell of the collision grid
 const SCALE_RANGE = [0.45, 2.5]; // 3D labels: how much smaller / bigger than at the orbit target
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const NONE = Object.freeze([]);
@@ -53,7 +53,6 @@ export function createLabelsLayer(overlay, requestRender) {
   let options = { mode: 'neighbors', size: 0, depth3d: false, textOf: null }; // size set by setOptions
   let lineHeight = 16;
   let dirty = true;
-  let placed = 0; // rectangles placed by the current pass
   let used = 0; // pool slots in use: the priority list's own slots, then the other points' labels
 
   // Measured text widths (CSS px at the current size) per draw index, for the "all" pass.
@@ -63,14 +62,7 @@ export function createLabelsLayer(overlay, requestRender) {
   const measure = document.createElement('canvas').getContext('2d');
   let fontFamily = '';
 
-  // Collision grid: rectangles placed so far, bucketed by the screen cells they cover.
-  const rects = new Float32Array(MAX_LABELS * 4);
-  let head = new Int32Array(0);
-  let next = new Int32Array(4096);
-  let owner = new Int32Array(4096);
-  let entries = 0;
-  let cols = 0;
-  let rows = 0;
+  const occupied = createCollisionGrid(MAX_LABELS);
   // The "all" pass: candidates as sort keys, and the best point per screen cell.
   const keys = new Float64Array(Math.max(EVERY_POINT_BELOW, MAX_CELLS));
   const candidates = new Int32Array(keys.length); // the last scan's picks, in placement order
@@ -130,53 +122,6 @@ export function createLabelsLayer(overlay, requestRender) {
     return Math.min(Math.ceil(measure.measureText(text).width) + 5, options.size * 18);
   }
 
-  function resetGrid(width, height) {
-    const c = Math.ceil(width / BUCKET);
-    const r = Math.ceil(height / BUCKET);
-    if (c !== cols || r !== rows) {
-      cols = c;
-      rows = r;
-      head = new Int32Array(c * r); // only on resize
-    }
-    head.fill(-1);
-    entries = 0;
-  }
-
-  function cellRange(left, top, w, h, fn, arg) {
-    const c0 = Math.max(0, Math.floor(left / BUCKET));
-    const c1 = Math.min(cols - 1, Math.floor((left + w) / BUCKET));
-    const r0 = Math.max(0, Math.floor(top / BUCKET));
-    const r1 = Math.min(rows - 1, Math.floor((top + h) / BUCKET));
-    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) if (fn(r * cols + c, arg)) return true;
-    return false;
-  }
-
-  let qLeft = 0;
-  let qTop = 0;
-  let qRight = 0;
-  let qBottom = 0;
-  function bucketHits(cell) {
-    for (let e = head[cell]; e >= 0; e = next[e]) {
-      const k = owner[e] * 4;
-      if (qLeft < rects[k + 2] && qRight > rects[k] && qTop < rects[k + 3] && qBottom > rects[k + 1]) return true;
-    }
-    return false;
-  }
-  function bucketAdd(cell, id) {
-    if (entries === next.length) {
-      const grownNext = new Int32Array(entries * 2); // rare: only when a placement covers more cells than ever
-      grownNext.set(next);
-      next = grownNext;
-      const grownOwner = new Int32Array(entries * 2);
-      grownOwner.set(owner);
-      owner = grownOwner;
-    }
-    owner[entries] = id;
-    next[entries] = head[cell];
-    head[cell] = entries++;
-    return false;
-  }
-
   /** Find the first free spot for a w x h label at dot (x, y) into `spot`; false when none. */
   function findSpot(x, y, w, h, width, height, spots) {
     for (let s = 0; s < spots; s++) {
@@ -184,11 +129,7 @@ export function createLabelsLayer(overlay, requestRender) {
       const left = x + fx * w + gx * GAP;
       const top = y + fy * h + gy * GAP + ky * h;
       if (left < 0 || top < 0 || left + w > width || top + h > height) continue;
-      qLeft = left;
-      qTop = top;
-      qRight = left + w;
-      qBottom = top + h;
-      if (cellRange(left, top, w, h, bucketHits)) continue;
+      if (occupied.hits(left, top, w, h)) continue;
       spot.left = left;
       spot.top = top;
       spot.index = s;
@@ -217,13 +158,7 @@ export function createLabelsLayer(overlay, requestRender) {
     const w = baseWidth * scale;
     const h = lineHeight * scale;
     if (!findSpot(x, y, w, h, width, height, kind === 'plain' ? NEAR_SPOTS : SPOTS.length)) return false;
-    const id = placed++;
-    const k = id * 4;
-    rects[k] = spot.left;
-    rects[k + 1] = spot.top;
-    rects[k + 2] = spot.left + w;
-    rects[k + 3] = spot.top + h;
-    cellRange(spot.left, spot.top, w, h, bucketAdd, id);
+    occupied.add(spot.left, spot.top, w, h);
     fill(s, index, text, kind);
     const n = s.node;
     n.style.width = `${baseWidth}px`;
@@ -285,8 +220,7 @@ export function createLabelsLayer(overlay, requestRender) {
   function placeAll(view) {
     const { width, height } = view;
     generation = (generation + 1) >>> 0 || 1;
-    placed = 0;
-    resetGrid(width, height);
+    occupied.reset(width, height);
     if (stamp.length !== view.count) {
       stamp = new Uint32Array(view.count);
       widthOf = new Float32Array(view.count).fill(NaN);
