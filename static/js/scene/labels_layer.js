@@ -40,10 +40,11 @@ SPOTS.push([-0.5, 0, -1, -1, -1], [-0.5, 0, 0, 1, 1]);
 const NEAR_SPOTS = 8;
 
 /**
- * Create the layer inside `overlay` (an absolutely positioned, pointer-transparent element);
- * requestRender() asks for a render (then place()) when the camera has come to rest.
+ * Create the layer inside `overlay` (an absolutely positioned, pointer-transparent element).
+ * scene: requestRender() (asked for once the camera has come to rest), screen() (the picker's shared
+ * (x, y, depth) array), count(), mode() ('2d' | '3d'), depthScale(index) (3D: target distance / point distance).
  */
-export function createLabelsLayer(overlay, requestRender) {
+export function createLabelsLayer(overlay, scene) {
   const leaders = document.createElementNS(SVG_NS, 'svg');
   leaders.setAttribute('class', 'label-leaders');
   leaders.setAttribute('aria-hidden', 'true');
@@ -153,8 +154,8 @@ export function createLabelsLayer(overlay, requestRender) {
   }
 
   /** Show pool slot `s` as the label of point `index` at dot (x, y) if a spot is free; false when none is. */
-  function placeOne(view, s, index, x, y, text, kind, baseWidth, width, height) {
-    const scale = options.depth3d ? Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], view.depthScale(index))) : 1;
+  function placeOne(s, index, x, y, text, kind, baseWidth, width, height) {
+    const scale = options.depth3d ? Math.min(SCALE_RANGE[1], Math.max(SCALE_RANGE[0], scene.depthScale(index))) : 1;
     const w = baseWidth * scale;
     const h = lineHeight * scale;
     if (!findSpot(x, y, w, h, width, height, kind === 'plain' ? NEAR_SPOTS : SPOTS.length)) return false;
@@ -180,10 +181,9 @@ export function createLabelsLayer(overlay, requestRender) {
   }
 
   /** Every visible point not in the priority list, in placement order, into keys[0..m); returns m. */
-  function collectVisible(view, width, height) {
-    const screen = view.screen();
-    const count = view.count;
-    const depthFirst = view.mode === '3d';
+  function collectVisible(count, width, height) {
+    const screen = scene.screen();
+    const depthFirst = scene.mode() === '3d';
     const cellW = Math.max(60, options.size * 6, Math.ceil(Math.sqrt((width * height) / MAX_CELLS) * 2));
     let cellH = Math.max(lineHeight, Math.ceil((width * height) / (MAX_CELLS * cellW)));
     const cc = Math.floor(width / cellW) + 1;
@@ -217,43 +217,43 @@ export function createLabelsLayer(overlay, requestRender) {
     return m;
   }
 
-  function placeAll(view) {
-    const { width, height } = view;
+  function placeAll(project, width, height) {
+    const count = scene.count();
     generation = (generation + 1) >>> 0 || 1;
     occupied.reset(width, height);
-    if (stamp.length !== view.count) {
-      stamp = new Uint32Array(view.count);
-      widthOf = new Float32Array(view.count).fill(NaN);
+    if (stamp.length !== count) {
+      stamp = new Uint32Array(count);
+      widthOf = new Float32Array(count).fill(NaN);
     }
     const list = options.mode === 'off' ? NONE : items;
     for (let k = 0; k < list.length; k++) {
       const item = list[k];
       const s = pool[k];
-      if (item.index >= view.count || !item.text) {
+      if (item.index >= count || !item.text) {
         hide(s);
         continue;
       }
       stamp[item.index] = generation;
-      view.project(item.index, at);
+      project(item.index, at);
       const onScreen = at.visible && at.x >= 0 && at.y >= 0 && at.x <= width && at.y <= height;
-      if (!onScreen || !placeOne(view, s, item.index, at.x, at.y, item.text, item.kind, item.width, width, height)) hide(s);
+      if (!onScreen || !placeOne(s, item.index, at.x, at.y, item.text, item.kind, item.width, width, height)) hide(s);
     }
     let next = list.length;
-    if (options.mode === 'all' && options.textOf && view.count > 0) {
+    if (options.mode === 'all' && options.textOf && count > 0) {
       if (scanDue) {
         scanDue = false;
-        candidateCount = collectVisible(view, width, height);
+        candidateCount = collectVisible(count, width, height);
         for (let c = 0; c < candidateCount; c++) candidates[c] = keys[c] % INDEX_SPAN;
       }
       for (let c = 0; c < candidateCount && next < MAX_LABELS; c++) {
         const i = candidates[c];
-        if (i >= view.count || stamp[i] === generation) continue;
-        view.project(i, at);
+        if (i >= count || stamp[i] === generation) continue;
+        project(i, at);
         if (!at.visible || at.x < 0 || at.y < 0 || at.x > width || at.y > height) continue;
         const text = options.textOf(i);
         if (!text) continue;
         if (Number.isNaN(widthOf[i])) widthOf[i] = textWidth(text, false);
-        if (placeOne(view, slot(next), i, at.x, at.y, text, 'plain', widthOf[i], width, height)) next++;
+        if (placeOne(slot(next), i, at.x, at.y, text, 'plain', widthOf[i], width, height)) next++;
       }
     }
     for (let i = next; i < used; i++) hide(pool[i]);
@@ -292,7 +292,7 @@ export function createLabelsLayer(overlay, requestRender) {
       restTimer = setTimeout(() => {
         restTimer = 0;
         dirty = scanDue = true;
-        requestRender();
+        scene.requestRender();
       }, REST_MS);
     },
     /**
@@ -308,16 +308,13 @@ export function createLabelsLayer(overlay, requestRender) {
       if (thumb) Object.assign(hoverThumb.style, thumb);
       placeHover(project);
     },
-    /**
-     * Place the labels (when something changed) and the hover card. view: {project(index, out),
-     * screen() (the picker's shared array), count, width, height, mode, depthScale(index)}.
-     */
-    place(view) {
+    /** Place the labels (when something changed) and the hover card; project(index, out) fills {x, y, visible}. */
+    place(project, width, height) {
       if (dirty) {
         dirty = false;
-        placeAll(view);
+        placeAll(project, width, height);
       }
-      placeHover(view.project);
+      placeHover(project);
     },
     dispose() {
       clearTimeout(restTimer);

@@ -39,7 +39,13 @@ export function createScatterView(container, hooks) {
   scene.add(points.object);
   const sprites = createSpritesLayer({ renderer, background: BACKGROUND, onChange: () => requestRender() });
   scene.add(sprites.object);
-  const labels = createLabelsLayer(overlay, () => requestRender());
+  const labels = createLabelsLayer(overlay, {
+    requestRender: () => requestRender(),
+    screen: () => picker.screen(points.positions, points.count, camera(), width, height),
+    count: () => points.count,
+    mode: () => mode,
+    depthScale: (index) => depthScale(index),
+  });
   const picker = createPicker();
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
@@ -79,22 +85,13 @@ export function createScatterView(container, hooks) {
     return picker.project(points.positions, index, width, height, out);
   }
 
-  // What label placement reads (labels_layer.js place()); one object, so rendering allocates nothing.
-  const labelView = {
-    project: projectIndex,
-    screen: () => picker.screen(points.positions, points.count, camera(), width, height),
-    get count() { return points.count; },
-    get width() { return width; },
-    get height() { return height; },
-    get mode() { return mode; },
-    /** 3D: how much nearer than the orbit target point `index` is (perspective scale of its label). */
-    depthScale(index) {
-      const p = points.positions;
-      const c = perspective.position;
-      const d = Math.hypot(p[index * 3] - c.x, p[index * 3 + 1] - c.y, p[index * 3 + 2] - c.z);
-      return d > 0 ? c.distanceTo(controls3d.target) / d : 1;
-    },
-  };
+  /** 3D: how much nearer than the orbit target point `index` is (the perspective scale of its label). */
+  function depthScale(index) {
+    const p = points.positions;
+    const c = perspective.position;
+    const d = Math.hypot(p[index * 3] - c.x, p[index * 3 + 1] - c.y, p[index * 3 + 2] - c.z);
+    return d > 0 ? c.distanceTo(controls3d.target) / d : 1;
+  }
 
   function setAnimating(active) {
     glide.active = active;
@@ -123,7 +120,7 @@ export function createScatterView(container, hooks) {
     renderer.render(scene, cam);
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
-    labels.place(labelView);
+    labels.place(projectIndex, width, height);
     if (glide.active) requestRender();
     else if (drawnPending) {
       drawnPending = false;

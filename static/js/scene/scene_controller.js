@@ -192,11 +192,12 @@ export function createScene(container, store, actions) {
       drawFlags(s);
       drawLabels(s);
     }),
-    store.subscribe(['labelBy', 'metadata', 'labelMode', 'labelSize', 'labels3d'], (s) => {
+    store.subscribe(['labelBy', 'metadata'], (s) => {
       drawLabels(s);
       drawHover(s);
     }),
     store.subscribe(['hover'], drawHover),
+    store.subscribe(['labelMode', 'labelSize', 'labels3d'], drawLabels),
     // After the positions (subscribed above): the cells follow the rows drawn.
     store.subscribe(['coords', 'info', 'showSprites', 'coloring'], drawSprites),
   ];
