@@ -188,6 +188,7 @@ export function createScene(container, store, actions) {
       applyPose(s);
     }),
     store.subscribe(['coloring'], drawColors),
+    store.subscribe(['labelMode', 'labelSize', 'labels3d'], drawLabels),
     store.subscribe(['selection', 'neighbors'], (s) => {
       drawFlags(s);
       drawLabels(s);
@@ -197,7 +198,6 @@ export function createScene(container, store, actions) {
       drawHover(s);
     }),
     store.subscribe(['hover'], drawHover),
-    store.subscribe(['labelMode', 'labelSize', 'labels3d'], drawLabels),
     // After the positions (subscribed above): the cells follow the rows drawn.
     store.subscribe(['coords', 'info', 'showSprites', 'coloring'], drawSprites),
   ];
