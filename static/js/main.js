@@ -18,6 +18,9 @@ import { createExportActions } from './export_actions.js';
 import { mountViewOptions } from './panels/view_options.js';
 import { mountExportMenu } from './panels/export_menu.js';
 import { mountTheme } from './theme.js';
+import { createLabelActions } from './label_actions.js';
+import { mountLabelControls } from './panels/label_controls.js';
+import { mountStatusLine } from './panels/status_line.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -25,6 +28,7 @@ const viewActions = createViewActions(store, coreActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions),
+  ...createLabelActions(store),
 };
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);
@@ -37,6 +41,8 @@ mountExportMenu(store, actions);
 mountShareButton(store, actions);
 mountTokenField(actions);
 mountBookmarksPanel(store, actions);
+mountLabelControls(store, actions);
+mountStatusLine(store);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

@@ -39,7 +39,13 @@ export function createScatterView(container, hooks) {
   scene.add(points.object);
   const sprites = createSpritesLayer({ renderer, background: BACKGROUND, onChange: () => requestRender() });
   scene.add(sprites.object);
-  const labels = createLabelsLayer(overlay);
+  const labels = createLabelsLayer(overlay, {
+    requestRender: () => requestRender(),
+    screen: () => picker.screen(points.positions, points.count, camera(), width, height),
+    count: () => points.count,
+    mode: () => mode,
+    depthScale: (index) => depthScale(index),
+  });
   const picker = createPicker();
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
@@ -79,6 +85,14 @@ export function createScatterView(container, hooks) {
     return picker.project(points.positions, index, width, height, out);
   }
 
+  /** 3D: how much nearer than the orbit target point `index` is (the perspective scale of its label). */
+  function depthScale(index) {
+    const p = points.positions;
+    const c = perspective.position;
+    const d = Math.hypot(p[index * 3] - c.x, p[index * 3 + 1] - c.y, p[index * 3 + 2] - c.z);
+    return d > 0 ? c.distanceTo(controls3d.target) / d : 1;
+  }
+
   function setAnimating(active) {
     glide.active = active;
     canvas.dataset.animating = String(active);
@@ -92,6 +106,7 @@ export function createScatterView(container, hooks) {
     for (let i = 0; i < p.length; i++) p[i] = from[i] + (to[i] - from[i]) * e;
     points.positionsChanged();
     picker.invalidate();
+    labels.screenChanged();
     if (t >= 1) setAnimating(false);
   }
 
@@ -116,6 +131,7 @@ export function createScatterView(container, hooks) {
 
   function cameraChanged() {
     picker.invalidate();
+    labels.screenChanged();
     requestRender();
     hooks.onCamera?.();
   }
@@ -257,7 +273,9 @@ export function createScatterView(container, hooks) {
       sprites.show(sheet, rows, points.count, tint, on);
       requestRender();
     },
-    setLabels(list) {
+    /** Labels first in line (see labels_layer setLabels) and the label options (setOptions). */
+    setLabels(list, options) {
+      labels.setOptions(options);
       labels.setLabels(list);
       requestRender();
     },

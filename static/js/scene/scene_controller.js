@@ -102,17 +102,36 @@ export function createScene(container, store, actions) {
     view.setFlags(flags, any);
   }
 
+  // The label of any drawn point, for "all visible points"; a new function only when what it reads changes.
+  let textOf = null;
+  let textOfInputs = [];
+  function labelTextOf(state) {
+    const inputs = [state.metadata, state.labelBy, rowsOfIndex];
+    if (!textOf || inputs.some((v, i) => v !== textOfInputs[i])) {
+      textOfInputs = inputs;
+      textOf = state.metadata ? (index) => labelOf(state, rowOf(index)) : null;
+    }
+    return textOf;
+  }
+
   function drawLabels(state) {
     const list = [];
-    for (const row of state.selection.slice(0, 200)) {
-      const index = indexOf(row);
-      if (index >= 0) list.push({ index, text: labelOf(state, row), kind: 'selected' });
+    if (state.metadata && state.labelMode !== 'off') {
+      for (const row of state.selection.slice(0, 200)) {
+        const index = indexOf(row);
+        if (index >= 0) list.push({ index, text: labelOf(state, row), kind: 'selected' });
+      }
+      for (const { row } of state.neighbors) {
+        const index = indexOf(row);
+        if (index >= 0) list.push({ index, text: labelOf(state, row), kind: 'neighbor' });
+      }
     }
-    for (const { row } of state.neighbors) {
-      const index = indexOf(row);
-      if (index >= 0) list.push({ index, text: labelOf(state, row), kind: 'neighbor' });
-    }
-    view.setLabels(state.metadata ? list : []);
+    view.setLabels(list, {
+      mode: state.labelMode,
+      size: state.labelSize,
+      depth3d: state.labels3d && state.camera.mode === '3d',
+      textOf: labelTextOf(state),
+    });
   }
 
   /** The sprite description of the dataset on screen, or null (none, not loaded yet). */
@@ -181,6 +200,7 @@ export function createScene(container, store, actions) {
       applyPose(s);
     }),
     store.subscribe(['coloring'], drawColors),
+    store.subscribe(['labelMode', 'labelSize', 'labels3d'], drawLabels),
     store.subscribe(['selection', 'neighbors'], (s) => {
       drawColors(s);
       drawFlags(s);
