@@ -68,6 +68,10 @@ def test_same_request_is_served_from_cache_without_a_new_job(client, dataset) ->
     assert again.json()["id"] == first["id"] and again.json()["status"] == "done"
 
 
+def test_status_says_that_writes_need_no_token(client) -> None:
+    assert client.get("/api/status").json()["write_token"] is False
+
+
 def test_stop_kills_the_worker_process(client, live_server) -> None:
     big = upload_clusters(client, n=3000, dim=20, seed=4)
     body = {"method": "tsne", "params": {"perplexity": 30, "iterations": 10000, "seed": 3}}
