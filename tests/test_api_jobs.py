@@ -143,6 +143,8 @@ def test_umap_job_lays_out_every_point(client, dataset) -> None:
     assert events[-1]["status"] == "done", events[-1]
     epochs = [e["info"]["epoch"] for e in events if "epoch" in e["info"]]
     assert epochs == sorted(epochs)
+    # Intermediate layouts were offered while it ran (the first one is the initial layout).
+    assert max(e["snapshot"] for e in events if e["status"] == "running") >= 1
     assert fetch_coords(client, job["id"]).shape == (300, 2)
 
 
