@@ -53,8 +53,9 @@ export function mountPlotMessage(store, actions) {
   function renderMessage({ phase, status, coords }) {
     if (phase === 'loading' || phase === 'computing') {
       stopTimers();
+      // Between the PCA's end and the first frame the status is idle: the last words stay.
+      if (status.message || !working || message.hidden) showText(status.message || 'Loading…', 'working');
       working = true;
-      showText(status.message || 'Loading…', 'working');
     } else if (phase === 'ready' && working && coords) {
       working = false;
       confirm(coords.n);
