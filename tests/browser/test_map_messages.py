@@ -41,13 +41,12 @@ def test_an_upload_shows_progress_then_a_confirmation_and_the_hint_goes_at_the_f
     page: Page, live_server, dataset_id: str, story: StoryData
 ) -> None:
     open_projector(page, live_server.url, dataset_id)
+    message = page.locator("#plot-message")
     hint = page.locator("#first-hint")
+    expect(message).to_have_text(f"Showing {N} points")  # the first view's confirmation ...
+    expect(message).to_be_hidden(timeout=15_000)  # ... fades after a moment, and the hint takes its place
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("scroll to zoom")
-
-    message = page.locator("#plot-message")
-    expect(message).to_have_text(f"Showing {N} points")  # the first view's confirmation ...
-    expect(message).to_be_hidden(timeout=15_000)  # ... fades after a moment
     page.evaluate(RECORD_MESSAGES)
     page.click("#load-button")
     page.fill("#upload-name", LONG_NAME)
@@ -73,8 +72,8 @@ def test_an_upload_shows_progress_then_a_confirmation_and_the_hint_goes_at_the_f
         fit = page.eval_on_selector(axis, FITS)
         assert fit["text"].startswith("Component #") and fit["width"] <= fit["room"], (axis, fit)
 
-    # The hint is still there (nothing touched the plot); a drag on the plot sends it away.
-    expect(hint).to_be_visible()
+    # The hint is back (nothing touched the plot); a drag on the plot sends it away.
+    expect(hint).to_be_visible(timeout=15_000)
     box = page.locator("canvas.scatter-canvas").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.8)
     page.mouse.down()

@@ -36,6 +36,7 @@ export function mountPlotMessage(store, actions) {
     message.dataset.kind = kind;
     message.classList.remove('fading');
     message.hidden = false;
+    hint.hidden = true;
   }
 
   function confirm(n) {
@@ -46,6 +47,7 @@ export function mountPlotMessage(store, actions) {
       fadeTimer = setTimeout(() => {
         message.hidden = true;
         message.classList.remove('fading');
+        renderHint();
       }, FADE_MS);
     }, CONFIRM_MS);
   }
@@ -64,12 +66,15 @@ export function mountPlotMessage(store, actions) {
       working = false;
       stopTimers();
       message.hidden = true;
+      renderHint();
     }
   }
 
-  function renderHint({ firstHint, phase, coords, selection, camera }) {
+  function renderHint() {
+    const { firstHint, phase, coords, selection, camera } = store.get();
     hint.textContent = HINTS[camera.mode] ?? HINTS['3d'];
-    hint.hidden = !(firstHint && phase === 'ready' && coords && selection.length === 0);
+    // It takes the confirmation's corner once that has gone.
+    hint.hidden = !(firstHint && phase === 'ready' && coords && selection.length === 0 && message.hidden);
   }
 
   const scene = byId('scene');
@@ -81,5 +86,5 @@ export function mountPlotMessage(store, actions) {
   store.subscribe(['phase', 'status', 'coords'], renderMessage);
   store.subscribe(['firstHint', 'phase', 'coords', 'selection', 'camera'], renderHint);
   renderMessage(store.get());
-  renderHint(store.get());
+  renderHint();
 }
