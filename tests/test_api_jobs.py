@@ -68,6 +68,10 @@ def test_same_request_is_served_from_cache_without_a_new_job(client, dataset) ->
     assert again.json()["id"] == first["id"] and again.json()["status"] == "done"
 
 
+def test_status_says_that_writes_need_no_token(client) -> None:
+    assert client.get("/api/status").json()["write_token"] is False
+
+
 def test_stop_kills_the_worker_process(client, live_server) -> None:
     big = upload_clusters(client, n=3000, dim=20, seed=4)
     body = {"method": "tsne", "params": {"perplexity": 30, "iterations": 10000, "seed": 3}}
@@ -139,6 +143,8 @@ def test_umap_job_lays_out_every_point(client, dataset) -> None:
     assert events[-1]["status"] == "done", events[-1]
     epochs = [e["info"]["epoch"] for e in events if "epoch" in e["info"]]
     assert epochs == sorted(epochs)
+    # Intermediate layouts were offered while it ran (the first one is the initial layout).
+    assert max(e["snapshot"] for e in events if e["status"] == "running") >= 1
     assert fetch_coords(client, job["id"]).shape == (300, 2)
 
 

@@ -51,6 +51,14 @@ def test_writes_need_the_token(public_server: LiveServer) -> None:
         assert c.delete(f"/api/datasets/{dataset}", headers=AUTH).status_code == 204
 
 
+def test_status_says_that_writes_need_a_token_but_never_shows_it(public_server: LiveServer) -> None:
+    with public_server.client() as c:
+        answer = c.get("/api/status")
+    assert answer.status_code == 200
+    assert answer.json()["write_token"] is True
+    assert TOKEN not in answer.text
+
+
 def test_private_datasets_are_unlisted_and_need_the_token_to_project(public_server: LiveServer) -> None:
     with public_server.client() as c:
         private = upload(c, False, AUTH, name="hidden").json()["id"]

@@ -5,6 +5,7 @@ umap-learn's first call in a process compiles for ~40 s; the module-scoped run p
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -29,18 +30,27 @@ def clusters() -> tuple[np.ndarray, np.ndarray]:
     return clustered(n=400, dim=20, clusters=4, seed=2)
 
 
+Snapshot = tuple[float, int, np.ndarray]  # (time, epoch, coordinates)
+
+
 @pytest.fixture(scope="module")
-def run_2d(clusters) -> tuple[ProjectionResult, list[tuple[float, dict[str, Any]]]]:
+def run_2d(clusters) -> tuple[ProjectionResult, list[tuple[float, dict[str, Any]]], list[Snapshot]]:
     vectors, _ = clusters
     calls: list[tuple[float, dict[str, Any]]] = []
-    progress = Progress(lambda fraction, info, coords: calls.append((fraction, info)))
-    result = umap_.run(vectors, umap_.Params(), progress)
-    return result, calls
+    snapshots: list[Snapshot] = []
+
+    def sink(fraction: float, info: dict[str, Any], coords: np.ndarray | None) -> None:
+        calls.append((fraction, info))
+        if coords is not None:  # the optimiser's own array: it keeps moving after this call
+            snapshots.append((time.monotonic(), info["epoch"], coords.copy()))
+
+    result = umap_.run(vectors, umap_.Params(), Progress(sink))
+    return result, calls, snapshots
 
 
 def test_separates_gaussian_clusters(clusters, run_2d) -> None:
     vectors, labels = clusters
-    result, _ = run_2d
+    result, _, _ = run_2d
     assert result.coords.shape == (400, 2) and result.coords.dtype == np.float32
     accuracy = knn_accuracy(result.coords, labels)
     trust = trustworthiness(vectors, result.coords, n_neighbors=10)
@@ -51,7 +61,7 @@ def test_separates_gaussian_clusters(clusters, run_2d) -> None:
 
 
 def test_progress_reports_the_neighbour_stage_then_every_epoch(run_2d) -> None:
-    result, calls = run_2d
+    result, calls, _ = run_2d
     assert calls[0] == (0.0, {"stage": "neighbors"})
     epochs = [info["epoch"] for _, info in calls if info["stage"] == "embedding"]
     assert epochs == list(range(0, result.extras["epochs"] + 1))
@@ -59,6 +69,24 @@ def test_progress_reports_the_neighbour_stage_then_every_epoch(run_2d) -> None:
     fractions = [fraction for fraction, _ in calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert calls[-1][1]["stage"] == "done"
+
+
+def test_snapshots_show_the_layout_moving_at_a_limited_rate(run_2d) -> None:
+    result, _, snapshots = run_2d
+    epochs = [epoch for _, epoch, _ in snapshots]
+    print(f"{len(snapshots)} snapshots at epochs {epochs}")
+    assert len(snapshots) >= 2
+    assert epochs == sorted(epochs) and epochs[0] == 0  # the first one is the initial layout
+    assert all(coords.shape == (400, 2) and coords.dtype == np.float32 for _, _, coords in snapshots)
+    # Each one a different layout: the points move (umap-learn's first epoch moves none of them).
+    moving = [coords.tobytes() for _, epoch, coords in snapshots if epoch >= 2]
+    assert len(moving) >= 2 and len(set(moving)) == len(moving)
+    times = [t for t, _, _ in snapshots]
+    assert all(b - a >= umap_.REPORT_INTERVAL for a, b in zip(times, times[1:]))
+    # The last snapshot is close to the result (same scale): the page glides into the final layout.
+    last = snapshots[-1][2]
+    spread = float(np.ptp(result.coords, axis=0).max())
+    assert float(np.abs(last - result.coords).max()) < spread
 
 
 def test_prints_and_warns_nothing(clusters, capfd) -> None:

@@ -41,11 +41,14 @@ export function createActions(store) {
     if (s.coords && s.metadata && s.drawn === s.coords && !s.status.busy) store.update({ phase: 'ready' });
   }
 
-  /** Run PCA on `rows` (null = all) of dataset `id` with `dim` dimensions; null when superseded. */
-  async function projectPca(id, rows, dim, token) {
+  /**
+   * Run PCA on `rows` (null = all) of dataset `id` with `dim` dimensions; null when superseded.
+   * `lead` starts the status text ("Loaded 20,000 points. "), which the plot shows too.
+   */
+  async function projectPca(id, rows, dim, token, lead = '') {
     const components = Math.max(1, Math.min(MAX_COMPONENTS, dim, rows ? rows.length : Infinity));
     const sphereize = sphereized(state());
-    busy('Computing PCA…');
+    busy(`${lead}Computing PCA…`);
     store.update({ phase: 'computing' });
     let job = await api.createProjection(id, api.projectionBody('pca', { components }, rows, sphereize));
     let delay = 30;
@@ -55,7 +58,7 @@ export function createActions(store) {
       delay = Math.min(500, delay * 1.6);
       job = await api.getJob(job.id);
       const pct = Math.round((job.progress || 0) * 100);
-      busy(pct > 0 && pct < 100 ? `Computing PCA… ${pct}%` : 'Computing PCA…');
+      busy(pct > 0 && pct < 100 ? `${lead}Computing PCA… ${pct}%` : `${lead}Computing PCA…`);
     }
     if (job.status !== 'done') throw new ApiError({ status: 0, error: job.error || `PCA ${job.status}` });
     const coords = await api.getCoords(job.id);
@@ -107,8 +110,10 @@ export function createActions(store) {
     const dim = info?.dim ?? datasets.find((d) => d.id === dataset)?.dim ?? MAX_COMPONENTS;
     store.update({ isolated: rows, hover: null });
     show(); // a result kept for these rows shows at once
+    const n = rows ? rows.length : info?.n;
+    const lead = Number.isInteger(n) ? `${rows ? 'Isolating' : 'Showing all'} ${n.toLocaleString('en-US')} points. ` : '';
     try {
-      const result = await projectPca(dataset, rows, dim, token);
+      const result = await projectPca(dataset, rows, dim, token, lead);
       if (result) applyProjection(result);
     } catch (err) {
       failView(token, err);
@@ -127,16 +132,18 @@ export function createActions(store) {
     });
     runs.detach(id);
     show(); // results kept from an earlier visit show at once
-    busy('Loading dataset…');
+    const listed = state().datasets.find((d) => d.id === id);
+    busy(listed ? `Loading ${listed.name || id}…` : 'Loading dataset…');
     const describe = Promise.all([api.getDataset(id), api.getMetadata(id)]).then(([info, metadata]) => {
       if (token !== viewToken) return;
       const labelBy = defaultLabelColumn(metadata.columns);
       store.update({ info, metadata, labelBy, coloring: colorRows(info.n, null) });
     });
     // The projection starts at once, in parallel with the metadata.
-    const dim = state().datasets.find((d) => d.id === id)?.dim ?? MAX_COMPONENTS;
+    const dim = listed?.dim ?? MAX_COMPONENTS;
+    const lead = Number.isInteger(listed?.n) ? `Loaded ${listed.n.toLocaleString('en-US')} points. ` : '';
     try {
-      const [result] = await Promise.all([project ? projectPca(id, null, dim, token) : null, describe]);
+      const [result] = await Promise.all([project ? projectPca(id, null, dim, token, lead) : null, describe]);
       if (result && token === viewToken) applyProjection(result);
     } catch (err) {
       failView(token, err);
@@ -323,8 +330,8 @@ export function createActions(store) {
       store.update({ neighborParams: { ...state().neighborParams, ...patch } });
       loadNeighbors();
     },
+    /** Deselect everything; the search box keeps its text (and its matches stay listed). */
     clearSelection() {
-      store.update({ search: { ...EMPTY_SEARCH, column: state().search.column, regex: state().search.regex } });
       select([], null);
     },
     isolationRows,

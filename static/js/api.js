@@ -92,6 +92,11 @@ const enc = encodeURIComponent;
 /** Job states after which nothing changes any more. */
 export const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
+/** GET /api/status: {version, write_token: bool, methods, workers}. */
+export function getStatus() {
+  return json('/api/status');
+}
+
 /** GET /api/datasets: [{id, name, n, dim}]. */
 export function listDatasets() {
   return json('/api/datasets');

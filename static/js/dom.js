@@ -33,10 +33,14 @@ export function setChildren(node, nodes) {
   node.replaceChildren(...nodes);
 }
 
-/** Fill a <select> with [{value, text, disabled}] options, keeping `selected` chosen when present. */
+/**
+ * Fill a <select> with [{value, text, disabled}] options, keeping `selected` chosen when present.
+ * The select's title is the chosen option's whole text, for a name too long for the box.
+ */
 export function setOptions(select, options, selected) {
   select.replaceChildren(
-    ...options.map((o) => el('option', { value: String(o.value), disabled: !!o.disabled }, o.text)),
+    ...options.map((o) => el('option', { value: String(o.value), disabled: !!o.disabled, title: String(o.text) }, o.text)),
   );
   if (selected !== undefined && selected !== null) select.value = String(selected);
+  select.title = select.selectedOptions[0]?.textContent ?? '';
 }

@@ -15,6 +15,8 @@ import { mountInspectorPanel } from './panels/inspector_panel.js';
 import { mountStatusBar } from './panels/status_bar.js';
 import { createOptionActions } from './option_actions.js';
 import { createExportActions } from './export_actions.js';
+import { createPageHintActions } from './page_hint_actions.js';
+import { mountPlotMessage } from './panels/plot_message.js';
 import { mountViewOptions } from './panels/view_options.js';
 import { mountExportMenu } from './panels/export_menu.js';
 import { mountTheme } from './theme.js';
@@ -27,7 +29,7 @@ const coreActions = createActions(store);
 const viewActions = createViewActions(store, coreActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
-  ...viewActions, ...createBookmarkActions(store, viewActions),
+  ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store),
 };
 const scene = createScene(byId('scene'), store, actions);
@@ -39,7 +41,8 @@ mountInspectorPanel(store, actions);
 mountViewOptions(store, actions);
 mountExportMenu(store, actions);
 mountShareButton(store, actions);
-mountTokenField(actions);
+mountTokenField(store, actions);
+mountPlotMessage(store, actions);
 mountBookmarksPanel(store, actions);
 mountLabelControls(store, actions);
 mountStatusLine(store);

@@ -1,10 +1,10 @@
 // Projection runs (t-SNE, UMAP, Custom): start a job, follow it, keep its snapshots and its result
-// per (dataset, isolated rows, method, sphereize) in the store, and stop it.
+// per (dataset, isolated rows, method, sphereize, dimensionality) in the store, and stop it.
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { followJob } from './job_follower.js';
 import { requestParams } from './projection_params.js';
-import { resultKey, sphereized, viewKey } from './results.js';
+import { formDimensions, resultKey, sphereized, viewKey } from './results.js';
 
 /** An error as one line of text for the page (the server's message, plus its position if any). */
 export function errorText(err) {
@@ -78,8 +78,8 @@ export function createRuns(store, show) {
       const s = state();
       if (!s.dataset) return;
       const sphereize = sphereized(s);
-      const key = resultKey(s.dataset, method, s.isolated, sphereize);
-      if (isActive(s.runs[key])) return; // Stop first: one run per method and set of points
+      const key = resultKey(s.dataset, method, s.isolated, sphereize, formDimensions(s, method));
+      if (isActive(s.runs[key])) return; // Stop first: one run per method, dimensionality and set of points
       const { params, error } = requestParams(method, s.params[method], s.info?.columns);
       if (error) {
         patchRun(key, { error, starting: false });
@@ -100,7 +100,7 @@ export function createRuns(store, show) {
     /** Cancel the current run of `method` (the server kills its worker); its last snapshot stays. */
     async stop(method) {
       const s = state();
-      const key = resultKey(s.dataset, method, s.isolated, sphereized(s));
+      const key = resultKey(s.dataset, method, s.isolated, sphereized(s), formDimensions(s, method));
       const run = s.runs[key];
       if (!run?.job || api.TERMINAL.has(run.job.status)) return;
       unfollow(key);

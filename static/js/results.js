@@ -1,5 +1,6 @@
 // Which projection result is on screen: results are kept per (dataset, isolated rows, method,
-// sphereize), and each tab shows its own latest result, else the PCA of the same points.
+// sphereize, and for t-SNE and UMAP dimensionality), and each tab shows its own latest result,
+// else the PCA of the same points.
 
 /** A short, stable name for an isolated row set (null = all rows). */
 export function isolationKey(rows) {
@@ -17,9 +18,22 @@ export function viewKey(dataset, rows) {
   return `${dataset}|${isolationKey(rows)}`;
 }
 
-/** The key a result of `method` is kept under; sphereized data gets its own results. */
-export function resultKey(dataset, method, rows, sphereize = false) {
-  return `${viewKey(dataset, rows)}|${method}${sphereize ? '|sphereized' : ''}`;
+// t-SNE and UMAP keep a 2D and a 3D result apart, so the Dimension toggle can go back to either.
+const BY_DIMENSIONS = new Set(['tsne', 'umap']);
+
+/** The layout dimensionality (2 or 3) chosen in `method`'s form; null for PCA and Custom. */
+export function formDimensions(state, method = state.projection.method) {
+  if (!BY_DIMENSIONS.has(method)) return null;
+  return Number(state.params[method]?.dimensions) === 3 ? 3 : 2;
+}
+
+/**
+ * The key a result of `method` is kept under; sphereized data gets its own results, and t-SNE
+ * and UMAP one per dimensionality (`dimensions`, 2 when not given).
+ */
+export function resultKey(dataset, method, rows, sphereize = false, dimensions = null) {
+  const base = `${viewKey(dataset, rows)}|${method}${sphereize ? '|sphereized' : ''}`;
+  return BY_DIMENSIONS.has(method) ? `${base}|${Number(dimensions) === 3 ? 3 : 2}d` : base;
 }
 
 /** Whether projections of the current view run on sphereized data (store.projection.sphereize). */
@@ -32,23 +46,35 @@ export function pcaResult(state) {
   return state.results[resultKey(state.dataset, 'pca', state.isolated, sphereized(state))] || null;
 }
 
-/** The current tab's own result (maybe a snapshot of a run), or null. */
-export function ownResult(state) {
-  return state.results[resultKey(state.dataset, state.projection.method, state.isolated, sphereized(state))] || null;
+function methodResult(state, method, dimensions) {
+  return state.results[resultKey(state.dataset, method, state.isolated, sphereized(state), dimensions)] || null;
 }
 
-/** The current tab's run ({job, error, ...}), or null. */
+/** The tab's own result for its chosen dimensionality (maybe a snapshot of a run), or null. */
+export function ownResult(state, method = state.projection.method) {
+  return methodResult(state, method, formDimensions(state, method));
+}
+
+/** The tab's result in the dimensionality not chosen (t-SNE, UMAP), or null. */
+export function otherResult(state, method = state.projection.method) {
+  const dims = formDimensions(state, method);
+  return dims ? methodResult(state, method, 5 - dims) : null;
+}
+
+/** The current tab's run ({job, error, ...}) for its chosen dimensionality, or null. */
 export function currentRun(state, method = state.projection.method) {
-  return state.runs[resultKey(state.dataset, method, state.isolated, sphereized(state))] || null;
+  return state.runs[resultKey(state.dataset, method, state.isolated, sphereized(state), formDimensions(state, method))] || null;
 }
 
 /**
  * What to draw for the current tab: {coords, variance, mode}, or null while nothing is computed.
- * A PCA layout uses the PCA tab's 2D/3D choice; the others follow their own dimensionality.
+ * The tab's result in the chosen dimensionality, else the one in the other (its run box then
+ * invites Run), else the PCA of the same points. A PCA layout uses the PCA tab's 2D/3D choice;
+ * the others follow their own dimensionality.
  */
 export function pickView(state) {
   const pca = pcaResult(state);
-  const shown = ownResult(state) || pca;
+  const shown = ownResult(state) || otherResult(state) || pca;
   if (!shown) return null;
   const { coords } = shown;
   const mode = coords.method === 'pca' ? state.params.pca.mode : coords.d >= 3 ? '3d' : '2d';

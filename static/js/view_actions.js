@@ -56,7 +56,7 @@ export function createViewActions(store, actions) {
   async function showStored(v, rows, current) {
     const p = v.projection;
     const s0 = state();
-    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize);
+    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize, p.params?.dimensions);
     let result = s0.results[key]?.coords.job === p.job && s0.results[key]?.final ? s0.results[key] : null;
     let status = null;
     if (!result) {
@@ -73,7 +73,7 @@ export function createViewActions(store, actions) {
         showError(`The view's projection result ${p.job} does not match its points; showing PCA instead.`);
         return false;
       }
-      key = resultKey(v.dataset, p.method, rows, !!status.sphereize);
+      key = resultKey(v.dataset, p.method, rows, !!status.sphereize, status.params?.dimensions);
       const view = viewKey(v.dataset, rows);
       const rowArray = rows ? Int32Array.from(rows) : null;
       result = {
@@ -87,6 +87,7 @@ export function createViewActions(store, actions) {
     const params = { ...s.params };
     if (p.method === 'pca') params.pca = { ...params.pca, mode: v.dimensions === 2 ? '2d' : '3d' };
     else if (status) params[p.method] = formValues(p.method, status.params);
+    else if (params[p.method]?.dimensions) params[p.method] = { ...params[p.method], dimensions: String(result.coords.d) };
     const patch = {
       results: { ...s.results, [key]: result },
       isolated: rows,

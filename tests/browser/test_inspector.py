@@ -71,7 +71,10 @@ def test_isolate_show_all_and_clear_selection(page: Page, live_server, dataset_i
     page.click("#clear-button")
     expect(page.locator("#neighbor-list li")).to_have_count(0)
     expect(page.locator("#selected-point")).to_be_hidden()
-    expect(page.locator("#match-list li")).to_have_count(0)
+    # The search stays: its text and its match, no longer selected.
+    expect(page.locator("#search-input")).to_have_value("orange")
+    expect(page.locator("#match-list li")).to_have_count(1)
+    expect(page.locator("#clear-button")).to_be_disabled()
     expect(isolate).to_have_text("Isolate 0 points")
     expect(isolate).to_be_disabled()
     assert page.evaluate("window.__projector.store.get().selection") == []

@@ -36,7 +36,10 @@ def test_form_values_become_request_params(page: Page, live_server) -> None:
 
 def test_result_keys_and_run_texts(page: Page, live_server) -> None:
     open_projector(page, live_server.url)
-    assert call(page, "results.js", "m.resultKey('d', 'tsne', null)") == "d|all|tsne"
+    # t-SNE and UMAP keep a result per dimensionality (2 when not given); PCA and Custom one.
+    assert call(page, "results.js", "m.resultKey('d', 'tsne', null)") == "d|all|tsne|2d"
+    assert call(page, "results.js", "m.resultKey('d', 'umap', null, true, 3)") == "d|all|umap|sphereized|3d"
+    assert call(page, "results.js", "m.resultKey('d', 'pca', null, false, 3)") == "d|all|pca"
     same = call(page, "results.js", "[m.isolationKey([1, 2, 3]), m.isolationKey([1, 2, 3]), m.isolationKey([1, 2, 4])]")
     assert same[0] == same[1] != same[2]
 

@@ -1,5 +1,6 @@
 """Public mode in the page: a shared view of an unlisted dataset opens without a token; a write
-needs one, entered in the top bar's Token field, kept for the tab only and never put in the URL."""
+needs one, entered in the top bar's Token field, kept for the tab only and never put in the URL.
+A server without a write token shows no Token field at all."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.browser.conftest import open_projector
 from tests.browser.share_helpers import PROJECTION_POST, fresh_page, wait_ready
 from tests.browser.story_data import N, StoryData
 from tests.test_api_projections import wait_done
@@ -56,6 +58,7 @@ def test_a_shared_view_needs_no_token_and_writes_take_the_tabs_token(
         expect(page.locator("#showing")).to_have_text(f"Showing {N} of {N} points")
         expect(page.locator("#dataset-select")).to_have_value(dataset)
         expect(page.locator("#color-by")).to_have_value("category")
+        expect(page.locator("#token-button")).to_be_visible()  # /api/status: this server has a token
         expect(page.locator("#token-button")).to_have_text("Token")
         assert all(auth is None for _, auth in sent)
 
@@ -99,3 +102,11 @@ def test_a_shared_view_needs_no_token_and_writes_take_the_tabs_token(
         other.goto(link)
         wait_ready(other)
         expect(other.locator("#token-button")).to_have_text("Token")
+
+
+def test_a_server_without_a_write_token_shows_no_token_button(page, live_server, dataset_id: str) -> None:
+    with page.expect_response(lambda r: r.url.endswith("/api/status")) as status:
+        open_projector(page, live_server.url, dataset_id)
+    assert status.value.json()["write_token"] is False
+    expect(page.locator("#token-button")).to_be_hidden()
+    expect(page.locator("#share-button")).to_be_visible()

@@ -5,14 +5,24 @@ umap-learn's only per-epoch hook is `tqdm_kwds`: its epoch loop is `for n in tqd
 (no prints) and `disable=False` the bar is drawn, into an `EpochStream` given as tqdm's `file`,
 with a bar format of just "n/total" and a refresh on every epoch. Nothing reaches stdout or stderr.
 
-There are no intermediate snapshots: numba mutates the embedding in place and umap-learn gives no
-handle on it while it runs.
+Intermediate layouts: umap-learn has no embedding callback, but its optimiser
+(`umap.layouts.optimize_layout_euclidean`, the only one used here: the output metric is always
+euclidean) updates its `head_embedding` argument in place, epoch after epoch, and draws the bar
+from inside that loop, between two epochs. So the stream, on its first write, finds that call's
+frame on its own thread's stack and keeps a reference to the array; from then on each epoch's
+report can carry a copy of the layout as it is. Snapshots are rate-limited as t-SNE's are
+(REPORT_INTERVAL). Only reads happen: umap-learn's code runs unchanged, and if a later version
+renames the function or the argument, runs still work and only the snapshots stop (the tests
+say so).
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import time
 import warnings
+from types import CodeType
 from typing import Literal
 
 import numpy as np
@@ -21,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
 NEIGHBORS_SHARE = 0.3  # share of the progress bar given to the neighbour graph and initialisation
+REPORT_INTERVAL = 0.1  # least seconds between two progress reports with positions (as t-SNE)
 _BAR = re.compile(r"(\d+)/(\d+)")
 # Warnings attributed to these modules are dropped (sklearn.manifold: the spectral layout of a
 # neighbour graph in several pieces, "Graph is not fully connected").
@@ -62,12 +73,19 @@ def check_fits(params: Params, n: int) -> str | None:
 
 
 class EpochStream:
-    """A write-only text stream for tqdm that turns each "n/total" bar into a progress report."""
+    """A write-only text stream for tqdm that turns each "n/total" bar into a progress report.
 
-    def __init__(self, progress: Progress) -> None:
+    Given the optimiser's code object, it also finds the array that the optimiser moves and adds
+    a snapshot of it to an epoch's report, at most every REPORT_INTERVAL seconds.
+    """
+
+    def __init__(self, progress: Progress, optimizer: CodeType | None = None) -> None:
         self.progress = progress
+        self.optimizer = optimizer
         self.epoch = -1
         self.epochs: int | None = None
+        self.embedding: np.ndarray | None = None
+        self.last_snapshot = -float("inf")
 
     def write(self, text: str) -> int:
         """Parse the last "n/total" in `text` and report it once per epoch."""
@@ -77,11 +95,30 @@ class EpochStream:
             if epoch != self.epoch and epochs > 0:
                 self.epoch, self.epochs = epoch, epochs
                 fraction = NEIGHBORS_SHARE + (1 - NEIGHBORS_SHARE) * epoch / epochs
-                self.progress.update(fraction, stage="embedding", epoch=epoch, epochs=epochs)
+                info = {"stage": "embedding", "epoch": epoch, "epochs": epochs}
+                layout = self._layout()
+                now = time.monotonic()
+                if layout is not None and now - self.last_snapshot >= REPORT_INTERVAL:
+                    self.last_snapshot = now
+                    self.progress.snapshot(layout, fraction, **info)
+                else:
+                    self.progress.update(fraction, **info)
         return len(text)
 
     def flush(self) -> None:
         """Nothing is buffered."""
+
+    def _layout(self) -> np.ndarray | None:
+        """The (n, dimensions) array the optimiser is moving, once found on this thread's stack."""
+        if self.embedding is None and self.optimizer is not None:
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code is not self.optimizer:
+                frame = frame.f_back
+            found = None if frame is None else frame.f_locals.get("head_embedding")
+            del frame  # a frame reference would keep the whole call stack alive
+            if isinstance(found, np.ndarray) and found.ndim == 2:
+                self.embedding = found
+        return self.embedding
 
 
 def run(
@@ -102,6 +139,7 @@ def run(
     # catch_warnings(), which is not thread-safe: a worker warms up in a second thread.
     warnings.filterwarnings("ignore", module=QUIET_MODULES)
     import umap
+    from umap.layouts import optimize_layout_euclidean
 
     n = vectors.shape[0]
     problem = check_fits(params, n)
@@ -113,7 +151,7 @@ def run(
         data = data.copy()
 
     progress.update(0.0, stage="neighbors")
-    stream = EpochStream(progress)
+    stream = EpochStream(progress, getattr(optimize_layout_euclidean, "__code__", None))
     reducer = umap.UMAP(
         n_components=params.dimensions,
         n_neighbors=params.n_neighbors,

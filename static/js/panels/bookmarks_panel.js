@@ -3,7 +3,7 @@
 // A list opened from someone else's link is read-only: no ×, "+ Add" disabled, and a line says why.
 import { READ_ONLY_TEXT } from '../bookmark_actions.js';
 import { byId, el } from '../dom.js';
-import { copyField } from './popover.js';
+import { bindLinkBox } from './link_box.js';
 
 /** The link that opens the page with bookmark list `collection` in this panel. */
 export function bookmarksLink(collection) {
@@ -90,7 +90,7 @@ export function mountBookmarksPanel(store, actions) {
     shareBox.hidden = !shareBox.hidden;
     if (!shareBox.hidden) link.select();
   });
-  byId('bookmarks-copy').addEventListener('click', () => copyField(link));
+  bindLinkBox(link, byId('bookmarks-copy'));
 
   store.subscribe(['bookmarks', 'dataset'], render);
   render(store.get());

@@ -81,6 +81,7 @@ export function mountInspectorPanel(store, actions) {
     const n = actions.isolationRows().length;
     isolate.textContent = `Isolate ${n} ${n === 1 ? 'point' : 'points'}`;
     isolate.disabled = n === 0 || neighborsLoading;
+    byId('clear-button').disabled = selection.length === 0;
   }
 
   function renderShowing({ coords, info, isolated }) {
@@ -106,11 +107,7 @@ export function mountInspectorPanel(store, actions) {
   });
   metric.addEventListener('change', () => actions.setNeighborParams({ metric: metric.value }));
   isolate.addEventListener('click', () => actions.isolate());
-  byId('clear-button').addEventListener('click', () => {
-    clearTimeout(searchTimer);
-    input.value = '';
-    actions.clearSelection();
-  });
+  byId('clear-button').addEventListener('click', () => actions.clearSelection());
   byId('show-all-button').addEventListener('click', () => actions.showAll());
 
   store.subscribe(['search', 'metadata', 'labelBy'], (s) => {

@@ -24,7 +24,10 @@ export function bindParamForm(pane, method, store, actions) {
     if (field.classList.contains('segmented')) {
       field.addEventListener('click', (event) => {
         const button = event.target.closest('button[data-value]');
-        if (button) actions.setParams(method, { [name]: button.dataset.value });
+        if (!button) return;
+        actions.setParams(method, { [name]: button.dataset.value });
+        // The Dimension toggle shows the result kept for that choice at once, when there is one.
+        actions.show();
       });
     } else if (field.type === 'checkbox') {
       field.addEventListener('change', () => actions.setParams(method, { [name]: field.checked }));

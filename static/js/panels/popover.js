@@ -23,19 +23,3 @@ export function bindPopover(button, popover, onDismiss) {
     },
   };
 }
-
-/**
- * Copy the value of the read-only `input` to the clipboard. Where the browser refuses (no
- * clipboard API, no permission, headless), the text stays selected for Ctrl+C. Answers a message.
- */
-export async function copyField(input) {
-  input.focus();
-  input.select();
-  try {
-    await navigator.clipboard.writeText(input.value);
-    return 'Copied.';
-  } catch {
-    input.select();
-    return 'Selected: press Ctrl+C (⌘C) to copy.';
-  }
-}

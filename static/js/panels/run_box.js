@@ -2,7 +2,7 @@
 // "Iteration N / M" or "Epoch N / M" counter, the stage, the queue position and the elapsed time.
 import { el } from '../dom.js';
 import { METHOD_NAMES } from '../projection_params.js';
-import { currentRun, ownResult } from '../results.js';
+import { currentRun, formDimensions, otherResult, ownResult } from '../results.js';
 import { isActive } from '../projection_runs.js';
 
 const TICK_MS = 200;
@@ -57,7 +57,9 @@ function stateText(state, run, view, method) {
     case 'cancelled': return 'Stopped';
     case 'failed': return 'Failed';
     default:
-      if (ownResult(state) || !view) return '';
+      if (ownResult(state, method) || !view) return '';
+      // The Dimension toggle went to a layout not computed yet (the other one stays on screen).
+      if (otherResult(state, method)) return `Press Run to compute the ${formDimensions(state, method)}D layout.`;
       return `Press Run to lay out these ${view.n} points with ${METHOD_NAMES[method]}.`;
   }
 }
@@ -119,6 +121,6 @@ export function mountRunBox(root, method, store, actions) {
     }
   }
 
-  store.subscribe(['runs', 'results', 'dataset', 'isolated', 'projection', 'coords'], render);
+  store.subscribe(['runs', 'results', 'dataset', 'isolated', 'projection', 'coords', 'params'], render);
   render(store.get());
 }

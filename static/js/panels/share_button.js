@@ -1,7 +1,8 @@
 // The top bar's Share button: stores the current view on the server and shows its link in a
-// popover with a Copy button (#share-link holds the link, read-only).
+// popover with a Copy button (#share-link holds the link, read-only, selected whole on focus).
 import { byId } from '../dom.js';
-import { bindPopover, copyField } from './popover.js';
+import { bindPopover } from './popover.js';
+import { bindLinkBox } from './link_box.js';
 
 /** Wire #share-button and #share-popover to store.share and actions.share / closeShare. */
 export function mountShareButton(store, actions) {
@@ -16,9 +17,7 @@ export function mountShareButton(store, actions) {
     if (popover.open) actions.closeShare();
     else actions.share();
   });
-  byId('share-copy').addEventListener('click', async () => {
-    copied.textContent = await copyField(link);
-  });
+  bindLinkBox(link, byId('share-copy'), copied);
 
   function render({ share }) {
     popover.show(share.open);

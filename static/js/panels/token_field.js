@@ -1,10 +1,11 @@
 // The top bar's Token popover: the server's write token (public mode), kept for this tab only
-// and sent by api.js with every request. Viewing and sharing never need it.
+// and sent by api.js with every request. Viewing and sharing never need it, so the button shows
+// only on a server that has a write token (/api/status), or while this tab holds one.
 import { byId } from '../dom.js';
 import { bindPopover } from './popover.js';
 
-/** Wire #token-button and #token-popover to actions.setToken / hasToken. */
-export function mountTokenField(actions) {
+/** Wire #token-button and #token-popover to store.serverInfo and actions.setToken / hasToken. */
+export function mountTokenField(store, actions) {
   const button = byId('token-button');
   const form = byId('token-popover');
   const input = byId('token-input');
@@ -15,6 +16,9 @@ export function mountTokenField(actions) {
     button.textContent = set ? 'Token ✓' : 'Token';
     button.classList.toggle('active', set);
     button.title = set ? 'A write token is set for this tab' : "Enter the server's write token (public mode)";
+    const wanted = !!store.get().serverInfo?.write_token;
+    button.hidden = !wanted && !set;
+    if (button.hidden) popover.show(false);
   }
 
   button.addEventListener('click', () => {
@@ -36,5 +40,7 @@ export function mountTokenField(actions) {
     renderButton();
     popover.show(false);
   });
+  store.subscribe(['serverInfo'], renderButton);
   renderButton();
+  actions.loadServerInfo();
 }
