@@ -17,13 +17,15 @@ import { createOptionActions } from './option_actions.js';
 import { createExportActions } from './export_actions.js';
 import { mountViewOptions } from './panels/view_options.js';
 import { mountExportMenu } from './panels/export_menu.js';
+import { createToolActions } from './tools/tool_actions.js';
+import { mountToolbar } from './tools/toolbar.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
 const viewActions = createViewActions(store, coreActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
-  ...viewActions, ...createBookmarkActions(store, viewActions),
+  ...viewActions, ...createBookmarkActions(store, viewActions), ...createToolActions(store),
 };
 const scene = createScene(byId('scene'), store, actions);
 mountStatusBar(store, actions);
@@ -35,6 +37,7 @@ mountExportMenu(store, actions);
 mountShareButton(store, actions);
 mountTokenField(actions);
 mountBookmarksPanel(store, actions);
+mountToolbar(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

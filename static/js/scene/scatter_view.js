@@ -6,6 +6,9 @@ import { createPointsLayer } from './points_layer.js';
 import { createSpritesLayer } from './sprites_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createPicker } from './picking.js';
+import { fit2d, fit3d } from './camera_fit.js';
+import { createShapeOverlay } from '../tools/shape_overlay.js';
+import { indicesInPolygon, indicesInRect } from '../tools/selection_geometry.js';
 
 const BACKGROUND = 0xffffff;
 const HOME_3D = new THREE.Vector3(0.9, 0.6, 3.0);
@@ -14,10 +17,15 @@ const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] p
 const PICK_RADIUS = 8; // CSS px
 const CLICK_SLOP = 5; // CSS px a click may move and still be a click
 const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come about this often)
+const CAMERA_MS = 300; // glide of a reset, fit or focus
+const FIT_MARGIN = 1.08; // a fit leaves this much room around the points' box (half a dot and then some)
+const FOCUS_ZOOM = 1.6; // a double-click on a point zooms in this much
 
 /**
  * Create the view inside `container`.
- * hooks: onHover(index|-1), onClick(index), onDrawn(count) after a render that showed new points.
+ * hooks: onHover(index|-1), onClick(index, {toggle}), onShape(indices, op) after a box or lasso
+ * (op: 'replace' | 'add' | 'remove'), onFocus(index) on a double-click, onDrawn(count) after a
+ * render that showed new points, onCamera() whenever the camera moved.
  */
 export function createScatterView(container, hooks) {
   const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
@@ -41,6 +49,7 @@ export function createScatterView(container, hooks) {
   scene.add(sprites.object);
   const labels = createLabelsLayer(overlay);
   const picker = createPicker();
+  const shapes = createShapeOverlay(container);
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
   const orthographic = new THREE.OrthographicCamera(-1, 1, 1, -1, -100, 100);
@@ -57,16 +66,23 @@ export function createScatterView(container, hooks) {
   controls2d.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
 
   let mode = '3d';
+  let tool = 'orbit'; // orbit | box | lasso: what a left drag does
   let flags = new Float32Array(0);
   let width = 1;
   let height = 1;
   let frame = 0;
   let drawnPending = false;
   let hoverFrame = 0;
-  const pointer = { x: 0, y: 0, downX: 0, downY: 0, down: false, inside: false };
+  const pointer = { x: 0, y: 0, downX: 0, downY: 0, down: false, inside: false, add: false, remove: false };
   const at = { x: 0, y: 0, visible: false };
   // The animation writes from + (to - from) * t into the points' own buffer; from/to are reused.
   const glide = { active: false, start: 0, from: new Float32Array(0), to: new Float32Array(0) };
+  // A camera glide (reset, fit, focus): position, target and zoom from -> to over CAMERA_MS.
+  const tween = {
+    active: false, start: 0, zoomFrom: 1, zoomTo: 1,
+    posFrom: new THREE.Vector3(), posTo: new THREE.Vector3(), targetFrom: new THREE.Vector3(), targetTo: new THREE.Vector3(),
+  };
+  const basis = { dir: new THREE.Vector3(), right: new THREE.Vector3(), up: new THREE.Vector3() };
 
   const camera = () => (mode === '2d' ? orthographic : perspective);
   const controls = () => (mode === '2d' ? controls2d : controls3d);
@@ -95,19 +111,37 @@ export function createScatterView(container, hooks) {
     if (t >= 1) setAnimating(false);
   }
 
+  function tweenStep(now) {
+    const t = Math.min(1, Math.max(0, (now - tween.start) / CAMERA_MS));
+    const e = t * t * (3 - 2 * t);
+    const cam = camera();
+    cam.position.lerpVectors(tween.posFrom, tween.posTo, e);
+    controls().target.lerpVectors(tween.targetFrom, tween.targetTo, e);
+    // Zoom glides geometrically, so a 10x zoom does not rush through its first half.
+    cam.zoom = tween.zoomFrom * Math.pow(tween.zoomTo / tween.zoomFrom, e);
+    cam.updateProjectionMatrix();
+    if (t >= 1) tween.active = false;
+    controls().update();
+    cameraChanged();
+  }
+
   function render(now) {
     frame = 0;
-    if (glide.active) step(now ?? performance.now());
+    const time = now ?? performance.now();
+    if (glide.active) step(time);
+    if (tween.active) tweenStep(time);
     const cam = camera();
+    // 2D dots keep their on-screen size at any zoom, so zooming in pulls a dense cluster apart.
     if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
-    else points.setCameraScale(0, Math.min(4, Math.max(0.5, Math.sqrt(orthographic.zoom))));
+    else points.setCameraScale(0, 1);
     points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE : 0, orthographic.zoom);
     renderer.render(scene, cam);
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
-    if (glide.active) requestRender();
-    else if (drawnPending) {
+    if (glide.active || tween.active) requestRender();
+    if (glide.active) return;
+    if (drawnPending) {
       drawnPending = false;
       canvas.dataset.points = String(points.count);
       hooks.onDrawn(points.count);
@@ -138,16 +172,63 @@ export function createScatterView(container, hooks) {
     cameraChanged();
   }
 
-  function resetCamera() {
-    perspective.position.copy(HOME_3D);
-    controls3d.target.set(0, 0, 0);
+  /** The camera pose {position, target, zoom} that fits draw `indices` (null = all) of `positions`; home when none. */
+  function fitPose(positions, indices, { home }) {
+    const n = positions.length / 3;
+    if (mode === '2d') {
+      const fit = fit2d(positions, indices, n, orthographic.right, orthographic.top, FIT_MARGIN);
+      const x = fit ? fit.x : 0;
+      const y = fit ? fit.y : 0;
+      const zoom = fit ? Math.min(controls2d.maxZoom, Math.max(controls2d.minZoom, fit.zoom)) : 1;
+      return { position: new THREE.Vector3(x, y, 5), target: new THREE.Vector3(x, y, 0), zoom };
+    }
+    if (home) basis.dir.copy(HOME_3D).normalize();
+    else basis.dir.subVectors(perspective.position, controls3d.target).normalize();
+    basis.right.crossVectors(perspective.up, basis.dir).normalize();
+    basis.up.crossVectors(basis.dir, basis.right);
+    const tanV = Math.tan(THREE.MathUtils.degToRad(perspective.fov / 2));
+    const fit = fit3d(positions, indices, n, {
+      dir: basis.dir.toArray(), right: basis.right.toArray(), up: basis.up.toArray(),
+    }, tanV, perspective.aspect, FIT_MARGIN, perspective.near * 2);
+    if (!fit) return { position: HOME_3D.clone(), target: new THREE.Vector3(), zoom: 1 };
+    const target = new THREE.Vector3().fromArray(fit.target);
+    const distance = Math.min(controls3d.maxDistance, Math.max(controls3d.minDistance, fit.distance));
+    return { position: target.clone().addScaledVector(basis.dir, distance), target, zoom: 1 };
+  }
+
+  /** Move the active camera to `pose`, gliding when `animate`, else at once. */
+  function moveCamera({ position, target, zoom }, animate) {
+    const cam = camera();
+    if (animate) {
+      tween.posFrom.copy(cam.position);
+      tween.targetFrom.copy(controls().target);
+      tween.zoomFrom = cam.zoom;
+      tween.posTo.copy(position);
+      tween.targetTo.copy(target);
+      tween.zoomTo = zoom;
+      tween.start = performance.now();
+      tween.active = true;
+      requestRender();
+      return;
+    }
+    tween.active = false;
+    cam.position.copy(position);
+    controls().target.copy(target);
+    cam.zoom = zoom;
+    cam.updateProjectionMatrix();
+    controls().update();
+    cameraChanged();
+  }
+
+  /** Fit both cameras to `positions` (the layout being drawn), the 3D one from its home direction. */
+  function resetCamera(positions) {
+    const keep = mode;
     perspective.up.set(0, 1, 0);
-    controls3d.update();
-    orthographic.position.set(0, 0, 5);
-    orthographic.zoom = 1;
-    orthographic.updateProjectionMatrix();
-    controls2d.target.set(0, 0, 0);
-    controls2d.update();
+    for (const m of ['2d', '3d']) {
+      mode = m;
+      moveCamera(fitPose(positions, null, { home: true }), false);
+    }
+    mode = keep;
     cameraChanged();
   }
 
@@ -161,37 +242,103 @@ export function createScatterView(container, hooks) {
     hooks.onHover(pointer.inside && !pointer.down ? pickAt(pointer.x, pointer.y) : -1);
   }
 
+  /** Report the points inside the finished box or lasso (in screen space: what is drawn there). */
+  function selectShape(shape) {
+    const screen = picker.screen(points.positions, points.count, camera(), width, height);
+    const indices = shape.kind === 'box'
+      ? indicesInRect(screen, points.count, ...shape.rect)
+      : indicesInPolygon(screen, points.count, shape.polygon);
+    const op = pointer.add ? 'add' : pointer.remove ? 'remove' : 'replace';
+    hooks.onShape(indices, op);
+  }
+
+  const clampX = (x) => Math.min(width, Math.max(0, x));
+  const clampY = (y) => Math.min(height, Math.max(0, y));
+
   function local(event) {
     const rect = canvas.getBoundingClientRect();
     pointer.x = event.clientX - rect.left;
     pointer.y = event.clientY - rect.top;
   }
 
+  // Shift adds; Alt, Ctrl or Cmd removes (a box/lasso) or toggles (a click); read at press and release.
+  function readModifiers(event) {
+    pointer.add = pointer.add || event.shiftKey;
+    pointer.remove = pointer.remove || event.altKey || event.ctrlKey || event.metaKey;
+  }
+
   const listeners = {
     pointermove(event) {
       local(event);
       pointer.inside = true;
+      if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
       if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
     },
     pointerdown(event) {
       local(event);
-      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y });
+      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y, add: false, remove: false });
+      readModifiers(event);
+      tween.active = false; // the user takes the camera
+      if (event.button === 0 && tool !== 'orbit') {
+        canvas.setPointerCapture(event.pointerId);
+        shapes.begin(tool, pointer.x, pointer.y);
+      }
     },
     pointerup(event) {
       local(event);
       const wasDown = pointer.down;
       pointer.down = false;
+      readModifiers(event);
+      const shape = shapes.active ? shapes.finish() : null;
       if (!wasDown || event.button !== 0) return;
-      if (Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY) > CLICK_SLOP) return;
+      if (Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY) > CLICK_SLOP) {
+        if (shape) selectShape(shape);
+        return;
+      }
       const index = pickAt(pointer.x, pointer.y);
-      if (index >= 0) hooks.onClick(index);
+      if (index >= 0) hooks.onClick(index, { toggle: pointer.add || pointer.remove });
+    },
+    pointercancel() {
+      pointer.down = false;
+      shapes.cancel();
     },
     pointerleave() {
       pointer.inside = false;
-      pointer.down = false;
+      if (!shapes.active) pointer.down = false;
       if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
     },
+    dblclick(event) {
+      local(event);
+      const index = pickAt(pointer.x, pointer.y);
+      if (index < 0) return;
+      focusIndex(index);
+      hooks.onFocus(index);
+    },
   };
+
+  /** Glide so point `index` is at the centre of the view, a little closer. */
+  function focusIndex(index) {
+    const p = points.positions;
+    const at = new THREE.Vector3(p[index * 3], p[index * 3 + 1], p[index * 3 + 2]);
+    if (mode === '2d') {
+      const zoom = Math.min(controls2d.maxZoom, orthographic.zoom * FOCUS_ZOOM);
+      moveCamera({ position: new THREE.Vector3(at.x, at.y, orthographic.position.z), target: at, zoom }, true);
+      return;
+    }
+    const offset = new THREE.Vector3().subVectors(perspective.position, controls3d.target).divideScalar(FOCUS_ZOOM);
+    if (offset.length() < controls3d.minDistance * 2) offset.setLength(controls3d.minDistance * 2);
+    moveCamera({ position: at.clone().add(offset), target: at, zoom: 1 }, true);
+  }
+
+  /** In box and lasso modes a left drag draws the shape, so the controls leave the left button (and one finger) alone. */
+  function applyTool() {
+    const left = tool === 'orbit';
+    controls3d.mouseButtons.LEFT = left ? THREE.MOUSE.ROTATE : null;
+    controls2d.mouseButtons.LEFT = left ? THREE.MOUSE.PAN : null;
+    controls3d.touches.ONE = left ? THREE.TOUCH.ROTATE : null;
+    controls2d.touches.ONE = left ? THREE.TOUCH.PAN : null;
+    canvas.dataset.tool = tool;
+  }
   for (const [name, fn] of Object.entries(listeners)) canvas.addEventListener(name, fn);
   controls3d.addEventListener('change', cameraChanged);
   controls2d.addEventListener('change', cameraChanged);
@@ -206,8 +353,9 @@ export function createScatterView(container, hooks) {
     cameraChanged();
   }
   setMode('3d');
+  applyTool();
   resize();
-  resetCamera();
+  resetCamera(points.positions);
 
   return {
     canvas,
@@ -230,7 +378,7 @@ export function createScatterView(container, hooks) {
         points.setPositions(next);
       }
       drawnPending = true;
-      if (reset) resetCamera();
+      if (reset) resetCamera(next);
       cameraChanged();
     },
     setColors(colors) {
@@ -260,6 +408,24 @@ export function createScatterView(container, hooks) {
     setMode(next) {
       if (next !== mode) setMode(next);
     },
+    /** What a left drag does: 'orbit' (the camera) | 'box' | 'lasso' (draw a selection shape). */
+    setTool(next) {
+      if (next === tool) return;
+      tool = next;
+      shapes.cancel();
+      applyTool();
+    },
+    /** Multiply every dot's size by `scale` (the point-size control). */
+    setPointScale(scale) {
+      points.setSizeScale(scale);
+      requestRender();
+    },
+    /** Glide to fit draw `indices` (null = every point drawn; from the home direction in 3D). */
+    fit(indices) {
+      const positions = glide.active ? glide.to : points.positions;
+      if (positions.length === 0) return;
+      moveCamera(fitPose(positions, indices, { home: !indices }), true);
+    },
     /** Screen position of point `index` in page (client) CSS pixels, or null when off screen. */
     clientPositionOf(index) {
       if (index < 0 || index >= points.count) return null;
@@ -275,6 +441,7 @@ export function createScatterView(container, hooks) {
     },
     /** Put the active camera at `pose` (as getCamera gives it, maybe in another browser). */
     setCamera({ position, target, zoom }) {
+      tween.active = false;
       const cam = camera();
       cam.position.fromArray(position);
       controls().target.fromArray(target);
@@ -294,6 +461,7 @@ export function createScatterView(container, hooks) {
       points.dispose();
       sprites.dispose();
       labels.dispose();
+      shapes.dispose();
       renderer.dispose();
       canvas.remove();
       overlay.remove();
