@@ -36,6 +36,7 @@ export function createScatterView(container, hooks) {
   canvas.dataset.points = '0';
   canvas.dataset.mode = '3d';
   canvas.dataset.animating = 'false';
+  canvas.dataset.camera = 'still'; // moving while a reset, fit or focus glides
   canvas.dataset.sprites = 'off'; // off | loading | on | error | too-big
   const overlay = document.createElement('div');
   overlay.className = 'scatter-overlay';
@@ -111,6 +112,11 @@ export function createScatterView(container, hooks) {
     if (t >= 1) setAnimating(false);
   }
 
+  function setTween(active) {
+    tween.active = active;
+    canvas.dataset.camera = active ? 'moving' : 'still';
+  }
+
   function tweenStep(now) {
     const t = Math.min(1, Math.max(0, (now - tween.start) / CAMERA_MS));
     const e = t * t * (3 - 2 * t);
@@ -120,7 +126,7 @@ export function createScatterView(container, hooks) {
     // Zoom glides geometrically, so a 10x zoom does not rush through its first half.
     cam.zoom = tween.zoomFrom * Math.pow(tween.zoomTo / tween.zoomFrom, e);
     cam.updateProjectionMatrix();
-    if (t >= 1) tween.active = false;
+    if (t >= 1) setTween(false);
     controls().update();
     cameraChanged();
   }
@@ -207,11 +213,11 @@ export function createScatterView(container, hooks) {
       tween.targetTo.copy(target);
       tween.zoomTo = zoom;
       tween.start = performance.now();
-      tween.active = true;
+      setTween(true);
       requestRender();
       return;
     }
-    tween.active = false;
+    setTween(false);
     cam.position.copy(position);
     controls().target.copy(target);
     cam.zoom = zoom;
@@ -278,7 +284,7 @@ export function createScatterView(container, hooks) {
       local(event);
       Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y, add: false, remove: false });
       readModifiers(event);
-      tween.active = false; // the user takes the camera
+      setTween(false); // the user takes the camera
       if (event.button === 0 && tool !== 'orbit') {
         canvas.setPointerCapture(event.pointerId);
         shapes.begin(tool, pointer.x, pointer.y);
@@ -441,7 +447,7 @@ export function createScatterView(container, hooks) {
     },
     /** Put the active camera at `pose` (as getCamera gives it, maybe in another browser). */
     setCamera({ position, target, zoom }) {
-      tween.active = false;
+      setTween(false);
       const cam = camera();
       cam.position.fromArray(position);
       controls().target.fromArray(target);
