@@ -68,6 +68,7 @@ export function createScatterView(container, hooks) {
 
   let mode = '3d';
   let tool = 'orbit'; // orbit | box | lasso: what a left drag does
+  let pointScale = 1; // the point-size control
   let flags = new Float32Array(0);
   let width = 1;
   let height = 1;
@@ -140,7 +141,8 @@ export function createScatterView(container, hooks) {
     // 2D dots keep their on-screen size at any zoom, so zooming in pulls a dense cluster apart.
     if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
     else points.setCameraScale(0, 1);
-    points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE : 0, orthographic.zoom);
+    // The point-size control scales thumbnails too: through the 3D reference distance, or the 2D zoom.
+    points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE * pointScale : 0, orthographic.zoom * pointScale);
     renderer.render(scene, cam);
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
@@ -423,6 +425,7 @@ export function createScatterView(container, hooks) {
     },
     /** Multiply every dot's size by `scale` (the point-size control). */
     setPointScale(scale) {
+      pointScale = scale;
       points.setSizeScale(scale);
       requestRender();
     },
