@@ -297,6 +297,7 @@ export function createScatterView(container, hooks) {
       const wasDown = pointer.down;
       pointer.down = false;
       readModifiers(event);
+      if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
       const shape = shapes.active ? shapes.finish() : null;
       if (!wasDown || event.button !== 0) return;
       if (Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY) > CLICK_SLOP) {

@@ -5,11 +5,12 @@ import { byId } from '../dom.js';
 const SHORTCUTS = { o: 'orbit', b: 'box', l: 'lasso' };
 const countFormat = new Intl.NumberFormat('en-US');
 
-/** Whether a key event belongs to a text field (or a menu), where letters are typing, not shortcuts. */
+/** Whether a key event belongs to a text field, a menu, a dialog or a popover, where keys are not map shortcuts. */
 function typing(event) {
   const target = event.target;
   if (!(target instanceof Element)) return false;
-  return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName);
+  // Inside a dialog or popover, Esc and letters belong to it.
+  return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName) || !!target.closest('dialog, .popover');
 }
 
 /** Wire the toolbar's mode and view controls to the store and actions. */
