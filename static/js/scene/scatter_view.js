@@ -6,20 +6,16 @@ import { createPointsLayer } from './points_layer.js';
 import { createSpritesLayer } from './sprites_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createPicker } from './picking.js';
-import { fit2d, fit3d } from './camera_fit.js';
+import { createCameraMoves, HOME_3D } from './camera_moves.js';
 import { createShapeOverlay } from '../tools/shape_overlay.js';
 import { indicesInPolygon, indicesInRect } from '../tools/selection_geometry.js';
 
 const BACKGROUND = 0xffffff;
-const HOME_3D = new THREE.Vector3(0.9, 0.6, 3.0);
 const REF_DISTANCE = HOME_3D.length();
 const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] plus a margin)
 const PICK_RADIUS = 8; // CSS px
 const CLICK_SLOP = 5; // CSS px a click may move and still be a click
 const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come about this often)
-const CAMERA_MS = 300; // glide of a reset, fit or focus
-const FIT_MARGIN = 1.08; // a fit leaves this much room around the points' box (half a dot and then some)
-const FOCUS_ZOOM = 1.6; // a double-click on a point zooms in this much
 
 /**
  * Create the view inside `container`.
@@ -79,12 +75,6 @@ export function createScatterView(container, hooks) {
   const at = { x: 0, y: 0, visible: false };
   // The animation writes from + (to - from) * t into the points' own buffer; from/to are reused.
   const glide = { active: false, start: 0, from: new Float32Array(0), to: new Float32Array(0) };
-  // A camera glide (reset, fit, focus): position, target and zoom from -> to over CAMERA_MS.
-  const tween = {
-    active: false, start: 0, zoomFrom: 1, zoomTo: 1,
-    posFrom: new THREE.Vector3(), posTo: new THREE.Vector3(), targetFrom: new THREE.Vector3(), targetTo: new THREE.Vector3(),
-  };
-  const basis = { dir: new THREE.Vector3(), right: new THREE.Vector3(), up: new THREE.Vector3() };
 
   const camera = () => (mode === '2d' ? orthographic : perspective);
   const controls = () => (mode === '2d' ? controls2d : controls3d);
@@ -113,30 +103,11 @@ export function createScatterView(container, hooks) {
     if (t >= 1) setAnimating(false);
   }
 
-  function setTween(active) {
-    tween.active = active;
-    canvas.dataset.camera = active ? 'moving' : 'still';
-  }
-
-  function tweenStep(now) {
-    const t = Math.min(1, Math.max(0, (now - tween.start) / CAMERA_MS));
-    const e = t * t * (3 - 2 * t);
-    const cam = camera();
-    cam.position.lerpVectors(tween.posFrom, tween.posTo, e);
-    controls().target.lerpVectors(tween.targetFrom, tween.targetTo, e);
-    // Zoom glides geometrically, so a 10x zoom does not rush through its first half.
-    cam.zoom = tween.zoomFrom * Math.pow(tween.zoomTo / tween.zoomFrom, e);
-    cam.updateProjectionMatrix();
-    if (t >= 1) setTween(false);
-    controls().update();
-    cameraChanged();
-  }
-
   function render(now) {
     frame = 0;
     const time = now ?? performance.now();
     if (glide.active) step(time);
-    if (tween.active) tweenStep(time);
+    moves.step(time);
     const cam = camera();
     // 2D dots keep their on-screen size at any zoom, so zooming in pulls a dense cluster apart.
     if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
@@ -147,7 +118,7 @@ export function createScatterView(container, hooks) {
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
-    if (glide.active || tween.active) requestRender();
+    if (glide.active || moves.gliding) requestRender();
     if (glide.active) return;
     if (drawnPending) {
       drawnPending = false;
@@ -177,66 +148,6 @@ export function createScatterView(container, hooks) {
     perspective.aspect = width / height;
     perspective.updateProjectionMatrix();
     fitOrthographic();
-    cameraChanged();
-  }
-
-  /** The camera pose {position, target, zoom} that fits draw `indices` (null = all) of `positions`; home when none. */
-  function fitPose(positions, indices, { home }) {
-    const n = positions.length / 3;
-    if (mode === '2d') {
-      const fit = fit2d(positions, indices, n, orthographic.right, orthographic.top, FIT_MARGIN);
-      const x = fit ? fit.x : 0;
-      const y = fit ? fit.y : 0;
-      const zoom = fit ? Math.min(controls2d.maxZoom, Math.max(controls2d.minZoom, fit.zoom)) : 1;
-      return { position: new THREE.Vector3(x, y, 5), target: new THREE.Vector3(x, y, 0), zoom };
-    }
-    if (home) basis.dir.copy(HOME_3D).normalize();
-    else basis.dir.subVectors(perspective.position, controls3d.target).normalize();
-    basis.right.crossVectors(perspective.up, basis.dir).normalize();
-    basis.up.crossVectors(basis.dir, basis.right);
-    const tanV = Math.tan(THREE.MathUtils.degToRad(perspective.fov / 2));
-    const fit = fit3d(positions, indices, n, {
-      dir: basis.dir.toArray(), right: basis.right.toArray(), up: basis.up.toArray(),
-    }, tanV, perspective.aspect, FIT_MARGIN, perspective.near * 2);
-    if (!fit) return { position: HOME_3D.clone(), target: new THREE.Vector3(), zoom: 1 };
-    const target = new THREE.Vector3().fromArray(fit.target);
-    const distance = Math.min(controls3d.maxDistance, Math.max(controls3d.minDistance, fit.distance));
-    return { position: target.clone().addScaledVector(basis.dir, distance), target, zoom: 1 };
-  }
-
-  /** Move the active camera to `pose`, gliding when `animate`, else at once. */
-  function moveCamera({ position, target, zoom }, animate) {
-    const cam = camera();
-    if (animate) {
-      tween.posFrom.copy(cam.position);
-      tween.targetFrom.copy(controls().target);
-      tween.zoomFrom = cam.zoom;
-      tween.posTo.copy(position);
-      tween.targetTo.copy(target);
-      tween.zoomTo = zoom;
-      tween.start = performance.now();
-      setTween(true);
-      requestRender();
-      return;
-    }
-    setTween(false);
-    cam.position.copy(position);
-    controls().target.copy(target);
-    cam.zoom = zoom;
-    cam.updateProjectionMatrix();
-    controls().update();
-    cameraChanged();
-  }
-
-  /** Fit both cameras to `positions` (the layout being drawn), the 3D one from its home direction. */
-  function resetCamera(positions) {
-    const keep = mode;
-    perspective.up.set(0, 1, 0);
-    for (const m of ['2d', '3d']) {
-      mode = m;
-      moveCamera(fitPose(positions, null, { home: true }), false);
-    }
-    mode = keep;
     cameraChanged();
   }
 
@@ -286,7 +197,7 @@ export function createScatterView(container, hooks) {
       local(event);
       Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y, add: false, remove: false });
       readModifiers(event);
-      setTween(false); // the user takes the camera
+      moves.stop(); // the user takes the camera
       if (event.button === 0 && tool !== 'orbit') {
         canvas.setPointerCapture(event.pointerId);
         shapes.begin(tool, pointer.x, pointer.y);
@@ -320,24 +231,11 @@ export function createScatterView(container, hooks) {
       local(event);
       const index = pickAt(pointer.x, pointer.y);
       if (index < 0) return;
-      focusIndex(index);
+      const p = points.positions;
+      moves.focus([p[index * 3], p[index * 3 + 1], p[index * 3 + 2]]);
       hooks.onFocus(index);
     },
   };
-
-  /** Glide so point `index` is at the centre of the view, a little closer. */
-  function focusIndex(index) {
-    const p = points.positions;
-    const at = new THREE.Vector3(p[index * 3], p[index * 3 + 1], p[index * 3 + 2]);
-    if (mode === '2d') {
-      const zoom = Math.min(controls2d.maxZoom, orthographic.zoom * FOCUS_ZOOM);
-      moveCamera({ position: new THREE.Vector3(at.x, at.y, orthographic.position.z), target: at, zoom }, true);
-      return;
-    }
-    const offset = new THREE.Vector3().subVectors(perspective.position, controls3d.target).divideScalar(FOCUS_ZOOM);
-    if (offset.length() < controls3d.minDistance * 2) offset.setLength(controls3d.minDistance * 2);
-    moveCamera({ position: at.clone().add(offset), target: at, zoom: 1 }, true);
-  }
 
   /** In box and lasso modes a left drag draws the shape, so the controls leave the left button (and one finger) alone. */
   function applyTool() {
@@ -361,10 +259,14 @@ export function createScatterView(container, hooks) {
     canvas.dataset.mode = mode;
     cameraChanged();
   }
+  const moves = createCameraMoves({
+    perspective, orthographic, controls3d, controls2d, mode: () => mode, onMove: cameraChanged,
+    onGlide: (active) => { canvas.dataset.camera = active ? 'moving' : 'still'; },
+  });
   setMode('3d');
   applyTool();
   resize();
-  resetCamera(points.positions);
+  moves.reset(points.positions);
 
   return {
     canvas,
@@ -387,7 +289,7 @@ export function createScatterView(container, hooks) {
         points.setPositions(next);
       }
       drawnPending = true;
-      if (reset) resetCamera(next);
+      if (reset) moves.reset(next);
       cameraChanged();
     },
     setColors(colors) {
@@ -432,9 +334,7 @@ export function createScatterView(container, hooks) {
     },
     /** Glide to fit draw `indices` (null = every point drawn; from the home direction in 3D). */
     fit(indices) {
-      const positions = glide.active ? glide.to : points.positions;
-      if (positions.length === 0) return;
-      moveCamera(fitPose(positions, indices, { home: !indices }), true);
+      moves.fit(glide.active ? glide.to : points.positions, indices);
     },
     /** Screen position of point `index` in page (client) CSS pixels, or null when off screen. */
     clientPositionOf(index) {
@@ -451,7 +351,7 @@ export function createScatterView(container, hooks) {
     },
     /** Put the active camera at `pose` (as getCamera gives it, maybe in another browser). */
     setCamera({ position, target, zoom }) {
-      setTween(false);
+      moves.stop();
       const cam = camera();
       cam.position.fromArray(position);
       controls().target.fromArray(target);
