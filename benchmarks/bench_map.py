@@ -40,7 +40,8 @@ INSTRUMENT = """() => {
   requestAnimationFrame(tick);
 }"""
 WAIT_MEASURED = "() => window.__bench.drawn > 0"
-READ = "() => [window.__bench.count - window.__bench.up, window.__bench.drawn - window.__bench.up]"
+READ = """() => [window.__bench.count - window.__bench.up, window.__bench.drawn - window.__bench.up,
+  window.__projector.store.get().selection.length]"""
 
 
 def open_2d(page: Page, url: str, dataset: str) -> dict:
@@ -54,18 +55,19 @@ def open_2d(page: Page, url: str, dataset: str) -> dict:
     return page.locator("canvas.scatter-canvas").bounding_box()
 
 
-def measure(page: Page, gesture) -> tuple[list[float], list[float]]:
-    """Run `gesture` REPEATS times (each must change the count text); the two latencies in ms."""
-    counts, drawn = [], []
+def measure(page: Page, gesture) -> tuple[list[float], list[float], list[int]]:
+    """Run `gesture` REPEATS times (each must change the count text); the two latencies in ms, and the rows selected."""
+    counts, drawn, sizes = [], [], []
     for i in range(REPEATS):
         page.keyboard.press("Escape")
         page.wait_for_function("() => document.getElementById('selection-count').textContent === ''")
         gesture(i)
         page.wait_for_function(WAIT_MEASURED, timeout=60_000)
-        c, d = page.evaluate(READ)
+        c, d, size = page.evaluate(READ)
         counts.append(c)
         drawn.append(d)
-    return counts, drawn
+        sizes.append(size)
+    return counts, drawn, sizes
 
 
 def box_gesture(page: Page, box: dict):
@@ -156,8 +158,9 @@ def main() -> None:
     for what in ("click", "box", "lasso"):
         cells = []
         for dataset in ("glove-10k", "glove-400k"):
-            counts, drawn = results[dataset][what]
-            cells.append(f"{statistics.median(counts):.0f} ms / {statistics.median(drawn):.0f} ms (max {max(drawn):.0f})")
+            counts, drawn, sizes = results[dataset][what]
+            cells.append(f"{statistics.median(counts):.0f} ms / {statistics.median(drawn):.0f} ms "
+                         f"(max {max(drawn):.0f}; ~{statistics.median(sizes):,.0f} rows)")
         target = "baseline" if what == "click" else f"≤ {TARGET_MS} ms"
         print(f"| {what} selection, mouse-up to | {cells[0]} | {cells[1]} | {target} |")
     print("| frame time panning + zooming 2D (median / p95, frames) | "
