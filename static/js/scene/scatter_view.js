@@ -71,7 +71,8 @@ export function createScatterView(container, hooks) {
   let frame = 0;
   let drawnPending = false;
   let hoverFrame = 0;
-  const pointer = { x: 0, y: 0, downX: 0, downY: 0, down: false, inside: false, add: false, remove: false };
+  // travel: the farthest the pointer got from where it was pressed (a lasso ends where it began, and is no click).
+  const pointer = { x: 0, y: 0, downX: 0, downY: 0, travel: 0, down: false, inside: false, add: false, remove: false };
   const at = { x: 0, y: 0, visible: false };
   // The animation writes from + (to - from) * t into the points' own buffer; from/to are reused.
   const glide = { active: false, start: 0, from: new Float32Array(0), to: new Float32Array(0) };
@@ -190,12 +191,13 @@ export function createScatterView(container, hooks) {
     pointermove(event) {
       local(event);
       pointer.inside = true;
+      if (pointer.down) pointer.travel = Math.max(pointer.travel, Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY));
       if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
       if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
     },
     pointerdown(event) {
       local(event);
-      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y, add: false, remove: false });
+      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y, travel: 0, add: false, remove: false });
       readModifiers(event);
       moves.stop(); // the user takes the camera
       if (event.button === 0 && tool !== 'orbit') {
@@ -211,7 +213,8 @@ export function createScatterView(container, hooks) {
       if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
       const shape = shapes.active ? shapes.finish() : null;
       if (!wasDown || event.button !== 0) return;
-      if (Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY) > CLICK_SLOP) {
+      pointer.travel = Math.max(pointer.travel, Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY));
+      if (pointer.travel > CLICK_SLOP) {
         if (shape) selectShape(shape);
         return;
       }
