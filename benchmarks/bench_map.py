@@ -61,6 +61,8 @@ def measure(page: Page, gesture) -> tuple[list[float], list[float], list[int]]:
     for i in range(REPEATS):
         page.keyboard.press("Escape")
         page.wait_for_function("() => document.getElementById('selection-count').textContent === ''")
+        # Let the frame that drew the cleared selection finish, so the gesture does not queue behind it.
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
         gesture(i)
         page.wait_for_function(WAIT_MEASURED, timeout=60_000)
         c, d, size = page.evaluate(READ)
