@@ -23,6 +23,8 @@ import { mountTheme } from './theme.js';
 import { createLabelActions } from './label_actions.js';
 import { mountLabelControls } from './panels/label_controls.js';
 import { mountStatusLine } from './panels/status_line.js';
+import { createToolActions } from './tools/tool_actions.js';
+import { mountToolbar } from './tools/toolbar.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -30,7 +32,7 @@ const viewActions = createViewActions(store, coreActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
-  ...createLabelActions(store),
+  ...createLabelActions(store), ...createToolActions(store),
 };
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);
@@ -46,6 +48,7 @@ mountPlotMessage(store, actions);
 mountBookmarksPanel(store, actions);
 mountLabelControls(store, actions);
 mountStatusLine(store);
+mountToolbar(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

@@ -75,6 +75,7 @@ export function initialState() {
     // the map's toolbar (display preferences, not view state)
     tool: 'orbit', // orbit | box | lasso: what a drag on the plot does
     pointSize: 1, // multiplier of the automatic dot size
+    cameraRequest: null, // {kind: 'reset' | 'fit', seq}: a toolbar's ask that the scene carries out (seq makes a repeat new)
     labelMode: 'neighbors', // off | neighbors (selection and neighbours) | all (every visible point that fits)
     labels3d: false, // 3D only: labels scale with depth
     labelSize: 12, // CSS px

@@ -12,6 +12,7 @@ const VERTEX = /* glsl */ `
 attribute vec3 pointColor;
 attribute float flag;
 uniform float pointSize;
+uniform float sizeScale;
 uniform float refDistance;
 uniform float zoomScale;
 uniform float anySelected;
@@ -24,7 +25,8 @@ varying float vSize;
 void main() {
   vec4 mv = modelViewMatrix * vec4(position, 1.0);
   gl_Position = projectionMatrix * mv;
-  float s = pointSize * (refDistance > 0.0 ? clamp(refDistance / -mv.z, 0.5, 4.0) : zoomScale);
+  // 3D: nearer dots grow, but at most 2x: dollying into a cluster must pull it apart, not merge it.
+  float s = pointSize * sizeScale * (refDistance > 0.0 ? clamp(refDistance / -mv.z, 0.5, 2.0) : zoomScale);
   vec3 c = pointColor;
   float a = baseAlpha;
   if (flag > 1.5) { s = max(s * 2.0, 9.0); a = 1.0; }
@@ -114,6 +116,7 @@ export function createPointsLayer() {
     fragmentShader: FRAGMENT,
     uniforms: {
       pointSize: { value: 4 },
+      sizeScale: { value: 1 }, // the point-size control
       refDistance: { value: 0 },
       zoomScale: { value: 1 },
       anySelected: { value: 0 },
@@ -194,6 +197,10 @@ export function createPointsLayer() {
     setCameraScale(refDistance, zoomScale) {
       material.uniforms.refDistance.value = refDistance;
       material.uniforms.zoomScale.value = zoomScale;
+    },
+    /** Multiply the automatic dot size by `scale` (the point-size control). */
+    setSizeScale(scale) {
+      material.uniforms.sizeScale.value = scale;
     },
     /** The plot's background: the colour points not selected fade towards while something is. */
     setBackground(color) {

@@ -6,9 +6,11 @@ import { createPointsLayer } from './points_layer.js';
 import { createSpritesLayer } from './sprites_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createPicker } from './picking.js';
+import { createCameraMoves, HOME_3D } from './camera_moves.js';
+import { createShapeOverlay } from '../tools/shape_overlay.js';
+import { indicesInPolygon, indicesInRect } from '../tools/selection_geometry.js';
 
 const BACKGROUND = '#ffffff'; // until setTheme (theme.js THEME_COLORS)
-const HOME_3D = new THREE.Vector3(0.9, 0.6, 3.0);
 const REF_DISTANCE = HOME_3D.length();
 const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] plus a margin)
 const PICK_RADIUS = 8; // CSS px
@@ -17,7 +19,9 @@ const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come a
 
 /**
  * Create the view inside `container`.
- * hooks: onHover(index|-1), onClick(index), onDrawn(count) after a render that showed new points.
+ * hooks: onHover(index|-1), onClick(index, {toggle}), onShape(indices, op) after a box or lasso
+ * (op: 'replace' | 'add' | 'remove'), onFocus(index) on a double-click, onDrawn(count) after a
+ * render that showed new points, onCamera() whenever the camera moved.
  */
 export function createScatterView(container, hooks) {
   const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
@@ -28,6 +32,7 @@ export function createScatterView(container, hooks) {
   canvas.dataset.points = '0';
   canvas.dataset.mode = '3d';
   canvas.dataset.animating = 'false';
+  canvas.dataset.camera = 'still'; // moving while a reset, fit or focus glides
   canvas.dataset.sprites = 'off'; // off | loading | on | error | too-big
   const overlay = document.createElement('div');
   overlay.className = 'scatter-overlay';
@@ -47,6 +52,7 @@ export function createScatterView(container, hooks) {
     depthScale: (index) => depthScale(index),
   });
   const picker = createPicker();
+  const shapes = createShapeOverlay(container);
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
   const orthographic = new THREE.OrthographicCamera(-1, 1, 1, -1, -100, 100);
@@ -63,13 +69,16 @@ export function createScatterView(container, hooks) {
   controls2d.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
 
   let mode = '3d';
+  let tool = 'orbit'; // orbit | box | lasso: what a left drag does
+  let pointScale = 1; // the point-size control
   let flags = new Float32Array(0);
   let width = 1;
   let height = 1;
   let frame = 0;
   let drawnPending = false;
   let hoverFrame = 0;
-  const pointer = { x: 0, y: 0, downX: 0, downY: 0, down: false, inside: false };
+  // travel: the farthest the pointer got from where it was pressed (a lasso ends where it began, and is no click).
+  const pointer = { x: 0, y: 0, downX: 0, downY: 0, travel: 0, down: false, inside: false, add: false, remove: false };
   const at = { x: 0, y: 0, visible: false };
   // The animation writes from + (to - from) * t into the points' own buffer; from/to are reused.
   const glide = { active: false, start: 0, from: new Float32Array(0), to: new Float32Array(0) };
@@ -112,17 +121,22 @@ export function createScatterView(container, hooks) {
 
   function render(now) {
     frame = 0;
-    if (glide.active) step(now ?? performance.now());
+    const time = now ?? performance.now();
+    if (glide.active) step(time);
+    moves.step(time);
     const cam = camera();
+    // 2D dots keep their on-screen size at any zoom, so zooming in pulls a dense cluster apart.
     if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
-    else points.setCameraScale(0, Math.min(4, Math.max(0.5, Math.sqrt(orthographic.zoom))));
-    points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE : 0, orthographic.zoom);
+    else points.setCameraScale(0, 1);
+    // The point-size control scales thumbnails too: through the 3D reference distance, or the 2D zoom.
+    points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE * pointScale : 0, orthographic.zoom * pointScale);
     renderer.render(scene, cam);
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
-    if (glide.active) requestRender();
-    else if (drawnPending) {
+    if (glide.active || moves.gliding) requestRender();
+    if (glide.active) return;
+    if (drawnPending) {
       drawnPending = false;
       canvas.dataset.points = String(points.count);
       hooks.onDrawn(points.count);
@@ -154,19 +168,6 @@ export function createScatterView(container, hooks) {
     cameraChanged();
   }
 
-  function resetCamera() {
-    perspective.position.copy(HOME_3D);
-    controls3d.target.set(0, 0, 0);
-    perspective.up.set(0, 1, 0);
-    controls3d.update();
-    orthographic.position.set(0, 0, 5);
-    orthographic.zoom = 1;
-    orthographic.updateProjectionMatrix();
-    controls2d.target.set(0, 0, 0);
-    controls2d.update();
-    cameraChanged();
-  }
-
   function pickAt(x, y) {
     if (points.count === 0) return -1;
     return picker.pick(points.positions, flags, points.count, camera(), width, height, x, y, sprites.pickRadius(PICK_RADIUS));
@@ -177,37 +178,93 @@ export function createScatterView(container, hooks) {
     hooks.onHover(pointer.inside && !pointer.down ? pickAt(pointer.x, pointer.y) : -1);
   }
 
+  /** Report the points inside the finished box or lasso (in screen space: what is drawn there). */
+  function selectShape(shape) {
+    const screen = picker.screen(points.positions, points.count, camera(), width, height);
+    const indices = shape.kind === 'box'
+      ? indicesInRect(screen, points.count, ...shape.rect)
+      : indicesInPolygon(screen, points.count, shape.polygon);
+    const op = pointer.add ? 'add' : pointer.remove ? 'remove' : 'replace';
+    hooks.onShape(indices, op);
+  }
+
+  const clampX = (x) => Math.min(width, Math.max(0, x));
+  const clampY = (y) => Math.min(height, Math.max(0, y));
+
   function local(event) {
     const rect = canvas.getBoundingClientRect();
     pointer.x = event.clientX - rect.left;
     pointer.y = event.clientY - rect.top;
   }
 
+  // Shift adds; Alt, Ctrl or Cmd removes (a box/lasso) or toggles (a click); read at press and release.
+  function readModifiers(event) {
+    pointer.add = pointer.add || event.shiftKey;
+    pointer.remove = pointer.remove || event.altKey || event.ctrlKey || event.metaKey;
+  }
+
   const listeners = {
     pointermove(event) {
       local(event);
       pointer.inside = true;
+      if (pointer.down) pointer.travel = Math.max(pointer.travel, Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY));
+      if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
       if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
     },
     pointerdown(event) {
       local(event);
-      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y });
+      Object.assign(pointer, { down: true, downX: pointer.x, downY: pointer.y, travel: 0, add: false, remove: false });
+      readModifiers(event);
+      moves.stop(); // the user takes the camera
+      if (event.button === 0 && tool !== 'orbit') {
+        canvas.setPointerCapture(event.pointerId);
+        shapes.begin(tool, pointer.x, pointer.y);
+      }
     },
     pointerup(event) {
       local(event);
       const wasDown = pointer.down;
       pointer.down = false;
+      readModifiers(event);
+      if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
+      const shape = shapes.active ? shapes.finish() : null;
       if (!wasDown || event.button !== 0) return;
-      if (Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY) > CLICK_SLOP) return;
+      pointer.travel = Math.max(pointer.travel, Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY));
+      if (pointer.travel > CLICK_SLOP) {
+        if (shape) selectShape(shape);
+        return;
+      }
       const index = pickAt(pointer.x, pointer.y);
-      if (index >= 0) hooks.onClick(index);
+      if (index >= 0) hooks.onClick(index, { toggle: pointer.add || pointer.remove });
+    },
+    pointercancel() {
+      pointer.down = false;
+      shapes.cancel();
     },
     pointerleave() {
       pointer.inside = false;
-      pointer.down = false;
+      if (!shapes.active) pointer.down = false;
       if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
     },
+    dblclick(event) {
+      local(event);
+      const index = pickAt(pointer.x, pointer.y);
+      if (index < 0) return;
+      const p = points.positions;
+      moves.focus([p[index * 3], p[index * 3 + 1], p[index * 3 + 2]]);
+      hooks.onFocus(index);
+    },
   };
+
+  /** In box and lasso modes a left drag draws the shape, so the controls leave the left button (and one finger) alone. */
+  function applyTool() {
+    const left = tool === 'orbit';
+    controls3d.mouseButtons.LEFT = left ? THREE.MOUSE.ROTATE : null;
+    controls2d.mouseButtons.LEFT = left ? THREE.MOUSE.PAN : null;
+    controls3d.touches.ONE = left ? THREE.TOUCH.ROTATE : null;
+    controls2d.touches.ONE = left ? THREE.TOUCH.PAN : null;
+    canvas.dataset.tool = tool;
+  }
   for (const [name, fn] of Object.entries(listeners)) canvas.addEventListener(name, fn);
   controls3d.addEventListener('change', cameraChanged);
   controls2d.addEventListener('change', cameraChanged);
@@ -221,9 +278,14 @@ export function createScatterView(container, hooks) {
     canvas.dataset.mode = mode;
     cameraChanged();
   }
+  const moves = createCameraMoves({
+    perspective, orthographic, controls3d, controls2d, mode: () => mode, onMove: cameraChanged,
+    onGlide: (active) => { canvas.dataset.camera = active ? 'moving' : 'still'; },
+  });
   setMode('3d');
+  applyTool();
   resize();
-  resetCamera();
+  moves.reset(points.positions);
 
   return {
     canvas,
@@ -246,7 +308,7 @@ export function createScatterView(container, hooks) {
         points.setPositions(next);
       }
       drawnPending = true;
-      if (reset) resetCamera();
+      if (reset) moves.reset(next);
       cameraChanged();
     },
     setColors(colors) {
@@ -287,6 +349,23 @@ export function createScatterView(container, hooks) {
     setMode(next) {
       if (next !== mode) setMode(next);
     },
+    /** What a left drag does: 'orbit' (the camera) | 'box' | 'lasso' (draw a selection shape). */
+    setTool(next) {
+      if (next === tool) return;
+      tool = next;
+      shapes.cancel();
+      applyTool();
+    },
+    /** Multiply every dot's size by `scale` (the point-size control). */
+    setPointScale(scale) {
+      pointScale = scale;
+      points.setSizeScale(scale);
+      requestRender();
+    },
+    /** Glide to fit draw `indices` (null = every point drawn; from the home direction in 3D). */
+    fit(indices) {
+      moves.fit(glide.active ? glide.to : points.positions, indices);
+    },
     /** Screen position of point `index` in page (client) CSS pixels, or null when off screen. */
     clientPositionOf(index) {
       if (index < 0 || index >= points.count) return null;
@@ -302,6 +381,7 @@ export function createScatterView(container, hooks) {
     },
     /** Put the active camera at `pose` (as getCamera gives it, maybe in another browser). */
     setCamera({ position, target, zoom }) {
+      moves.stop();
       const cam = camera();
       cam.position.fromArray(position);
       controls().target.fromArray(target);
@@ -321,6 +401,7 @@ export function createScatterView(container, hooks) {
       points.dispose();
       sprites.dispose();
       labels.dispose();
+      shapes.dispose();
       renderer.dispose();
       canvas.remove();
       overlay.remove();

@@ -159,7 +159,10 @@ export function createScene(container, store, actions) {
 
   const view = createScatterView(container, {
     onHover: (index) => actions.hoverPoint(index < 0 ? null : rowOf(index)),
-    onClick: (index) => actions.selectPoint(rowOf(index)),
+    // Shift/Ctrl-click edits the current selection (TensorBoard's "edit current selection").
+    onClick: (index, { toggle }) => (toggle ? actions.selectRows([rowOf(index)], 'toggle', 'point') : actions.selectPoint(rowOf(index))),
+    onShape: (indices, op) => actions.selectRows(rowsOfIndex ? indices.map(rowOf) : indices, op, 'shape'),
+    onFocus: (index) => actions.selectPoint(rowOf(index)),
     onDrawn: () => actions.viewDrawn(coords),
     onCamera: () => {
       if (!poseTimer) poseTimer = setTimeout(reportPose, POSE_DELAY_MS);
@@ -180,6 +183,19 @@ export function createScene(container, store, actions) {
     if (!pose || pose === knownPose) return;
     knownPose = pose;
     view.setCamera(pose);
+  }
+
+  /** Carry out a toolbar camera request: 'reset' fits every point drawn, 'fit' the selection (and a single point's neighbours). */
+  function followCameraRequest(state) {
+    const request = state.cameraRequest;
+    if (!request || !count) return;
+    if (request.kind === 'reset') {
+      view.fit(null);
+      return;
+    }
+    const rows = state.selection.length === 1 ? [state.selection[0], ...state.neighbors.map((nb) => nb.row)] : state.selection;
+    const indices = rows.map(indexOf).filter((i) => i >= 0);
+    if (indices.length) view.fit(indices);
   }
 
   const unsubscribe = [
@@ -215,11 +231,16 @@ export function createScene(container, store, actions) {
       drawHover(s);
     }),
     store.subscribe(['hover'], drawHover),
+    store.subscribe(['tool'], (s) => view.setTool(s.tool)),
+    store.subscribe(['pointSize'], (s) => view.setPointScale(s.pointSize)),
+    store.subscribe(['cameraRequest'], followCameraRequest),
     // After the positions (subscribed above): the cells follow the rows drawn.
     store.subscribe(['coords', 'info', 'showSprites', 'coloring'], drawSprites),
   ];
   view.setTheme(THEME_COLORS[store.get().theme] ?? THEME_COLORS.day);
   drawAll(store.get(), { resetCamera: true, animate: false });
+  view.setTool(store.get().tool);
+  view.setPointScale(store.get().pointSize);
 
   return {
     /** The WebGL canvas (carries data-points and data-mode for tests). */
