@@ -11,7 +11,8 @@ FIRST_RUN_TIMEOUT_MS = 120_000  # a first job may share its worker with the numb
 SETTLED = """() => {
     const s = window.__projector.store.get();
     const canvas = document.querySelector('canvas.scatter-canvas');
-    return s.coords && s.drawn === s.coords && canvas.dataset.animating === 'false';
+    // A new layout also glides the camera to its fit (data-camera), after the points' own animation.
+    return s.coords && s.drawn === s.coords && canvas.dataset.animating === 'false' && canvas.dataset.camera === 'still';
 }"""
 
 
@@ -35,7 +36,7 @@ def wait_iteration_above(page: Page, value: int, method: str = "tsne", timeout: 
 
 
 def wait_settled(page: Page, timeout: float = 30_000) -> None:
-    """Wait until the coords in the store are on screen and no animation is running."""
+    """Wait until the coords in the store are on screen and neither the points nor the camera are moving."""
     page.wait_for_function(SETTLED, timeout=timeout)
 
 

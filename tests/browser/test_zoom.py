@@ -84,7 +84,7 @@ def test_2d_zoom_separates_points_keeps_dot_size_and_follows_the_cursor(page: Pa
     big = dot_width(screenshot(page), *after[row])
     assert big >= before_width * 3, (before_width, big)
     page.keyboard.press("Home")
-    expect(page.locator("#point-size")).to_have_value("0.25")
+    expect(page.locator("#point-size")).to_have_value("0.5")
     small = dot_width(screenshot(page), *after[row])
     assert small < before_width, (before_width, small)
 

@@ -99,11 +99,16 @@ export function createCameraMoves({ perspective, orthographic, controls3d, contr
       if (t >= 1) setTween(false);
       onMove();
     },
-    /** Fit both cameras at once to `positions` (a new layout), the 3D one from its home direction. */
-    reset(positions) {
+    /**
+     * Put both cameras at their home pose for a new layout: a fixed pose that frames the [-1, 1] box
+     * every layout is scaled into (points_layer buildPositions), not a fit of the points, so a run's
+     * first snapshot and its final layout, shown again later, get the same camera. Reset view fits the points.
+     */
+    reset() {
       setTween(false);
       perspective.up.set(0, 1, 0);
-      for (const m of ['2d', '3d']) jump(m, fitPose(m, positions, null, true));
+      jump('2d', { position: new THREE.Vector3(0, 0, 5), target: new THREE.Vector3(), zoom: 1 });
+      jump('3d', { position: HOME_3D.clone(), target: new THREE.Vector3(), zoom: 1 });
       onMove();
     },
     /** Glide to fit draw `indices` of `positions` (null = all, and in 3D from the home direction). */

@@ -32,7 +32,7 @@ void main() {
   if (flag > 1.5) { s = max(s * 2.0, 9.0); a = 1.0; }
   else if (flag > 0.5) { s = max(s * 1.5, 6.0); a = 1.0; }
   else if (anySelected > 0.5) { c = mix(c, background, 0.75); a = min(a, 0.6); }
-  gl_PointSize = s;
+  gl_PointSize = max(s, 2.0); // under 2 px a round dot is a faint smudge
   vColor = c;
   vAlpha = a;
   vSize = s;

@@ -285,7 +285,7 @@ export function createScatterView(container, hooks) {
   setMode('3d');
   applyTool();
   resize();
-  moves.reset(points.positions);
+  moves.reset();
 
   return {
     canvas,
@@ -308,7 +308,7 @@ export function createScatterView(container, hooks) {
         points.setPositions(next);
       }
       drawnPending = true;
-      if (reset) moves.reset(next);
+      if (reset) moves.reset();
       cameraChanged();
     },
     setColors(colors) {

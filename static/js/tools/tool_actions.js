@@ -1,7 +1,7 @@
 // User intents from the map's toolbar: the mouse mode, the point size, and camera requests that
 // the scene carries out (panels and tools never touch the camera themselves).
 const TOOLS = ['orbit', 'box', 'lasso'];
-const MIN_POINT_SIZE = 0.25;
+const MIN_POINT_SIZE = 0.5;
 const MAX_POINT_SIZE = 4;
 
 /** Build the toolbar actions over `store`. */
@@ -13,7 +13,7 @@ export function createToolActions(store) {
     setTool(tool) {
       if (TOOLS.includes(tool)) store.update({ tool });
     },
-    /** Multiply the automatic dot size by `size` (0.25 to 4). */
+    /** Multiply the automatic dot size by `size` (0.5 to 4). */
     setPointSize(size) {
       const value = Number(size);
       if (Number.isFinite(value)) store.update({ pointSize: Math.min(MAX_POINT_SIZE, Math.max(MIN_POINT_SIZE, value)) });
