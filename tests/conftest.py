@@ -97,8 +97,13 @@ def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One real server for the whole session (tests must not depend on each other's datasets)."""
-    with run_server(tmp_path_factory.mktemp("live") / "data") as server:
+    """One real server for the whole session (tests must not depend on each other's datasets).
+
+    Without warm-up: every stopped job kills and respawns its worker, and each fresh worker's warm-up
+    would spend ~40 s of CPU compiling UMAP beside the tests; the few UMAP runs here compile on demand
+    instead (tests/test_warmup.py tests the warm-up itself).
+    """
+    with run_server(tmp_path_factory.mktemp("live") / "data", {"PROJECTOR_WARMUP": "false"}) as server:
         yield server
 
 

@@ -80,8 +80,13 @@ export function startUrlSync(store, actions, { viewId = '' } = {}) {
   }
 
   function schedule() {
-    // One write per burst of store updates (an action often makes several).
-    if (!timer) timer = setTimeout(write, 0);
+    // One write per burst of store updates (an action often makes several), after the next frame:
+    // encoding a 365k-row lasso selection takes ~100 ms, which must not delay drawing it.
+    if (timer) return;
+    timer = -1;
+    const later = () => { timer = setTimeout(write, 0); };
+    if (document.hidden) later();
+    else requestAnimationFrame(later);
   }
 
   store.subscribe(STORE_KEYS, (s, changed) => {
