@@ -39,6 +39,13 @@ class SpriteInfo(BaseModel):
     per_row: int = Field(description="images per row of the sheet")
 
 
+class GivenLayout(BaseModel):
+    """Coordinates that came with the data (x/y/z columns): shown by the "Given" tab, never recomputed."""
+
+    source: str = Field(description="the `source` parameter of the given projection, such as 'x,y,z'")
+    dimensions: Literal[2, 3]
+
+
 class DatasetInfo(DatasetSummary):
     """A dataset's full description (GET /api/datasets/{id})."""
 
@@ -54,6 +61,13 @@ class DatasetInfo(DatasetSummary):
     )
     origin_digest: str | None = Field(
         None, description="hash of the imported files' bytes; unchanged files are not imported twice"
+    )
+    version: int = Field(0, description="the latest edit version of its metadata (0: never edited)")
+    given: list[GivenLayout] = Field(
+        default_factory=list, description="precomputed layouts that came with the data"
+    )
+    coords_only: bool = Field(
+        False, description="the data had coordinates and no vectors: neighbours are in the given space"
     )
 
 
@@ -145,7 +159,7 @@ class ProjectionState(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["pca", "tsne", "umap", "custom"]
+    method: Literal["pca", "tsne", "umap", "custom", "given"]
     params: dict[ParamKey, ParamValue] = Field(
         default_factory=dict, max_length=MAX_PARAMS, description="the run's parameters: numbers, booleans, short text"
     )
@@ -188,6 +202,9 @@ class ViewState(BaseModel):
     metric: Literal["cosine", "euclidean"] = "cosine"
     dimensions: Literal[2, 3] = 3
     camera: CameraState | None = None
+    edit_version: int | None = Field(
+        None, ge=0, alias="editVersion", description="the metadata edit version the view was made at"
+    )
 
 
 class ViewCreated(BaseModel):

@@ -20,6 +20,7 @@ import numpy as np
 from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.errors import Conflict, Forbidden, NotFound, Unauthorized
 from embedding_projector.jobs.fair_queue import FairQueue
+from embedding_projector.jobs.given_results import store_given
 from embedding_projector.jobs.job_key import RESULT_FORMAT, job_key
 from embedding_projector.jobs.records import (
     INTERRUPTED,
@@ -297,6 +298,12 @@ class JobRunner:
             if record.status in UNFINISHED:
                 return interrupted(record)  # left by a server that is gone
         return record
+
+    def store_given(
+        self, dataset: str, fingerprint: str, coords: np.ndarray, source: str, rows: list[int] | None = None
+    ) -> JobStatus:
+        """Store coordinates that came with the data as a finished "given" job (given_results.py)."""
+        return store_given(self.results_dir, dataset, fingerprint, coords, source, rows)
 
     def coords_path(self, job_id: str) -> tuple[Path, list[int]]:
         """The finished job's float32 coordinates file and its shape; 409 while it is unfinished."""
