@@ -171,8 +171,8 @@ def test_supervision_raises_the_label_wise_knn_accuracy() -> None:
     vectors, classes = overlapping(n=600, dim=20, classes=4, spread=0.4, seed=0)
     labels = [f"class {c}" for c in classes]
     partly = [text if i % 3 else "" for i, text in enumerate(labels)]  # a third unlabelled
-    plain = tsne.run(vectors, tsne.Params(iterations=500), Progress())
-    params = tsne.Params(iterations=500, supervise_column="class", supervise_factor=0.5)
+    plain = tsne.run(vectors, tsne.Params(iterations=300), Progress())
+    params = tsne.Params(iterations=300, supervise_column="class", supervise_factor=0.5)
     recorder = Recorder()
     supervised = tsne.run(vectors, params, Progress(recorder), labels=labels)
     semi = tsne.run(vectors, params, Progress(), labels=partly)
@@ -185,7 +185,7 @@ def test_supervision_raises_the_label_wise_knn_accuracy() -> None:
     assert 0 < supervised.extras["kl_divergence"] < 5
     # Progress and snapshots work as without supervision: one counter up to the total.
     snapshots = [info["iteration"] for _, info, shape in recorder.calls if shape == (600, 2)]
-    assert len(snapshots) >= 2 and snapshots[0] == 0 and snapshots[-1] == 500
+    assert len(snapshots) >= 2 and snapshots[0] == 0 and snapshots[-1] == 300
     assert recorder.calls[0][1]["stage"] == "affinities"
 
 
