@@ -16,6 +16,15 @@ def clustered(n: int = 300, dim: int = 16, clusters: int = 4, seed: int = 0) -> 
     return vectors.astype(np.float32), labels
 
 
+def overlapping(n: int = 600, dim: int = 20, classes: int = 4, spread: float = 0.4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian classes whose means lie close (std `spread`) next to unit noise: they overlap in the vectors."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, spread, size=(classes, dim))
+    labels = np.arange(n) % classes
+    vectors = centres[labels] + rng.normal(0, 1, size=(n, dim))
+    return vectors.astype(np.float32), labels
+
+
 def words(n: int) -> list[str]:
     """n distinct words, with 'orange' at row 7 when n > 7."""
     out = [f"word{i}" for i in range(n)]

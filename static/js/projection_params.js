@@ -9,8 +9,9 @@ export const METHOD_NAMES = Object.freeze({ pca: 'PCA', tsne: 't-SNE', umap: 'UM
 export function defaultParams() {
   return {
     pca: { mode: '3d' },
-    tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0' },
-    umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '' },
+    // supervise_column '' is "none"; the weight/factor is sent only with a column.
+    tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0', supervise_column: '', supervise_factor: '0.5' },
+    umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '', supervise_column: '', target_weight: '0.5' },
     custom: { column: null, regex: false, left: '', right: '', up: '', down: '' },
   };
 }
@@ -25,6 +26,15 @@ function number(form, name, label, { integer = false, optional = false } = {}) {
   if (!Number.isFinite(value)) throw new Error(`${label}: “${text}” is not a number`);
   if (integer && !Number.isInteger(value)) throw new Error(`${label}: enter a whole number`);
   return value;
+}
+
+/** A supervised run's params: the label column and its weight in [0, 1]; none without a column. */
+function supervision(form, weight, label) {
+  const column = String(form.supervise_column ?? '');
+  if (!column) return {};
+  const value = number(form, weight, label);
+  if (value < 0 || value > 1) throw new Error(`${label}: enter a number from 0 to 1`);
+  return { supervise_column: column, [weight]: value };
 }
 
 /** The column the Custom tab matches against: the chosen one, else the first text column. */
@@ -42,6 +52,7 @@ const BUILDERS = {
       learning_rate: rate === '' || rate.toLowerCase() === 'auto' ? 'auto' : number(f, 'learning_rate', 'Learning rate'),
       iterations: number(f, 'iterations', 'Iterations', { integer: true }),
       seed: number(f, 'seed', 'Seed', { integer: true }),
+      ...supervision(f, 'supervise_factor', 'Supervision factor'),
     };
   },
   umap: (f) => ({
@@ -50,6 +61,7 @@ const BUILDERS = {
     min_dist: number(f, 'min_dist', 'Min distance'),
     metric: f.metric === 'euclidean' ? 'euclidean' : 'cosine',
     seed: number(f, 'seed', 'Seed', { integer: true, optional: true }),
+    ...supervision(f, 'target_weight', 'Supervision weight'),
   }),
   custom: (f, columns) => {
     const left = String(f.left ?? '');

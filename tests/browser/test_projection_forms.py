@@ -28,6 +28,12 @@ def test_form_values_become_request_params(page: Page, live_server) -> None:
     umap = call(page, "projection_params.js", "m.requestParams('umap', m.defaultParams().umap)")
     assert umap["params"] == {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": None}
 
+    supervised = call(page, "projection_params.js", "m.requestParams('umap', {...m.defaultParams().umap, supervise_column: 'word', target_weight: '0.25'}).params")
+    assert supervised == {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": None,
+                          "supervise_column": "word", "target_weight": 0.25}
+    assert call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, supervise_column: 'word', supervise_factor: '2'}).error") == "Supervision factor: enter a number from 0 to 1"
+    assert call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, supervise_factor: '2'}).error") is None  # no column: not sent
+
     columns = "[{name: 'n', type: 'numeric'}, {name: 'word', type: 'text'}]"
     custom = call(page, "projection_params.js", f"m.requestParams('custom', {{...m.defaultParams().custom, left: 'bad', right: 'good'}}, {columns})")
     assert custom["params"] == {"column": "word", "regex": False, "left": "bad", "right": "good", "up": "", "down": ""}

@@ -22,6 +22,7 @@ from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError, ProjectorError, Unprocessable
 from embedding_projector.jobs.runner import JobRunner, Submission, job_key
 from embedding_projector.projections import METHODS
+from embedding_projector.projections.supervision import labels_problem
 from embedding_projector.public_mode import JobLimits, client_id, has_write_access, require_write_access
 from embedding_projector.schemas import JobStarted, ProjectionRequest
 from embedding_projector.settings import Settings
@@ -85,7 +86,7 @@ def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
 
 
 def check_fits(store: DatasetStore, dataset_id: str, method: str, params: BaseModel, n_rows: int) -> None:
-    """Method checks that need the data: sizes (t-SNE perplexity, UMAP neighbours), pattern matches.
+    """Method checks that need the data: sizes, pattern matches, a supervising label column.
 
     Reads a metadata column and matches patterns over it: seconds on a big dataset, so call it in
     a thread.
@@ -96,6 +97,10 @@ def check_fits(store: DatasetStore, dataset_id: str, method: str, params: BaseMo
         problem = module.check_fits(params, n_rows)
     if problem is None and getattr(module, "NEEDS_COLUMN", False):
         problem = module.check_matches(params, store.column_values(dataset_id, params.column))
+    column = module.column_read(params) if hasattr(module, "column_read") else None
+    if problem is None and column is not None and not getattr(module, "NEEDS_COLUMN", False):
+        # A supervising column: it must exist (column_values names it in a 422) and hold a label.
+        problem = labels_problem(column, store.column_values(dataset_id, column))
     if problem is not None:
         raise Unprocessable(problem)
 

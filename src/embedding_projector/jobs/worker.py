@@ -63,6 +63,16 @@ def _load_rows(vectors_path: str, rows: np.ndarray | None) -> np.ndarray:
     return np.ascontiguousarray(vectors[rows])
 
 
+def _supervision(module: Any, params: Any, job: dict[str, Any], rows: np.ndarray | None) -> dict[str, Any]:
+    """`labels=` for a supervised run (the supervising column's values of the projected rows), else {}."""
+    read = getattr(module, "column_read", None)
+    column = read(params) if read is not None else None
+    if column is None:
+        return {}
+    values = read_column(Path(job["metadata_path"]), column)
+    return {"labels": values if rows is None else [values[i] for i in rows.tolist()]}
+
+
 class Outbox:
     """The worker's end of its pipe; a lock because the warm-up thread also reports through it."""
 
@@ -122,7 +132,7 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
         vectors = _load_rows(job["vectors_path"], rows)
         if job.get("sphereize"):
             vectors = sphereize(vectors)
-        result = module.run(vectors, params, Progress(sink))
+        result = module.run(vectors, params, Progress(sink), **_supervision(module, params, job, rows))
         n_rows = vectors.shape[0]
     coords = np.ascontiguousarray(result.coords, dtype="<f4")
     if coords.ndim != 2 or coords.shape[0] != n_rows or not np.isfinite(coords).all():

@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedding_projector.projections.progress import Progress, ProjectionResult
+from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes, supervised_affinities
 
 EXACT_NEIGHBORS_BUDGET = 50_000**2 * 50  # n^2 d
 FFT_MIN_N = 20_000
@@ -68,6 +69,25 @@ class Params(BaseModel):
         "early-exaggeration phase (the first min(250, iterations // 3))",
     )
     seed: int = Field(0, ge=0, description="random seed (non-negative)")
+    supervise_column: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_COLUMN_CHARS,
+        description="metadata column whose labels supervise the layout (TensorBoard's \"Supervise "
+        "with\"): label agreement reweights the affinities; empty cells are unlabelled",
+    )
+    supervise_factor: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="strength of the supervision (0 to 1; TensorBoard's slider / 100): at 1, "
+        "neighbours with different labels lose their affinity; used with supervise_column",
+    )
+
+
+def column_read(params: Params) -> str | None:
+    """The metadata column a run with `params` reads: the supervising column, or None."""
+    return params.supervise_column
 
 
 def check_fits(params: Params, n: int) -> str | None:
@@ -118,13 +138,20 @@ def reporting_descent(on_iteration: Callable[[np.ndarray], None]) -> Any:
 
 
 def run(
-    vectors: np.ndarray, params: Params, progress: Progress, *, n_jobs: int | None = None
+    vectors: np.ndarray,
+    params: Params,
+    progress: Progress,
+    *,
+    labels: list | None = None,
+    n_jobs: int | None = None,
 ) -> ProjectionResult:
     """Embed `vectors` (n, d) with t-SNE; snapshots are sent from the iteration callbacks.
 
+    `labels` (one per row: the supervising column's values) make the layout supervised.
     `n_jobs` overrides the number of threads (default: all cores from THREADED_MIN_N rows).
     """
     from openTSNE import TSNE
+    from openTSNE.affinity import MultiscaleMixture
 
     n, d = vectors.shape
     problem = check_fits(params, n)
@@ -147,7 +174,21 @@ def run(
         negative_gradient_method=gradient,
         verbose=False,
     )
-    embedding = tsne.prepare_initial(data)
+    affinities = None
+    extras: dict = {}
+    if labels is not None:
+        if len(labels) != n:
+            raise ValueError(f"{len(labels)} labels for {n} rows")
+        codes = label_codes(labels)
+        # The affinities TSNE.prepare_initial would compute, then TensorBoard's label prior on them.
+        affinities = MultiscaleMixture(
+            data, tsne.perplexity, method=tsne.neighbors, metric=tsne.metric,
+            metric_params=tsne.metric_params, n_jobs=tsne.n_jobs, random_state=tsne.random_state,
+            verbose=False, knn_kwargs=tsne.knn_kwargs,
+        )
+        affinities.P = supervised_affinities(affinities.P, codes, params.supervise_factor)
+        extras["supervised"] = {"labelled": int((codes >= 0).sum()), "classes": int(codes.max() + 1)}
+    embedding = tsne.prepare_initial(data, affinities=affinities)
     progress.snapshot(
         embedding, 0.0, stage="optimize", iteration=0, iterations=total, phase="early"
     )
@@ -189,4 +230,4 @@ def run(
     progress.snapshot(
         coords, 1.0, stage="done", iteration=total, iterations=total, kl=kl, phase="main"
     )
-    return ProjectionResult(coords=coords, extras={"kl_divergence": kl, "iterations": total})
+    return ProjectionResult(coords=coords, extras={"kl_divergence": kl, "iterations": total, **extras})

@@ -29,6 +29,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedding_projector.projections.progress import Progress, ProjectionResult
+from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes
 
 NEIGHBORS_SHARE = 0.3  # share of the progress bar given to the neighbour graph and initialisation
 REPORT_INTERVAL = 0.1  # least seconds between two progress reports with positions (as t-SNE)
@@ -58,6 +59,25 @@ class Params(BaseModel):
         description="random seed; None runs in parallel but differs between runs, while a seed "
         "makes the result reproducible and makes umap-learn run single-threaded (slower)",
     )
+    supervise_column: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_COLUMN_CHARS,
+        description="metadata column whose labels supervise the layout (umap-learn's y); empty "
+        "cells are unlabelled (semi-supervised); None for an unsupervised layout",
+    )
+    target_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="supervision weight (0 to 1): 0 follows the vectors only, 1 the labels "
+        "almost only; used with supervise_column",
+    )
+
+
+def column_read(params: Params) -> str | None:
+    """The metadata column a run with `params` reads: the supervising column, or None."""
+    return params.supervise_column
 
 
 def check_fits(params: Params, n: int) -> str | None:
@@ -126,11 +146,13 @@ def run(
     params: Params,
     progress: Progress,
     *,
+    labels: list | None = None,
     n_epochs: int | None = None,
     force_approximation: bool = False,
 ) -> ProjectionResult:
     """Embed `vectors` (n, d) with UMAP, reporting the neighbour stage and then every epoch.
 
+    `labels` (one per row: the supervising column's values) make the layout supervised.
     `n_epochs` and `force_approximation` (NN-descent even below 4096 rows) serve the warm-up.
     """
     # The libraries' notes ("Tensorflow not installed", "n_jobs value 1 overridden to 1 by
@@ -150,6 +172,12 @@ def run(
     if not data.flags.writeable:
         data = data.copy()
 
+    target = None
+    if labels is not None:
+        if len(labels) != n:
+            raise ValueError(f"{len(labels)} labels for {n} rows")
+        target = label_codes(labels)  # umap-learn's categorical target: -1 is unlabelled
+
     progress.update(0.0, stage="neighbors")
     stream = EpochStream(progress, getattr(optimize_layout_euclidean, "__code__", None))
     reducer = umap.UMAP(
@@ -158,6 +186,7 @@ def run(
         min_dist=params.min_dist,
         metric=params.metric,
         random_state=params.seed,
+        target_weight=params.target_weight,
         n_epochs=n_epochs,
         force_approximation_algorithm=force_approximation,
         verbose=False,
@@ -171,7 +200,7 @@ def run(
             "leave": False,
         },
     )
-    coords = np.asarray(reducer.fit_transform(data), dtype=np.float32)
+    coords = np.asarray(reducer.fit_transform(data, y=target), dtype=np.float32)
 
     # umap-learn gives points with no edge in the neighbour graph (e.g. a cosine distance of 2 to
     # all others) NaN coordinates; they sit at the centre of the rest, counted in the extras.
@@ -180,5 +209,7 @@ def run(
         coords[lost] = coords[~lost].mean(axis=0) if (~lost).any() else 0.0
     epochs = stream.epochs or (500 if n <= 10_000 else 200)
     progress.update(1.0, stage="done", epoch=epochs, epochs=epochs)
-    extras = {"epochs": epochs, "disconnected": int(lost.sum())}
+    extras: dict = {"epochs": epochs, "disconnected": int(lost.sum())}
+    if target is not None:
+        extras["supervised"] = {"labelled": int((target >= 0).sum()), "classes": int(target.max() + 1)}
     return ProjectionResult(coords=coords, extras=extras)

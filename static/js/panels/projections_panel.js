@@ -4,6 +4,7 @@ import { mountPcaTab } from './pca_tab.js';
 import { bindParamForm } from './param_form.js';
 import { mountRunBox } from './run_box.js';
 import { mountCustomTab } from './custom_tab.js';
+import { mountSuperviseFields } from './supervise_fields.js';
 
 /** Wire the Projections panel to the store and actions. */
 export function mountProjectionsPanel(store, actions) {
@@ -34,6 +35,7 @@ export function mountProjectionsPanel(store, actions) {
   });
 
   mountPcaTab(store, actions);
+  mountSuperviseFields(store);
   for (const method of ['tsne', 'umap']) {
     bindParamForm(byId(`pane-${method}`), method, store, actions);
     mountRunBox(byId(`${method}-runbox`), method, store, actions);
