@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { errorText, isActive } from './projection_runs.js';
 import { defaultParams } from './projection_params.js';
 import { defaultLabelColumn } from './metadata.js';
-import { currentRun, pcaResult, resultKey, viewKey } from './results.js';
+import { currentRun, ownResult, pcaResult, resultKey, viewKey } from './results.js';
 import { viewStateOf, withDefaults } from './view_state.js';
 
 const NATURAL_AXES = [0, 1, 2];
@@ -122,8 +122,9 @@ export function createViewActions(store, actions) {
     if (labelBy !== s.labelBy) actions.setLabelBy(labelBy);
     const colorBy = v.colorBy && has(v.colorBy) ? v.colorBy : null;
     if (colorBy !== s.colorBy) actions.setColorBy(colorBy);
-    const paramsChanged = s.neighborParams.k !== v.neighbors || s.neighborParams.metric !== v.metric;
-    if (paramsChanged) store.update({ neighborParams: { k: v.neighbors, metric: v.metric } });
+    const metric = v.metric ?? s.neighborParams.metric; // null: an address that names none
+    const paramsChanged = s.neighborParams.k !== v.neighbors || s.neighborParams.metric !== metric;
+    if (paramsChanged) store.update({ neighborParams: { k: v.neighbors, metric } });
     const search = v.search ?? { query: '', column: null, regex: false };
     const now = state().search;
     if (now.query !== search.query || (now.column ?? null) !== (search.column ?? null) || now.regex !== !!search.regex) {
@@ -162,16 +163,20 @@ export function createViewActions(store, actions) {
     const sphereize = !!v.projection?.sphereize;
     if (!!state().projection.sphereize !== sphereize) store.update({ projection: { ...state().projection, sphereize } });
     if (state().dataset !== v.dataset || !state().metadata) {
-      const loaded = await actions.loadDataset(v.dataset, { project: !job });
+      // A dataset with given layouts opens on the Given tab unless the address names a projection.
+      const loaded = await actions.loadDataset(v.dataset, { project: !job, preferGiven: !v.projection });
       if (!current() || !loaded) return;
     }
     if (!job || !(await showStored(v, rows, current))) {
       if (!current()) return;
-      // No stored result to show: the PCA of these points (computed, or kept from earlier).
-      const method = v.projection?.method ?? 'pca';
+      // No stored result to show: the PCA of these points (computed, or kept from earlier), or
+      // the given layout the dataset opened on.
+      const opened = state().projection.method === 'given' ? 'given' : 'pca';
+      const method = v.projection?.method ?? opened;
       const params = { ...state().params, pca: { ...state().params.pca, mode: v.dimensions === 2 ? '2d' : '3d' } };
       store.update({ params, projection: { ...state().projection, method } });
-      if (!sameRows(state().isolated, rows) || !state().coords || state().coords.seq !== 'final') {
+      const missing = method === 'given' && !ownResult(state());
+      if (missing || !sameRows(state().isolated, rows) || !state().coords || state().coords.seq !== 'final') {
         store.update({ isolated: rows });
         await actions.reproject();
         if (!current()) return;
@@ -247,6 +252,7 @@ export function createViewActions(store, actions) {
       actions.setMethod(method);
       const s = state();
       if (method === 'pca' && s.dataset && s.phase === 'ready' && !pcaResult(s)) actions.reproject();
+      if (method === 'given' && s.dataset && s.phase === 'ready' && !ownResult(s)) actions.reproject();
     },
   };
 }

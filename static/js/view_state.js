@@ -177,7 +177,8 @@ export function readQuery(search) {
     isolated: rowList(q.get('isolated'))?.length ? rowList(q.get('isolated')) : null,
     search: q.get('search') ? { query: q.get('search'), column: q.get('searchColumn') || null, regex: q.get('regex') === '1' } : null,
     neighbors: Number.isInteger(neighbors) && neighbors >= 1 ? neighbors : DEFAULT_NEIGHBORS,
-    metric: q.get('metric') === 'euclidean' ? 'euclidean' : DEFAULT_METRIC,
+    // Left out: the dataset's own default (cosine; euclidean in a coordinates-only dataset's given space).
+    metric: ['cosine', 'euclidean'].includes(q.get('metric')) ? q.get('metric') : null,
     dimensions: q.get('dimensions') === '2' ? 2 : 3,
     camera,
   };
