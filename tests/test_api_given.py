@@ -12,7 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from embedding_projector.datasets.importer import import_files
 from embedding_projector.datasets.store import DatasetStore
+from embedding_projector.errors import InputError
 from tests.conftest import LiveServer
 from tests.datagen import clustered, vectors_tsv, words
 from tests.test_api_datasets import dataset_dirs
@@ -155,7 +157,15 @@ def test_import_coords_names_the_columns(tmp_path: Path) -> None:
     assert not info.coords_only and info.dim == 5
     assert store.given_coords(dataset_id, "umap_x,umap_y").tobytes() == coords.tobytes()
 
-    wrong = run_cli("import", str(path), "--data-dir", str(data), "--coords", "umap_x,kind")
-    assert wrong.returncode != 0 and "'kind'" in wrong.stderr and "row 1" in wrong.stderr, wrong.stderr
+    with pytest.raises(InputError) as wrong:  # in process: the same import_files the command runs
+        import_files(store, path, coords=["umap_x", "kind"])
+    assert (wrong.value.file, wrong.value.line) == ("runs.parquet", 1) and "'kind'" in wrong.value.message
     one = run_cli("import", str(path), "--data-dir", str(data), "--coords", "umap_x")
     assert one.returncode != 0 and "2 or 3 columns" in one.stderr and "Traceback" not in one.stderr
+
+    # A metadata .tsv alone with x, y imports as coordinates only.
+    points = tmp_path / "points.tsv"
+    points.write_text("name\tx\ty\n" + "".join(f"p{i}\t{x!r}\t{y!r}\n" for i, (x, y) in enumerate(coords.tolist())))
+    info = import_files(store, points).info
+    assert info.coords_only and info.dim == 2 and [c.name for c in info.columns] == ["name", "x", "y"]
+    assert np.load(store.vectors_path(info.id)).tobytes() == coords.tobytes()

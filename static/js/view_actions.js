@@ -172,7 +172,7 @@ export function createViewActions(store, actions) {
       // No stored result to show: the PCA of these points (computed, or kept from earlier), or
       // the given layout the dataset opened on.
       const opened = state().projection.method === 'given' ? 'given' : 'pca';
-      const method = v.projection?.method ?? opened;
+      const method = state().info?.coords_only ? 'given' : v.projection?.method ?? opened; // no vectors to project
       const params = { ...state().params, pca: { ...state().params.pca, mode: v.dimensions === 2 ? '2d' : '3d' } };
       store.update({ params, projection: { ...state().projection, method } });
       const missing = method === 'given' && !ownResult(state());

@@ -139,11 +139,19 @@ def test_given_layout_opens_shows_exact_coordinates_exports_and_shares(
 def test_coords_only_dataset_has_only_the_given_tab_and_says_where_neighbours_are(page: Page, live_server) -> None:
     coords = np.random.default_rng(3).uniform(-5, 5, size=(N, 2)).astype(np.float32)
     tsv = "label\tx\ty\n" + "".join(f"p{i}\t{x!r}\t{y!r}\n" for i, (x, y) in enumerate(coords.tolist()))
-    info = upload(live_server, {"metadata": ("points.tsv", tsv.encode())})
+    page.goto(live_server.url)
+    wait_ready(page)
     fetched = watch_coords(page)
     asked = projection_posts(page)
-    page.goto(f"{live_server.url}/?dataset={info['id']}")
+    # The Load dialog takes a metadata file alone when it has x, y columns.
+    page.click("#load-button")
+    page.set_input_files("#upload-metadata", files=[{"name": "points.tsv", "mimeType": "text/tab-separated-values",
+                                                      "buffer": tsv.encode()}])
+    page.click("#upload-submit")
+    expect(page.locator("#upload-dialog")).to_be_hidden()
+    page.wait_for_function("() => window.__projector.store.get().coords?.method === 'given'")
     wait_ready(page)
+    expect(page.locator("#dataset-info")).to_have_text(f"{N} points × 2 dimensions")
     expect(page.locator("#tab-given")).to_have_attribute("aria-selected", "true")
     for method in ("pca", "tsne", "umap", "custom"):
         expect(page.locator(f"#tab-{method}")).to_be_hidden()

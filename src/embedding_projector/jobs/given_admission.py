@@ -17,9 +17,9 @@ from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError, Unprocessable
 from embedding_projector.jobs.given_results import METHOD, given_key
 from embedding_projector.jobs.runner import JobRunner
-from embedding_projector.schemas import DatasetInfo, JobStatus
+from embedding_projector.schemas import MAX_PARAM_TEXT_CHARS, DatasetInfo, JobStatus
 
-MAX_SOURCE_LENGTH = 200
+MAX_SOURCE_LENGTH = MAX_PARAM_TEXT_CHARS  # as any text parameter of a view
 
 
 def given_source(params: dict[str, Any]) -> str:
