@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from playwright.sync_api import Browser, Page, expect
 
+from embedding_projector.jobs.given_results import store_given
 from tests.browser.share_helpers import fresh_page, wait_ready
 from tests.datagen import clustered, words
 
@@ -165,3 +166,19 @@ def test_coords_only_dataset_has_only_the_given_tab_and_says_where_neighbours_ar
     expect(page.locator("#neighbor-metric")).to_have_value("euclidean")
     nearest = int(np.argsort(np.linalg.norm(coords - coords[17], axis=1))[1])
     expect(page.locator("#neighbor-list li").first).to_have_attribute("data-row", str(nearest))
+
+
+def test_a_given_result_of_any_source_restores_by_job_id(page: Page, live_server) -> None:
+    # As a TensorBoard bookmark import stores it: a given result whose source is not a column.
+    vectors = clustered(N, 4)[0]
+    tsv = "".join("\t".join(repr(float(v)) for v in row) + "\n" for row in vectors.tolist())
+    info = upload(live_server, {"vectors": ("plain.tsv", tsv.encode())})
+    coords = np.random.default_rng(9).normal(size=(N, 3)).astype(np.float32)
+    job = store_given(live_server.data_dir / "results", info["id"], info["fingerprint"], coords, "tensorboard:demo")
+    fetched = watch_coords(page)
+    page.goto(f"{live_server.url}/?dataset={info['id']}&projection=given&job={job.id}")
+    wait_ready(page)
+    assert fetched == [coords.tobytes()]
+    expect(page.locator("#tab-given")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#given-layout option:checked")).to_have_text("tensorboard:demo (3D)")
+    expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-mode", "3d")

@@ -76,19 +76,24 @@ def _cell_number(value: object) -> float | None:
 
 
 def _column_values(column: Column, filename: str, first_line: int, row_word: str) -> np.ndarray:
-    out = np.empty(len(column.values), dtype=np.float32)
-    for i, value in enumerate(column.values):
-        number = _cell_number(value)
-        if number is None:
-            shown = "empty" if value is None or (isinstance(value, str) and not value.strip()) else f"{str(value)[:40]!r}"
-            raise InputError(
-                f"{filename} {row_word} {i + first_line}, column {column.name!r}: the coordinate is {shown}, "
-                "not a finite number (given coordinates need a number in every row)",
-                file=filename,
-                line=i + first_line,
-            )
-        out[i] = number
-    return out
+    """The column as float32, or InputError at its first cell that is not a finite number."""
+    if column.type == "numeric":  # one array op; empty cells (None) become NaN and are refused below
+        numbers = np.array(column.values, dtype=np.float64)
+        good = np.isfinite(numbers) & (np.abs(numbers) <= _FLOAT32_MAX)
+        if good.all():
+            return numbers.astype(np.float32)
+        bad = int(np.flatnonzero(~good)[0])
+    else:
+        bad = next(i for i, value in enumerate(column.values) if _cell_number(value) is None)
+    value = column.values[bad]
+    shown = "empty" if value is None or (isinstance(value, str) and not value.strip()) else f"{str(value)[:40]!r}"
+    line = bad + first_line
+    raise InputError(
+        f"{filename} {row_word} {line}, column {column.name!r}: the coordinate is {shown}, "
+        "not a finite number (given coordinates need a number in every row)",
+        file=filename,
+        line=line,
+    )
 
 
 def find_given(
