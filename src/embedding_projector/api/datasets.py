@@ -58,7 +58,9 @@ async def upload_dataset(
     vectors: UploadFile | None = File(
         None, description="vectors.tsv (TensorBoard format), .npy or .parquet; optional with x, y coordinates"
     ),
-    metadata: UploadFile | None = File(None, description="metadata.tsv (TensorBoard format); x, y (z) columns are a given layout"),
+    metadata: UploadFile | None = File(
+        None, description="metadata.tsv (TensorBoard format); x, y (z) columns are a given layout"
+    ),
     sprite: UploadFile | None = File(None, description="sprite sheet (PNG or JPEG), one image per row"),
     sprite_dim: str | None = Form(None, description="one image's size in pixels: 28 or 28,28"),
     name: str | None = Form(None),
