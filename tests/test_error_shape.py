@@ -44,7 +44,7 @@ def test_error_shape_for_each_kind(client) -> None:
         (client.get("/api/datasets/missing"), 404),
         (client.get("/api/no-such-route"), 404),
         (client.post("/api/datasets", files={"vectors": ("v.tsv", b"1\tx\n")}), 400),
-        (client.post("/api/datasets"), 422),
+        (client.post("/api/datasets", data={"public": "maybe"}), 422),
         (client.get("/api/datasets/missing/neighbors", params={"row": "abc"}), 422),
         (client.delete("/api/datasets"), 405),
     ]

@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         "import",
         help="import datasets into the data folder",
         description="Import a TensorBoard log folder, a projector config .json, a .parquet file, "
-        "or a vectors .tsv/.npy file (with --metadata, --sprite and --sprite-dim) as datasets.",
+        "or a vectors .tsv/.npy file (with --metadata, --sprite and --sprite-dim) as datasets. "
+        "Coordinate columns (x, y, z or --coords) become a given layout; a file of coordinates and "
+        "metadata without vectors (a metadata .tsv or a Parquet file) imports too.",
     )
     imp.add_argument("path", type=Path, help="log folder, config .json, .parquet, .tsv or .npy")
     imp.add_argument("--data-dir", type=Path, help="data folder [PROJECTOR_DATA_DIR, default ./data]")
@@ -46,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--metadata", type=Path, help="metadata .tsv for a vectors file")
     imp.add_argument("--sprite", type=Path, help="sprite sheet (PNG or JPEG) for a vectors file")
     imp.add_argument("--sprite-dim", help="one sprite image's size in pixels: 28 or 28,28")
+    imp.add_argument(
+        "--coords",
+        help="2 or 3 numeric columns that hold precomputed coordinates, shown as the 'Given' layout, "
+        "such as umap_x,umap_y (default: columns x, y and z when there are)",
+    )
     push = sub.add_parser("push", help="upload vectors (and metadata) to a server and print the link")
     push.add_argument("vectors", type=Path, help="vectors.tsv, .npy or .parquet")
     push.add_argument("metadata", type=Path, nargs="?", help="metadata.tsv")
@@ -103,6 +110,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def import_command(args: argparse.Namespace) -> int:
     """Import PATH into the data folder; one line per dataset, one line per problem."""
+    from embedding_projector.datasets.given_coords import parse_coords_option
     from embedding_projector.datasets.importer import import_config, import_files, import_folder
     from embedding_projector.datasets.store import DatasetStore
     from embedding_projector.errors import InputError, ProjectorError
@@ -111,10 +119,10 @@ def import_command(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     path: Path = args.path.expanduser()
-    loose = args.metadata is not None or args.sprite is not None or args.sprite_dim is not None
+    loose = any(getattr(args, o) is not None for o in ("metadata", "sprite", "sprite_dim", "coords"))
     is_config = path.is_dir() or path.suffix.lower() in (".json", ".pbtxt")
     if loose and is_config:
-        print("embedding-projector: --metadata, --sprite and --sprite-dim go with a vectors file, "
+        print("embedding-projector: --metadata, --sprite, --sprite-dim and --coords go with a vectors file, "
               "not a log folder or config", file=sys.stderr)
         return 2
     if args.sprite_dim is not None and args.sprite is None:
@@ -132,8 +140,10 @@ def import_command(args: argparse.Namespace) -> int:
                 raise InputError(f"{path} does not exist", file=path.name)
             results, errors = import_config(store, path, max_sprite_pixels=limit, name=args.name)
         else:
+            coords = parse_coords_option(args.coords) if args.coords is not None else None
             results = [import_files(store, path, metadata=args.metadata, sprite=args.sprite,
-                                    sprite_dim=args.sprite_dim, name=args.name, max_sprite_pixels=limit)]
+                                    sprite_dim=args.sprite_dim, name=args.name, max_sprite_pixels=limit,
+                                    coords=coords)]
     except ProjectorError as exc:
         results, errors = [], [exc]
     except OSError as exc:

@@ -5,6 +5,7 @@ import { canBeCategorical, colorRows } from './colors.js';
 import { immediateMatches, regexMatches } from './search.js';
 import { columnByName, defaultLabelColumn } from './metadata.js';
 import { createRuns, errorText } from './projection_runs.js';
+import { chosenGiven, fetchGiven, givenLayouts } from './given_layouts.js';
 import { pickView, resultKey, sphereized, viewKey } from './results.js';
 
 const EMPTY_SEARCH = Object.freeze({ query: '', column: null, regex: false, matches: [], error: null });
@@ -73,6 +74,38 @@ export function createActions(store) {
     };
   }
 
+  /** The given layout `source` of `rows` of dataset `id` (answered at once, never computed); null when superseded. */
+  async function projectGiven(id, rows, source, token, lead = '') {
+    busy(`${lead}Loading the given layout…`);
+    store.update({ phase: 'computing' });
+    const result = await fetchGiven(id, rows, source);
+    return token === viewToken ? result : null;
+  }
+
+  /** The layout the current tab wants for `rows`: its given layout on the Given tab, else the PCA. */
+  function projectView(id, rows, dim, token, lead = '') {
+    const s = state();
+    const source = s.projection.method === 'given' && s.info?.id === id ? chosenGiven(s) : null;
+    return source ? projectGiven(id, rows, source, token, lead) : projectPca(id, rows, dim, token, lead);
+  }
+
+  /**
+   * The first layout of a freshly described dataset: its given one (always for coordinates only,
+   * else when `preferGiven`: the address names no projection), else the PCA.
+   */
+  function openLayout(id, info, dim, token, lead, preferGiven) {
+    if (token !== viewToken) return null;
+    const s = state();
+    const source = info.coords_only || preferGiven ? chosenGiven(s, info) : null;
+    if (source) {
+      store.update({ projection: { ...s.projection, method: 'given' }, params: { ...s.params, given: { source } } });
+      return projectGiven(id, null, source, token, lead);
+    }
+    // No Given tab on this dataset: a Given tab left from the last one falls back to PCA.
+    if (s.projection.method === 'given' && !givenLayouts(info).length) store.update({ projection: { ...s.projection, method: 'pca' } });
+    return projectPca(id, null, dim, token, lead);
+  }
+
   function clampAxes(axes, d) {
     return axes.map((a, i) => (a < d ? a : Math.min(i, d - 1)));
   }
@@ -89,7 +122,8 @@ export function createActions(store) {
 
   /** Keep a finished PCA and show what the current tab wants (the scene reports back through viewDrawn). */
   function applyProjection(result) {
-    const projection = { ...state().projection, axes: clampAxes(state().projection.axes, result.coords.d) };
+    const { projection: now } = state();
+    const projection = result.coords.method === 'pca' ? { ...now, axes: clampAxes(now.axes, result.coords.d) } : now;
     store.update({ results: { ...state().results, [result.key]: result }, projection });
     idle();
     show();
@@ -113,18 +147,22 @@ export function createActions(store) {
     const n = rows ? rows.length : info?.n;
     const lead = Number.isInteger(n) ? `${rows ? 'Isolating' : 'Showing all'} ${n.toLocaleString('en-US')} points. ` : '';
     try {
-      const result = await projectPca(dataset, rows, dim, token, lead);
+      const result = await projectView(dataset, rows, dim, token, lead);
       if (result) applyProjection(result);
     } catch (err) {
       failView(token, err);
     }
   }
 
-  /** Show dataset `id` and its PCA (or, with project: false, only its description); false when superseded. */
-  async function loadDataset(id, { project = true } = {}) {
+  /**
+   * Show dataset `id` and its PCA, or its given layout (coordinates only, or `preferGiven`); with
+   * project: false only its description. False when superseded.
+   */
+  async function loadDataset(id, { project = true, preferGiven = true } = {}) {
     const token = ++viewToken;
     neighborsToken++;
     neighborsAbort?.abort();
+    const leftGivenSpace = !!state().info?.coords_only;
     store.update({
       dataset: id, info: null, metadata: null, coords: null, variance: [], coloring: null,
       colorBy: null, labelBy: null, selection: [], selectionSource: null, neighbors: [],
@@ -134,16 +172,23 @@ export function createActions(store) {
     show(); // results kept from an earlier visit show at once
     const listed = state().datasets.find((d) => d.id === id);
     busy(listed ? `Loading ${listed.name || id}…` : 'Loading dataset…');
-    const describe = Promise.all([api.getDataset(id), api.getMetadata(id)]).then(([info, metadata]) => {
+    const described = api.getDataset(id);
+    const describe = Promise.all([described, api.getMetadata(id)]).then(([info, metadata]) => {
       if (token !== viewToken) return;
       const labelBy = defaultLabelColumn(metadata.columns);
-      store.update({ info, metadata, labelBy, coloring: colorRows(info.n, null) });
+      // Coordinates only: the neighbours are found in the given plane or space, where distance is
+      // euclidean (cosine would compare directions from an arbitrary origin); back to cosine after.
+      const metric = info.coords_only ? 'euclidean' : leftGivenSpace ? 'cosine' : state().neighborParams.metric;
+      const neighborParams = metric === state().neighborParams.metric ? state().neighborParams : { ...state().neighborParams, metric };
+      store.update({ info, metadata, labelBy, coloring: colorRows(info.n, null), neighborParams });
     });
-    // The projection starts at once, in parallel with the metadata.
+    // The projection starts once the description says which one (a given layout or PCA), in
+    // parallel with the metadata.
     const dim = listed?.dim ?? MAX_COMPONENTS;
     const lead = Number.isInteger(listed?.n) ? `Loaded ${listed.n.toLocaleString('en-US')} points. ` : '';
     try {
-      const [result] = await Promise.all([project ? projectPca(id, null, dim, token, lead) : null, describe]);
+      const first = project ? described.then((info) => openLayout(id, info, dim, token, lead, preferGiven)) : null;
+      const [result] = await Promise.all([first, describe]);
       if (result && token === viewToken) applyProjection(result);
     } catch (err) {
       failView(token, err);
@@ -242,6 +287,13 @@ export function createActions(store) {
       if (s.projection.method === method) return;
       store.update({ projection: { ...s.projection, method } });
       show();
+    },
+    /** Show given layout `source` of the points in view on the Given tab (fetched once, then kept). */
+    showGiven(source) {
+      const s = state();
+      store.update({ projection: { ...s.projection, method: 'given' }, params: { ...s.params, given: { source } } });
+      if (pickView(state())?.coords.method === 'given') show();
+      else showProjection(state().isolated);
     },
     /** Change form values of a method's tab (kept as typed until Run). */
     setParams(method, patch) {

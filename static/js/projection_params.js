@@ -13,6 +13,7 @@ export function defaultParams() {
     tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0', supervise_column: '', supervise_factor: '0.5' },
     umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '', supervise_column: '', target_weight: '0.5' },
     custom: { column: null, regex: false, left: '', right: '', up: '', down: '' },
+    given: { source: null }, // the Given tab's layout (a DatasetInfo.given source); null = the first
   };
 }
 

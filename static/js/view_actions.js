@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { errorText, isActive } from './projection_runs.js';
 import { defaultParams } from './projection_params.js';
 import { defaultLabelColumn } from './metadata.js';
-import { currentRun, pcaResult, resultKey, viewKey } from './results.js';
+import { currentRun, ownResult, pcaResult, resultKey, viewKey } from './results.js';
 import { viewStateOf, withDefaults } from './view_state.js';
 
 const NATURAL_AXES = [0, 1, 2];
@@ -56,7 +56,7 @@ export function createViewActions(store, actions) {
   async function showStored(v, rows, current) {
     const p = v.projection;
     const s0 = state();
-    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize, p.params?.dimensions);
+    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize, p.params?.dimensions, p.params?.source);
     let result = s0.results[key]?.coords.job === p.job && s0.results[key]?.final ? s0.results[key] : null;
     let status = null;
     if (!result) {
@@ -73,12 +73,14 @@ export function createViewActions(store, actions) {
         showError(`The view's projection result ${p.job} does not match its points; showing PCA instead.`);
         return false;
       }
-      key = resultKey(v.dataset, p.method, rows, !!status.sphereize, status.params?.dimensions);
+      // A given layout is keyed by its source (x,y columns, a TensorBoard bookmark, ...), whatever made it.
+      const source = p.method === 'given' ? String(status.params?.source ?? '') : undefined;
+      key = resultKey(v.dataset, p.method, rows, !!status.sphereize, status.params?.dimensions, source);
       const view = viewKey(v.dataset, rows);
       const rowArray = rows ? Int32Array.from(rows) : null;
       result = {
         key,
-        coords: { ...coords, rows: rowArray, job: p.job, key, view, method: p.method, seq: 'final' },
+        coords: { ...coords, rows: rowArray, job: p.job, key, view, method: p.method, seq: 'final', source },
         variance: status.extras?.explained_variance ?? [],
         final: true,
       };
@@ -86,6 +88,7 @@ export function createViewActions(store, actions) {
     const s = state();
     const params = { ...s.params };
     if (p.method === 'pca') params.pca = { ...params.pca, mode: v.dimensions === 2 ? '2d' : '3d' };
+    else if (p.method === 'given') params.given = { source: result.coords.source };
     else if (status) params[p.method] = formValues(p.method, status.params);
     else if (params[p.method]?.dimensions) params[p.method] = { ...params[p.method], dimensions: String(result.coords.d) };
     const patch = {
@@ -101,7 +104,7 @@ export function createViewActions(store, actions) {
       },
       status: { busy: false, message: '', error: null },
     };
-    if (status && p.method !== 'pca') {
+    if (status && p.method !== 'pca' && p.method !== 'given') {
       const meta = { method: p.method, rows, view: result.coords.view, dataset: v.dataset };
       patch.runs = { ...s.runs, [key]: { meta, job: status, starting: false, error: null, receivedAt: performance.now() } };
     }
@@ -119,8 +122,9 @@ export function createViewActions(store, actions) {
     if (labelBy !== s.labelBy) actions.setLabelBy(labelBy);
     const colorBy = v.colorBy && has(v.colorBy) ? v.colorBy : null;
     if (colorBy !== s.colorBy) actions.setColorBy(colorBy);
-    const paramsChanged = s.neighborParams.k !== v.neighbors || s.neighborParams.metric !== v.metric;
-    if (paramsChanged) store.update({ neighborParams: { k: v.neighbors, metric: v.metric } });
+    const metric = v.metric ?? s.neighborParams.metric; // null: an address that names none
+    const paramsChanged = s.neighborParams.k !== v.neighbors || s.neighborParams.metric !== metric;
+    if (paramsChanged) store.update({ neighborParams: { k: v.neighbors, metric } });
     const search = v.search ?? { query: '', column: null, regex: false };
     const now = state().search;
     if (now.query !== search.query || (now.column ?? null) !== (search.column ?? null) || now.regex !== !!search.regex) {
@@ -159,16 +163,20 @@ export function createViewActions(store, actions) {
     const sphereize = !!v.projection?.sphereize;
     if (!!state().projection.sphereize !== sphereize) store.update({ projection: { ...state().projection, sphereize } });
     if (state().dataset !== v.dataset || !state().metadata) {
-      const loaded = await actions.loadDataset(v.dataset, { project: !job });
+      // A dataset with given layouts opens on the Given tab unless the address names a projection.
+      const loaded = await actions.loadDataset(v.dataset, { project: !job, preferGiven: !v.projection });
       if (!current() || !loaded) return;
     }
     if (!job || !(await showStored(v, rows, current))) {
       if (!current()) return;
-      // No stored result to show: the PCA of these points (computed, or kept from earlier).
-      const method = v.projection?.method ?? 'pca';
+      // No stored result to show: the PCA of these points (computed, or kept from earlier), or
+      // the given layout the dataset opened on.
+      const opened = state().projection.method === 'given' ? 'given' : 'pca';
+      const method = state().info?.coords_only ? 'given' : v.projection?.method ?? opened; // no vectors to project
       const params = { ...state().params, pca: { ...state().params.pca, mode: v.dimensions === 2 ? '2d' : '3d' } };
       store.update({ params, projection: { ...state().projection, method } });
-      if (!sameRows(state().isolated, rows) || !state().coords || state().coords.seq !== 'final') {
+      const missing = method === 'given' && !ownResult(state());
+      if (missing || !sameRows(state().isolated, rows) || !state().coords || state().coords.seq !== 'final') {
         store.update({ isolated: rows });
         await actions.reproject();
         if (!current()) return;
@@ -244,6 +252,7 @@ export function createViewActions(store, actions) {
       actions.setMethod(method);
       const s = state();
       if (method === 'pca' && s.dataset && s.phase === 'ready' && !pcaResult(s)) actions.reproject();
+      if (method === 'given' && s.dataset && s.phase === 'ready' && !ownResult(s)) actions.reproject();
     },
   };
 }

@@ -10,9 +10,10 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from embedding_projector.datasets.given_coords import assemble
 from embedding_projector.datasets.parse_metadata import parse_metadata
 from embedding_projector.datasets.parse_sprite import parse_sprite, parse_sprite_dim
-from embedding_projector.datasets.parse_vectors import parse_vectors_and_metadata
+from embedding_projector.datasets.parse_vectors import parse_data_file
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep
 from embedding_projector.errors import InputError, TooLarge
 from embedding_projector.public_mode import has_write_access, require_write_access
@@ -54,8 +55,12 @@ async def upload_dataset(
     request: Request,
     store: DatasetStoreDep,
     settings: SettingsDep,
-    vectors: UploadFile = File(description="vectors.tsv (TensorBoard format), .npy or .parquet"),
-    metadata: UploadFile | None = File(None, description="metadata.tsv (TensorBoard format)"),
+    vectors: UploadFile | None = File(
+        None, description="vectors.tsv (TensorBoard format), .npy or .parquet; optional with x, y coordinates"
+    ),
+    metadata: UploadFile | None = File(
+        None, description="metadata.tsv (TensorBoard format); x, y (z) columns are a given layout"
+    ),
     sprite: UploadFile | None = File(None, description="sprite sheet (PNG or JPEG), one image per row"),
     sprite_dim: str | None = Form(None, description="one image's size in pixels: 28 or 28,28"),
     name: str | None = Form(None),
@@ -64,27 +69,38 @@ async def upload_dataset(
     """Parse the uploaded files and store them as a new dataset, all or nothing.
 
     A Parquet `vectors` file brings its own metadata (its other columns), so it comes alone.
+    Columns x, y (and z) of the metadata (or of the Parquet file) are a given layout; with them the
+    vectors may be left out, and the coordinates are then the vectors (`coords_only`).
     """
     require_write_access(request, settings.write_token, "uploading a dataset")
-    vectors_name = _display_name(vectors, "vectors")
+    if vectors is None and metadata is None:
+        raise InputError(
+            "upload a vectors file, or a metadata.tsv with x and y coordinate columns", file="vectors"
+        )
+    vectors_name = _display_name(vectors, "vectors") if vectors is not None else None
     metadata_name = _display_name(metadata, "metadata") if metadata is not None else None
     sprite_name = _display_name(sprite, "sprite") if sprite is not None else None
-    _check_size(vectors, vectors_name, settings.max_upload_bytes)
+    if vectors is not None and vectors_name is not None:
+        _check_size(vectors, vectors_name, settings.max_upload_bytes)
     if metadata is not None and metadata_name is not None:
         _check_size(metadata, metadata_name, settings.max_upload_bytes)
     cell = None
     if sprite is not None and sprite_name is not None:
         _check_size(sprite, sprite_name, settings.max_upload_bytes)
         cell = parse_sprite_dim(sprite_dim)
-    dataset_name = name if name is not None and name.strip() else PurePath(vectors_name).stem
+    first_file = vectors_name or metadata_name or "dataset"
+    dataset_name = name if name is not None and name.strip() else PurePath(first_file).stem
     await run_in_threadpool(store.ensure_room, settings.max_datasets)
 
     def build() -> DatasetInfo:
         spooled: list[Path] = []
         try:
-            spooled.append(_spool(vectors, store.staging))
-            matrix, meta = parse_vectors_and_metadata(spooled[-1], vectors_name)
+            matrix, meta, coords_file = None, None, first_file
+            if vectors is not None and vectors_name is not None:
+                spooled.append(_spool(vectors, store.staging))
+                matrix, meta = parse_data_file(spooled[-1], vectors_name)
             if metadata is not None and metadata_name is not None:
+                coords_file = metadata_name
                 if meta is not None:
                     raise InputError(
                         f"{metadata_name}: {vectors_name} already carries metadata columns; "
@@ -92,21 +108,28 @@ async def upload_dataset(
                         file=metadata_name,
                     )
                 spooled.append(_spool(metadata, store.staging))
-                meta = parse_metadata(spooled[-1], metadata_name, expected_rows=matrix.shape[0])
+                rows = None if matrix is None else matrix.shape[0]
+                meta = parse_metadata(spooled[-1], metadata_name, expected_rows=rows)
+            from_tsv = coords_file == metadata_name
+            data = assemble(
+                matrix, meta, coords_file, first_line=2 if from_tsv else 1, row_word="line" if from_tsv else "row"
+            )
             sheet = None
             if sprite is not None and sprite_name is not None and cell is not None:
                 spooled.append(_spool(sprite, store.staging))
                 sheet = parse_sprite(
-                    spooled[-1], sprite_name, rows=matrix.shape[0], cell=cell,
+                    spooled[-1], sprite_name, rows=data.vectors.shape[0], cell=cell,
                     max_pixels=settings.max_sprite_pixels,
                 )
             return store.create(
                 dataset_name,
-                matrix,
+                data.vectors,
                 meta,
-                metadata_file=metadata_name or vectors_name,
+                metadata_file=metadata_name or first_file,
                 sprite=None if sheet is None else (spooled[-1], sheet),
                 public=public,
+                given=data.given,
+                coords_only=data.coords_only,
             )
         finally:
             for path in spooled:

@@ -22,9 +22,10 @@ from embedding_projector.datasets.configs import (
     read_config,
     resolve_path,
 )
-from embedding_projector.datasets.parse_metadata import parse_metadata
+from embedding_projector.datasets.given_coords import assemble
+from embedding_projector.datasets.parse_metadata import Metadata, parse_metadata
 from embedding_projector.datasets.parse_sprite import check_cell_size, parse_sprite, parse_sprite_dim
-from embedding_projector.datasets.parse_vectors import parse_vectors_and_metadata
+from embedding_projector.datasets.parse_vectors import parse_data_file, parse_vectors_and_metadata
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError, ProjectorError
 from embedding_projector.schemas import DatasetInfo
@@ -138,8 +139,10 @@ def _import_one(
             f"{list(spec.tensor_shape)}, but {spec.tensor_path} holds {n}×{dim}",
             file=config.name,
         )
+    given: list = []
     if meta_file is not None and spec.metadata_path:
         metadata = parse_metadata(meta_file, spec.metadata_path, expected_rows=n)
+        given = assemble(vectors, metadata, spec.metadata_path).given  # x, y (z) columns
     sprite = None
     if sprite_file is not None and cell is not None and spec.sprite_path:
         sheet = parse_sprite(sprite_file, spec.sprite_path, rows=n, cell=cell, max_pixels=max_sprite_pixels)
@@ -153,6 +156,7 @@ def _import_one(
         sprite=sprite,
         origin=origin,
         origin_digest=digest,
+        given=given,
     )
     return Imported(info, existed=False)
 
@@ -237,8 +241,13 @@ def import_files(
     sprite_dim: str | None = None,
     name: str | None = None,
     max_sprite_pixels: int = 8192 * 8192,
+    coords: list[str] | None = None,
 ) -> Imported:
-    """Import a vectors file (.tsv, .npy, .parquet) with an optional metadata file and sprite sheet."""
+    """Import a vectors file (.tsv, .npy, .parquet) with an optional metadata file and sprite sheet.
+
+    Columns x, y (z), or the 2 or 3 columns `coords` names (--coords), become a given layout. A
+    Parquet file without vectors, or a metadata .tsv given as `vectors`, is coordinates only.
+    """
     for path in (vectors, metadata, sprite):
         if path is not None and not path.is_file():
             problem = "is not a file" if path.exists() else "does not exist"
@@ -246,11 +255,11 @@ def import_files(
     cell = parse_sprite_dim(sprite_dim, "--sprite-dim") if sprite is not None else None
     label = name or vectors.stem
     origin = f"file:{vectors.resolve()}"
-    digest = files_digest(label, vectors, metadata, sprite, repr(cell))
+    digest = files_digest(label, vectors, metadata, sprite, repr(cell), repr(coords))
     existing = store.find_origin(origin, digest)
     if existing is not None:
         return Imported(existing, existed=True)
-    matrix, meta = parse_vectors_and_metadata(vectors, vectors.name)
+    matrix, meta, coords_file = _read_data(vectors, metadata)
     if metadata is not None:
         if meta is not None:
             raise InputError(
@@ -258,20 +267,53 @@ def import_files(
                 "leave out the metadata file",
                 file=metadata.name,
             )
-        meta = parse_metadata(metadata, metadata.name, expected_rows=matrix.shape[0])
+        rows = None if matrix is None else matrix.shape[0]
+        meta = parse_metadata(metadata, metadata.name, expected_rows=rows)
+    from_tsv = coords_file.lower().endswith((".tsv", ".txt")) or metadata is not None
+    data = assemble(
+        matrix, meta, coords_file, coords, first_line=2 if from_tsv else 1, row_word="line" if from_tsv else "row"
+    )
     sheet = None
     if sprite is not None and cell is not None:
         sheet = parse_sprite(
-            sprite, sprite.name, rows=matrix.shape[0], cell=cell, max_pixels=max_sprite_pixels
+            sprite, sprite.name, rows=data.vectors.shape[0], cell=cell, max_pixels=max_sprite_pixels
         )
     info = store.create(
         label,
-        matrix,
+        data.vectors,
         meta,
         source="import",
         metadata_file=metadata.name if metadata is not None else vectors.name,
         sprite=None if sheet is None or sprite is None else (sprite, sheet),
         origin=origin,
         origin_digest=digest,
+        given=data.given,
+        coords_only=data.coords_only,
     )
     return Imported(info, existed=False)
+
+
+def _read_data(vectors: Path, metadata: Path | None) -> tuple[np.ndarray | None, Metadata | None, str]:
+    """(vectors or None, metadata or None, the file the coordinates come from) of import_files' inputs.
+
+    A .tsv with a header of names (a metadata file: coordinates only) is told from a vectors .tsv
+    by its first line: vectors are numbers only.
+    """
+    if metadata is None and vectors.suffix.lower() in (".tsv", ".txt") and _has_name_header(vectors):
+        return None, parse_metadata(vectors, vectors.name), vectors.name
+    matrix, meta = parse_data_file(vectors, vectors.name)
+    return matrix, meta, metadata.name if metadata is not None else vectors.name
+
+
+def _has_name_header(path: Path) -> bool:
+    """Whether a TSV's first line holds a TAB-separated field that is not a number (a header row)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 16).decode("utf-8-sig", "replace").rstrip("\r\n")
+    if "\t" not in first:
+        return False
+    for field in first.split("\t"):
+        try:
+            float(field)
+        except ValueError:
+            return True
+    return False

@@ -22,8 +22,14 @@ def is_parquet(head: bytes, filename: str) -> bool:
     return head.startswith(PARQUET_MAGIC) or filename.lower().endswith((".parquet", ".pq"))
 
 
-def parse_parquet(source: bytes | Path, filename: str) -> tuple[np.ndarray, Metadata | None]:
-    """The float32 (n, d) matrix and, when there are other columns, their metadata with types kept."""
+def parse_parquet(
+    source: bytes | Path, filename: str, *, vectors_optional: bool = False
+) -> tuple[np.ndarray | None, Metadata | None]:
+    """The float32 (n, d) matrix and, when there are other columns, their metadata with types kept.
+
+    With `vectors_optional`, a file without a list column answers (None, all its columns): a file
+    of coordinates only (x, y columns) is read as metadata.
+    """
     try:
         # Buffered reads, batch by batch: the peak is the matrix plus one batch, not a decoded
         # column (and its compressed chunk) beside the matrix.
@@ -33,6 +39,11 @@ def parse_parquet(source: bytes | Path, filename: str) -> tuple[np.ndarray, Meta
             rows = parquet.metadata.num_rows
             if rows == 0:
                 raise InputError(f"{filename} has no rows", file=filename)
+            if vectors_optional and not any(_is_vector_type(field.type) for field in schema):
+                table = parquet.read()
+                names = unique_names(table.schema.names)
+                columns = [_metadata_column(label, table.column(i)) for i, label in enumerate(names)]
+                return None, Metadata(columns=columns, n_rows=rows)
             index = _vector_column(schema, filename)
             name = schema.names[index]
             if schema.names.count(name) > 1:

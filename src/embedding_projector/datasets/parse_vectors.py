@@ -33,7 +33,18 @@ def parse_vectors_and_metadata(source: bytes | Path, filename: str) -> tuple[np.
     with _open(source) as stream:
         head = stream.read(len(NPY_MAGIC))
     if not head.startswith(NPY_MAGIC) and is_parquet(head, filename):
-        return parse_parquet(source, filename)
+        matrix, metadata = parse_parquet(source, filename)
+        assert matrix is not None  # parse_parquet raises when there is no vectors column
+        return matrix, metadata
+    return _parse_matrix(source, filename, head), None
+
+
+def parse_data_file(source: bytes | Path, filename: str) -> tuple[np.ndarray | None, Metadata | None]:
+    """Like parse_vectors_and_metadata, but a Parquet file may lack vectors (coordinates only): (None, columns)."""
+    with _open(source) as stream:
+        head = stream.read(len(NPY_MAGIC))
+    if not head.startswith(NPY_MAGIC) and is_parquet(head, filename):
+        return parse_parquet(source, filename, vectors_optional=True)
     return _parse_matrix(source, filename, head), None
 
 

@@ -15,15 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from embedding_projector.atomic_files import staged_directory
+from embedding_projector.datasets.given_coords import GivenCoords
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
 from embedding_projector.errors import Conflict, InputError, NotFound, TooManyRequests, Unprocessable
 from embedding_projector.neighbors import NeighborIndex
-from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary, SpriteInfo
+from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary, GivenLayout, SpriteInfo
 
 VECTORS_FILE = "vectors.npy"
 METADATA_FILE = "metadata.json"
 INFO_FILE = "dataset.json"
+GIVEN_FILE = "given-{index}.npy"  # the given layout DatasetInfo.given[index], float32 (n, 2|3)
 
 _FORBIDDEN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.|\.\.")
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
@@ -75,6 +77,19 @@ def read_column(metadata_path: Path, column: str) -> list:
             return candidate["values"]
     names = ", ".join(repr(c["name"]) for c in columns)
     raise Unprocessable(f"the dataset has no metadata column {column!r}; it has {names}")
+
+
+def _check_given(given: list[GivenCoords], n: int) -> None:
+    """InputError unless each given layout has one finite 2-D or 3-D point per row, and no source twice."""
+    sources = [g.source for g in given]
+    if len(set(sources)) != len(sources):
+        raise InputError(f"the given layouts name a source twice ({', '.join(sources)})")
+    for layout in given:
+        shape = layout.coords.shape
+        if len(shape) != 2 or shape[0] != n or shape[1] not in (2, 3):
+            raise InputError(f"given layout {layout.source!r} has shape {list(shape)}; it needs {n} rows of 2 or 3")
+        if not np.isfinite(layout.coords).all():
+            raise InputError(f"given layout {layout.source!r} holds a value that is not a finite number")
 
 
 def _sprite_info(dataset_id: str, sheet: SpriteSheet) -> SpriteInfo:
@@ -160,6 +175,16 @@ class DatasetStore:
         self.get(dataset_id)
         return self._folder(dataset_id) / METADATA_FILE
 
+    def given_coords(self, dataset_id: str, source: str) -> np.ndarray:
+        """The float32 coordinates of the dataset's given layout `source`, memory-mapped; 422 if it has none."""
+        info = self.get(dataset_id)
+        for index, layout in enumerate(info.given):
+            if layout.source == source:
+                path = self._folder(dataset_id) / GIVEN_FILE.format(index=index)
+                return np.load(path, mmap_mode="r", allow_pickle=False)
+        known = ", ".join(repr(g.source) for g in info.given) or "none"
+        raise Unprocessable(f"dataset {dataset_id!r} has no given layout {source[:80]!r} (its given layouts: {known})")
+
     def sprite_file(self, dataset_id: str) -> tuple[Path, str]:
         """The dataset's sprite sheet and its media type, or NotFound when it has none."""
         info = self.get(dataset_id)
@@ -207,11 +232,16 @@ class DatasetStore:
         origin: str | None = None,
         origin_digest: str | None = None,
         public: bool | None = None,
+        given: list[GivenCoords] | None = None,
+        coords_only: bool = False,
     ) -> DatasetInfo:
         """Write a new dataset folder in one step and describe it; raises InputError on bad shapes.
 
         `sprite` is the original image file and its checked sheet (parse_sprite), kept as it is.
+        `given` are layouts that came with the data (given_coords.py), kept beside the vectors;
+        `coords_only` says the vectors are those coordinates (the data had no vectors).
         """
+        given = given or []
         name = validate_name(name)
         n, dim = vectors.shape
         if metadata is not None and metadata.n_rows != n:
@@ -219,6 +249,7 @@ class DatasetStore:
                 f"{metadata_file} has {metadata.n_rows} data rows but the vectors have {n} rows",
                 file=metadata_file,
             )
+        _check_given(given, n)
         columns = (
             metadata.columns
             if metadata is not None
@@ -243,10 +274,15 @@ class DatasetStore:
             origin=origin,
             origin_digest=origin_digest,
             public=public if public is not None else source != "upload",
+            given=[GivenLayout(source=g.source, dimensions=g.coords.shape[1]) for g in given],
+            coords_only=coords_only,
         )
         body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
         with staged_directory(folder, self.staging) as tmp:
             np.save(tmp / VECTORS_FILE, matrix, allow_pickle=False)
+            for index, layout in enumerate(given):
+                coords = np.ascontiguousarray(layout.coords, dtype="<f4")
+                np.save(tmp / GIVEN_FILE.format(index=index), coords, allow_pickle=False)
             (tmp / METADATA_FILE).write_text(
                 json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
                 encoding="utf-8",

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError, ProjectorError, Unprocessable
+from embedding_projector.jobs.given_admission import admit_given
 from embedding_projector.jobs.runner import JobRunner, Submission, job_key
 from embedding_projector.projections import METHODS
 from embedding_projector.projections.supervision import labels_problem
@@ -135,6 +136,10 @@ async def admit_projection(
     info = await run_in_threadpool(store.get, dataset_id)
     if not info.public:
         require_write_access(http, settings.write_token, f"projecting dataset {dataset_id!r}")
+    if request.method == "given":  # coordinates that came with the data: answered at once, never queued
+        rows = await run_in_threadpool(validate_rows, request.rows, info.n)
+        status = await admit_given(store, jobs, info, request.params, rows)
+        return Admitted(JobStarted(**status.model_dump(), cancel_key=None), 200)
     # Per-client limits and caps guard a public instance from strangers; the token holder is trusted
     # (and with no token set, everyone is: a local server has no strangers).
     stranger = not has_write_access(http, settings.write_token)

@@ -1,17 +1,26 @@
-// Projections panel: the PCA | t-SNE | UMAP | Custom tabs, each tab's form and its run box.
+// Projections panel: the PCA | t-SNE | UMAP | Custom | Given tabs, each tab's form and its run box.
+// The Given tab shows only on a dataset with given layouts; a coordinates-only dataset has no
+// vectors to project, so it shows the Given tab alone.
 import { byId } from '../dom.js';
 import { mountPcaTab } from './pca_tab.js';
 import { bindParamForm } from './param_form.js';
 import { mountRunBox } from './run_box.js';
 import { mountCustomTab } from './custom_tab.js';
 import { mountSuperviseFields } from './supervise_fields.js';
+import { mountGivenTab } from './given_tab.js';
 
 /** Wire the Projections panel to the store and actions. */
 export function mountProjectionsPanel(store, actions) {
   const tabs = [...byId('projection-tabs').querySelectorAll('[role="tab"]')];
 
-  function renderTabs({ projection }) {
+  function shownTabs() {
+    return tabs.filter((t) => !t.hidden);
+  }
+
+  function renderTabs({ projection, info, coords }) {
+    const given = !!info?.given?.length || coords?.method === 'given';
     for (const tab of tabs) {
+      tab.hidden = tab.dataset.method === 'given' ? !given : !!info?.coords_only;
       const active = tab.dataset.method === projection.method;
       tab.classList.toggle('active', active);
       tab.setAttribute('aria-selected', String(active));
@@ -28,8 +37,9 @@ export function mountProjectionsPanel(store, actions) {
     // Arrow keys move between tabs, as in every tab list.
     const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
     if (!step) return;
-    const at = tabs.findIndex((t) => t.dataset.method === store.get().projection.method);
-    const next = tabs[(at + step + tabs.length) % tabs.length];
+    const visible = shownTabs();
+    const at = visible.findIndex((t) => t.dataset.method === store.get().projection.method);
+    const next = visible[(at + step + visible.length) % visible.length];
     actions.setMethod(next.dataset.method);
     next.focus();
   });
@@ -42,7 +52,8 @@ export function mountProjectionsPanel(store, actions) {
   }
   mountCustomTab(store, actions);
   mountRunBox(byId('custom-runbox'), 'custom', store, actions);
+  mountGivenTab(store, actions);
 
-  store.subscribe(['projection'], renderTabs);
+  store.subscribe(['projection', 'info', 'coords'], renderTabs);
   renderTabs(store.get());
 }

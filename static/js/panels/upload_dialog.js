@@ -1,5 +1,6 @@
-// The "Load" dialog: vectors (required; .tsv, .npy or .parquet), metadata (optional), a sprite
-// sheet with its image size (optional) and a name, uploaded as multipart.
+// The "Load" dialog: vectors (.tsv, .npy or .parquet; optional when the metadata or the Parquet
+// file has x, y coordinate columns), metadata (optional), a sprite sheet with its image size
+// (optional) and a name, uploaded as multipart.
 import { byId, el } from '../dom.js';
 
 /** Wire #load-button to the upload dialog; actions.uploadDataset does the work. */
@@ -33,12 +34,12 @@ export function mountUploadDialog(actions) {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (!vectors.files.length) {
-      showError({ message: 'Choose a vectors file.' });
+    if (!vectors.files.length && !metadata.files.length) {
+      showError({ message: 'Choose a vectors file, or a metadata file with x and y columns.' });
       return;
     }
     const data = new FormData();
-    data.append('vectors', vectors.files[0]);
+    if (vectors.files.length) data.append('vectors', vectors.files[0]);
     if (metadata.files.length) data.append('metadata', metadata.files[0]);
     // The server checks the size (and says so when it is missing), naming the field.
     if (sprite.files.length) {
