@@ -3,7 +3,7 @@ import * as api from './api.js';
 import { ApiError } from './api.js';
 import { canBeCategorical, colorRows } from './colors.js';
 import { immediateMatches, regexMatches } from './search.js';
-import { columnByName, defaultLabelColumn } from './metadata.js';
+import { columnByName, defaultLabelColumn, infoAt } from './metadata.js';
 import { createRuns, errorText } from './projection_runs.js';
 import { pickView, resultKey, sphereized, viewKey } from './results.js';
 
@@ -120,8 +120,25 @@ export function createActions(store) {
     }
   }
 
-  /** Show dataset `id` and its PCA (or, with project: false, only its description); false when superseded. */
-  async function loadDataset(id, { project = true } = {}) {
+  /** Fetch the metadata at `editVersion` (null: latest); a version the server lacks falls back to the latest, saying so. */
+  async function metadataAt(id, editVersion) {
+    if (editVersion === null || editVersion === undefined) return api.getMetadata(id);
+    try {
+      return await api.getMetadata(id, editVersion);
+    } catch (err) {
+      if (err?.status !== 400) throw err;
+      console.warn(err);
+      const latest = await api.getMetadata(id);
+      store.update({ status: { ...state().status, error: `Edit ${editVersion} does not exist (${err.message}); showing the latest edits.` } });
+      return latest;
+    }
+  }
+
+  /**
+   * Show dataset `id` and its PCA (or, with project: false, only its description); false when
+   * superseded. `editVersion` picks the metadata's edit version (null: the latest).
+   */
+  async function loadDataset(id, { project = true, editVersion = null } = {}) {
     const token = ++viewToken;
     neighborsToken++;
     neighborsAbort?.abort();
@@ -129,15 +146,20 @@ export function createActions(store) {
       dataset: id, info: null, metadata: null, coords: null, variance: [], coloring: null,
       colorBy: null, labelBy: null, selection: [], selectionSource: null, neighbors: [],
       neighborsLoading: false, search: EMPTY_SEARCH, isolated: null, hover: null, phase: 'loading', drawn: null,
+      editVersion: null, editLatest: 0,
     });
     runs.detach(id);
     show(); // results kept from an earlier visit show at once
     const listed = state().datasets.find((d) => d.id === id);
     busy(listed ? `Loading ${listed.name || id}…` : 'Loading dataset…');
-    const describe = Promise.all([api.getDataset(id), api.getMetadata(id)]).then(([info, metadata]) => {
+    const describe = Promise.all([api.getDataset(id), metadataAt(id, editVersion)]).then(([latest, metadata]) => {
       if (token !== viewToken) return;
       const labelBy = defaultLabelColumn(metadata.columns);
-      store.update({ info, metadata, labelBy, coloring: colorRows(info.n, null) });
+      const info = infoAt(latest, metadata);
+      store.update({
+        info, metadata, labelBy, coloring: colorRows(info.n, null),
+        editVersion: metadata.version, editLatest: Math.max(latest.version ?? 0, metadata.version),
+      });
     });
     // The projection starts at once, in parallel with the metadata.
     const dim = listed?.dim ?? MAX_COMPONENTS;
@@ -276,9 +298,9 @@ export function createActions(store) {
      * Update the search (query, column, regex) and select its matches. A regex runs in a worker:
      * its matches come later (search.pending meanwhile), and select only if nothing else changed
      * the selection or the search in between, and no view is being restored (the view's own
-     * selection wins).
+     * selection wins). With keepSelection only the matches change (an edit of the searched column).
      */
-    search(patch) {
+    search(patch, { keepSelection = false } = {}) {
       const s = state();
       const next = { ...s.search, ...patch, notice: null, pending: false };
       const column = columnByName(s, next.column ?? s.labelBy);
@@ -291,7 +313,7 @@ export function createActions(store) {
       };
       const now = immediateMatches(values, next.query, next.regex);
       if (now) {
-        apply(now, true);
+        apply(now, !keepSelection);
         return Promise.resolve();
       }
       const pending = { ...next, matches: [], error: null, pending: true };
@@ -299,7 +321,7 @@ export function createActions(store) {
       const { selection, restoring } = state();
       return regexMatches(values, next.query, { channel: 'inspector' }).then((found) => {
         if (!found || state().search !== pending) return;
-        apply(found, !restoring && state().selection === selection);
+        apply(found, !keepSelection && !restoring && state().selection === selection);
       });
     },
     /** Select one point (its neighbours load). */
