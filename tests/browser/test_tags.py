@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import open_projector
+from tests.browser.conftest import PageErrors, open_projector
 from tests.browser.map_tools_helpers import (
     canvas_box, clear_of_points, drag_path, grid_layout, positions, rect, rows_inside, selection, switch_to_2d,
     upload_layout,
@@ -52,7 +52,10 @@ def expected_tsv(tags: dict[int, str]) -> str:
     return "word\tindex\tgroup\n" + "".join(f"p{i}\t{i}\t{tags.get(i, '')}\n" for i in range(N))
 
 
-def test_tag_colour_share_edit_undo_old_link_and_download(page: Page, browser: Browser, live_server) -> None:
+def test_tag_colour_share_edit_undo_old_link_and_download(
+    page: Page, browser: Browser, live_server, page_errors: PageErrors
+) -> None:
+    page_errors.allow(r"status of 400")  # the refused tag below
     dataset = upload_layout(live_server.url, grid_layout(SIDE), "tags story")
     open_projector(page, live_server.url, dataset)
     switch_to_2d(page)
@@ -62,7 +65,13 @@ def test_tag_colour_share_edit_undo_old_link_and_download(page: Page, browser: B
     # Tag a box-selected group: the tag column appears in "Color by", and the legend counts it.
     left = box_select(page, at, (0.15, 0.2, 0.4, 0.7))
     assert len(left) > 5
+    # A refused edit shows the server's message, naming what is wrong.
+    page.fill("#tag-column", "x")
+    page.fill("#tag-value", "left")
+    page.click("#tag-button")
+    expect(page.locator("#edit-error")).to_contain_text("the column name 'x' is reserved")
     tag(page, "group", "left", 1, len(left))
+    expect(page.locator("#edit-error")).to_be_hidden()
     page.select_option("#color-by", "group")
     expect(page.locator("#legend .legend-item[data-value='left'] .legend-count")).to_have_text(str(len(left)))
     # Search sees the tag at once: a search of the tag column finds exactly the tagged points.
@@ -71,6 +80,7 @@ def test_tag_colour_share_edit_undo_old_link_and_download(page: Page, browser: B
     page.press("#search-input", "Enter")
     expect(page.locator("#match-count")).to_have_text(f"{len(left)} matches")
     assert selection(page) == left
+    expect(page.locator("#edit-message")).to_have_text("")  # about an older selection
 
     # Share this view: its link pins edit 1.
     page.click("#share-button")

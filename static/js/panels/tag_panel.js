@@ -75,6 +75,7 @@ export function mountTagPanel(store, actions) {
   showLatest.addEventListener('click', () => actions.showLatestEdits());
   // A message about the last edit is stale once the selection changes.
   store.subscribe(['selection', 'dataset'], () => actions.dismissEditMessage());
-  store.subscribe(['metadata', 'selection', 'editVersion', 'editLatest', 'editing', 'labelBy'], render);
+  // Read the store afresh: the message dismissal above updates it while this change is delivered.
+  store.subscribe(['metadata', 'selection', 'editVersion', 'editLatest', 'editing', 'labelBy'], () => render(store.get()));
   render(store.get());
 }
