@@ -122,6 +122,9 @@ def test_refusals_name_the_field(client: httpx.Client) -> None:
         assert r.status_code == status, (body, r.text)
         assert r.json()["ok"] is False and r.json()["file"] == field, (body, r.text)
     assert edit(client, dataset, column="tag", rows=[1], value="v" * 1000).status_code == 201
+    # A million-row `rows` list fits the body limit: it is read and refused for its rows, not its size.
+    r = edit(client, dataset, column="tag", rows=list(range(999_999, -1, -1)), value="a")
+    assert r.status_code == 400 and r.json()["file"] == "rows", r.text[:300]
     assert edit(client, "no-such-dataset", column="tag", rows=[1], value="a").status_code == 404
     r = client.post("/api/datasets/no-such-dataset/edits/undo")
     assert r.status_code == 404 and r.json()["ok"] is False

@@ -19,7 +19,9 @@ export function createEditActions(store, actions) {
     const s = state();
     const has = (name) => !!columnByName(s, name);
     if (s.labelBy && !has(s.labelBy)) actions.setLabelBy(defaultLabelColumn(s.metadata.columns));
-    if (s.colorBy && (!has(s.colorBy) || column === null || s.colorBy === column)) actions.setColorBy(has(s.colorBy) ? s.colorBy : null);
+    if (s.colorBy && (!has(s.colorBy) || column === null || s.colorBy === column)) {
+      actions.setColorBy(has(s.colorBy) ? s.colorBy : null);
+    }
     const now = state();
     const searched = now.search.column ?? now.labelBy;
     if (now.search.column && !has(now.search.column)) actions.search({ column: null }, { keepSelection: true });
@@ -68,7 +70,8 @@ export function createEditActions(store, actions) {
     }
     const infoColumns = s.info.columns.filter((c) => c.name !== column || summary);
     const known = infoColumns.findIndex((c) => c.name === column);
-    const columnsInfo = !summary ? infoColumns : known >= 0 ? infoColumns.map((c, j) => (j === known ? summary : c)) : [...infoColumns, summary];
+    let columnsInfo = infoColumns;
+    if (summary) columnsInfo = known >= 0 ? infoColumns.map((c, j) => (j === known ? summary : c)) : [...infoColumns, summary];
     store.update({
       metadata: { ...s.metadata, columns: next, version },
       info: { ...s.info, columns: columnsInfo, version },
@@ -112,7 +115,8 @@ export function createEditActions(store, actions) {
         return Promise.resolve(false);
       }
       const name = column.trim();
-      return send({ column: name, rows, value }, (a) => `Tagged ${a.rows.toLocaleString('en-US')} ${a.rows === 1 ? 'point' : 'points'} “${value}” in ${name}`);
+      const told = (a) => `Tagged ${a.rows.toLocaleString('en-US')} ${a.rows === 1 ? 'point' : 'points'} “${value}” in ${name}`;
+      return send({ column: name, rows, value }, told);
     },
     /** "Edit": set the selected point's cell in an existing `column` to `value`. */
     editCell(column, value) {
