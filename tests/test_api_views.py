@@ -40,7 +40,7 @@ def a_state(dataset: str, job: str) -> dict:
         "metric": "euclidean",
         "dimensions": 2,
         "camera": {"position": [0.1, 0.2, 3.0], "target": [0.0, 0.0, 0.0], "zoom": 1.5},
-        "editVersion": 0,
+        "editVersion": None,  # never edited: the view pins no edit version (test_api_edits pins one)
     }
 
 

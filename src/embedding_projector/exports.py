@@ -87,8 +87,10 @@ def table_chunks(
     coords: np.ndarray | None = None,
     coord_names: Sequence[str] = (),
     row_column: bool = False,
+    header: bool = True,
 ) -> Iterator[bytes]:
-    """A header line, then one line per dataset row in `rows` (None: every row in order), as bytes.
+    """A header line (unless not `header`), then one line per dataset row in `rows` (None: every
+    row in order), as bytes.
 
     Each line holds the row index (when `row_column`), the line's `coords` (one per line, in the
     same order) and the row's metadata cells. CSV follows RFC 4180 (quoted when needed, CRLF);
@@ -98,8 +100,9 @@ def table_chunks(
     if coords is not None:
         n = coords.shape[0]
     text = tsv_field if fmt == "tsv" else _same
-    header = (["row"] if row_column else []) + list(coord_names) + [text(c["name"]) for c in columns]
-    yield _lines(fmt, [header])
+    if header:
+        names = (["row"] if row_column else []) + list(coord_names) + [text(c["name"]) for c in columns]
+        yield _lines(fmt, [names])
     for start in range(0, n, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n)
         picks = range(start, stop) if rows is None else rows[start:stop].tolist()
@@ -112,6 +115,11 @@ def table_chunks(
             values = column["values"]
             fields.append([text(cell_text(values[r])) for r in picks])
         yield _lines(fmt, zip(*fields, strict=True))
+
+
+def tensorboard_metadata_chunks(columns: list[dict[str, Any]]) -> Iterator[bytes]:
+    """metadata.tsv as TensorBoard reads it: a header row only when there is more than one column."""
+    return table_chunks("tsv", columns, None, header=len(columns) > 1)
 
 
 def _same(text: str) -> str:

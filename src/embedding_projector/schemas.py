@@ -254,3 +254,64 @@ class SelectionExport(BaseModel):
 
     rows: list[int] = Field(description="dataset row indices: non-empty, unique, in range")
     format: Literal["tsv", "csv"] = "tsv"
+
+
+class EditBody(BaseModel):
+    """POST /api/datasets/{id}/edits: set `value` in `column` at `rows` (a tag, or one cell)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(
+        description="an existing column, or a new name (a text column, '' in the other rows); "
+        "at most 100 characters, not reserved (row, x, y, z, pc1.., dim1.., '__' names)"
+    )
+    rows: list[int] = Field(description="dataset rows: non-empty, unique, in range")
+    value: str = Field(
+        description="at most 1,000 characters; for a numeric column a number, or '' for empty"
+    )
+    cell: bool = Field(
+        False, description="a single-cell edit: exactly one row, of a column that already exists"
+    )
+
+
+class EditResult(BaseModel):
+    """The answer to an edit: the new version and what the page must change to show it."""
+
+    version: int = Field(description="the dataset's edit version after this edit")
+    column: ColumnInfo = Field(description="the edited column's summary after the edit")
+    value: str | float | None = Field(description="the value as stored (a number for a numeric column)")
+    rows: int = Field(description="how many rows the edit set")
+    new_column: bool = Field(description="the edit created the column")
+
+
+class UndoResult(BaseModel):
+    """The answer to an undo: the new version and the undone edit's rows with their values now."""
+
+    version: int
+    undoes: int = Field(description="the version of the edit reverted")
+    column: str = Field(description="the column the undone edit changed")
+    rows: list[int] = Field(description="the rows it changed")
+    values: list[str | float | None] | None = Field(
+        description="those rows' values now, in the same order; null when the undo removed the column"
+    )
+    column_info: ColumnInfo | None = Field(description="the column's summary now; null when removed")
+
+
+class EditEntry(BaseModel):
+    """One entry of a dataset's edit log."""
+
+    version: int
+    op: Literal["set", "undo"]
+    created: str
+    column: str | None = None
+    rows: list[int] | None = None
+    value: str | float | None = None
+    new_column: bool | None = None
+    undoes: int | None = None
+
+
+class EditLogAnswer(BaseModel):
+    """GET /api/datasets/{id}/edits: the whole log, oldest first."""
+
+    version: int
+    entries: list[EditEntry]

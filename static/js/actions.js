@@ -3,7 +3,7 @@ import * as api from './api.js';
 import { ApiError } from './api.js';
 import { canBeCategorical, colorRows } from './colors.js';
 import { immediateMatches, regexMatches } from './search.js';
-import { columnByName, defaultLabelColumn } from './metadata.js';
+import { columnByName, defaultLabelColumn, infoAt } from './metadata.js';
 import { createRuns, errorText } from './projection_runs.js';
 import { chosenGiven, fetchGiven, givenLayouts } from './given_layouts.js';
 import { pickView, resultKey, sphereized, viewKey } from './results.js';
@@ -154,11 +154,26 @@ export function createActions(store) {
     }
   }
 
+  /** Fetch the metadata at `editVersion` (null: latest); a version the server lacks falls back to the latest, saying so. */
+  async function metadataAt(id, editVersion) {
+    if (editVersion === null || editVersion === undefined) return api.getMetadata(id);
+    try {
+      return await api.getMetadata(id, editVersion);
+    } catch (err) {
+      if (err?.status !== 400) throw err;
+      console.warn(err);
+      const latest = await api.getMetadata(id);
+      store.update({ status: { ...state().status, error: `Edit ${editVersion} does not exist (${err.message}); showing the latest edits.` } });
+      return latest;
+    }
+  }
+
   /**
    * Show dataset `id` and its PCA, or its given layout (coordinates only, or `preferGiven`); with
-   * project: false only its description. False when superseded.
+   * project: false only its description. False when superseded. `editVersion` picks the metadata's
+   * edit version (null: the latest).
    */
-  async function loadDataset(id, { project = true, preferGiven = true } = {}) {
+  async function loadDataset(id, { project = true, preferGiven = true, editVersion = null } = {}) {
     const token = ++viewToken;
     neighborsToken++;
     neighborsAbort?.abort();
@@ -167,20 +182,25 @@ export function createActions(store) {
       dataset: id, info: null, metadata: null, coords: null, variance: [], coloring: null,
       colorBy: null, labelBy: null, selection: [], selectionSource: null, neighbors: [],
       neighborsLoading: false, search: EMPTY_SEARCH, isolated: null, hover: null, phase: 'loading', drawn: null,
+      editVersion: null, editLatest: 0,
     });
     runs.detach(id);
     show(); // results kept from an earlier visit show at once
     const listed = state().datasets.find((d) => d.id === id);
     busy(listed ? `Loading ${listed.name || id}…` : 'Loading dataset…');
     const described = api.getDataset(id);
-    const describe = Promise.all([described, api.getMetadata(id)]).then(([info, metadata]) => {
+    const describe = Promise.all([described, metadataAt(id, editVersion)]).then(([latest, metadata]) => {
       if (token !== viewToken) return;
       const labelBy = defaultLabelColumn(metadata.columns);
+      const info = infoAt(latest, metadata);
       // Coordinates only: the neighbours are found in the given plane or space, where distance is
       // euclidean (cosine would compare directions from an arbitrary origin); back to cosine after.
       const metric = info.coords_only ? 'euclidean' : leftGivenSpace ? 'cosine' : state().neighborParams.metric;
       const neighborParams = metric === state().neighborParams.metric ? state().neighborParams : { ...state().neighborParams, metric };
-      store.update({ info, metadata, labelBy, coloring: colorRows(info.n, null), neighborParams });
+      store.update({
+        info, metadata, labelBy, coloring: colorRows(info.n, null), neighborParams,
+        editVersion: metadata.version, editLatest: Math.max(latest.version ?? 0, metadata.version),
+      });
     });
     // The projection starts once the description says which one (a given layout or PCA), in
     // parallel with the metadata.
@@ -328,9 +348,9 @@ export function createActions(store) {
      * Update the search (query, column, regex) and select its matches. A regex runs in a worker:
      * its matches come later (search.pending meanwhile), and select only if nothing else changed
      * the selection or the search in between, and no view is being restored (the view's own
-     * selection wins).
+     * selection wins). With keepSelection only the matches change (an edit of the searched column).
      */
-    search(patch) {
+    search(patch, { keepSelection = false } = {}) {
       const s = state();
       const next = { ...s.search, ...patch, notice: null, pending: false };
       const column = columnByName(s, next.column ?? s.labelBy);
@@ -343,7 +363,7 @@ export function createActions(store) {
       };
       const now = immediateMatches(values, next.query, next.regex);
       if (now) {
-        apply(now, true);
+        apply(now, !keepSelection);
         return Promise.resolve();
       }
       const pending = { ...next, matches: [], error: null, pending: true };
@@ -351,7 +371,7 @@ export function createActions(store) {
       const { selection, restoring } = state();
       return regexMatches(values, next.query, { channel: 'inspector' }).then((found) => {
         if (!found || state().search !== pending) return;
-        apply(found, !restoring && state().selection === selection);
+        apply(found, !keepSelection && !restoring && state().selection === selection);
       });
     },
     /** Select one point (its neighbours load). */

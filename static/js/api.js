@@ -107,9 +107,35 @@ export function getDataset(id) {
   return json(`/api/datasets/${enc(id)}`);
 }
 
-/** GET /api/datasets/{id}/metadata: {columns: [{name, type, values}]}. */
-export function getMetadata(id) {
-  return json(`/api/datasets/${enc(id)}/metadata`);
+/**
+ * GET /api/datasets/{id}/metadata[?version=N]: {columns: [{name, type, values}], version}, where
+ * version is the edit version served (X-Edit-Version); null asks for the latest.
+ */
+export async function getMetadata(id, version = null) {
+  const q = version === null || version === undefined ? '' : `?version=${enc(version)}`;
+  const response = await request(`/api/datasets/${enc(id)}/metadata${q}`);
+  const metadata = await response.json();
+  return { ...metadata, version: Number(response.headers.get('X-Edit-Version') ?? 0) };
+}
+
+/**
+ * POST /api/datasets/{id}/edits {column, rows, value, cell}: {version, column: ColumnInfo, value,
+ * rows, new_column}. `cell` is a single-cell edit (one row, an existing column).
+ */
+export function editMetadata(id, body) {
+  return postJson(`/api/datasets/${enc(id)}/edits`, body);
+}
+
+/** POST /api/datasets/{id}/edits/undo: {version, undoes, column, rows, values, column_info}; 409 when nothing is left. */
+export function undoEdit(id) {
+  return json(`/api/datasets/${enc(id)}/edits/undo`, { method: 'POST' });
+}
+
+/** GET /api/datasets/{id}/metadata.tsv[?version=N]: TensorBoard's metadata.tsv with the edits, as {blob, filename}. */
+export async function downloadMetadataTsv(id, version = null) {
+  const q = version === null || version === undefined ? '' : `?version=${enc(version)}`;
+  const response = await request(`/api/datasets/${enc(id)}/metadata.tsv${q}`);
+  return { blob: await response.blob(), filename: attachmentName(response, 'metadata.tsv') };
 }
 
 /** POST /api/datasets (multipart: vectors, metadata?, name?, sprite?, sprite_dim?): the new dataset's describe object. */
@@ -226,16 +252,18 @@ function attachmentName(response, fallback) {
   }
 }
 
-/** GET /api/projections/{job}/export?format=tsv|csv|npy: {blob, filename}; 409 while unfinished. */
-export async function exportProjection(jobId, format) {
+/** GET /api/projections/{job}/export?format=tsv|csv|npy[&version=N]: {blob, filename}; 409 while unfinished. */
+export async function exportProjection(jobId, format, version = null) {
   const q = new URLSearchParams({ format });
+  if (version !== null && version !== undefined) q.set('version', String(version));
   const response = await request(`/api/projections/${enc(jobId)}/export?${q}`);
   return { blob: await response.blob(), filename: attachmentName(response, `projection.${format}`) };
 }
 
-/** POST /api/datasets/{id}/export {rows, format}: the metadata of those rows as {blob, filename}. */
-export async function exportSelection(id, rows, format = 'tsv') {
-  const response = await request(`/api/datasets/${enc(id)}/export`, {
+/** POST /api/datasets/{id}/export[?version=N] {rows, format}: the metadata of those rows as {blob, filename}. */
+export async function exportSelection(id, rows, format = 'tsv', version = null) {
+  const q = version === null || version === undefined ? '' : `?version=${enc(version)}`;
+  const response = await request(`/api/datasets/${enc(id)}/export${q}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ rows, format }),

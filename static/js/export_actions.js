@@ -1,4 +1,5 @@
-// Downloads: the coordinates on screen (with the metadata) and the selected rows' metadata. Each
+// Downloads: the coordinates on screen (with the metadata), the selected rows' metadata and the
+// whole metadata.tsv, all at the edit version shown. Each
 // answers {blob, filename} for the page to save, or null after writing the error to the store.
 import * as api from './api.js';
 import { errorText } from './projection_runs.js';
@@ -32,13 +33,19 @@ export function createExportActions(store) {
     downloadCoordinates(format) {
       const job = state().coords?.job;
       if (!job) return Promise.resolve(null);
-      return download('coords', () => api.exportProjection(job, format));
+      return download('coords', () => api.exportProjection(job, format, state().editVersion));
     },
     /** The metadata of the selected rows, in selection order, as TSV (header + one line per row). */
     downloadSelection() {
       const { dataset, selection } = state();
       if (!dataset || selection.length === 0) return Promise.resolve(null);
-      return download('selection', () => api.exportSelection(dataset, [...selection], 'tsv'));
+      return download('selection', () => api.exportSelection(dataset, [...selection], 'tsv', state().editVersion));
+    },
+    /** TensorBoard's metadata.tsv of the dataset at the edit version shown (a header only for 2+ columns). */
+    downloadMetadata() {
+      const { dataset, editVersion } = state();
+      if (!dataset) return Promise.resolve(null);
+      return download('metadata', () => api.downloadMetadataTsv(dataset, editVersion));
     },
     dismissDownloadError() {
       if (state().download.error) store.update({ download: { what: null, busy: false, error: null } });

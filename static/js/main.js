@@ -25,14 +25,17 @@ import { mountLabelControls } from './panels/label_controls.js';
 import { mountStatusLine } from './panels/status_line.js';
 import { createToolActions } from './tools/tool_actions.js';
 import { mountToolbar } from './tools/toolbar.js';
+import { createEditActions } from './edit_actions.js';
+import { mountTagPanel } from './panels/tag_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
-const viewActions = createViewActions(store, coreActions);
+const editActions = createEditActions(store, coreActions);
+const viewActions = createViewActions(store, coreActions, editActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
-  ...createLabelActions(store), ...createToolActions(store),
+  ...createLabelActions(store), ...createToolActions(store), ...editActions,
 };
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);
@@ -49,6 +52,7 @@ mountBookmarksPanel(store, actions);
 mountLabelControls(store, actions);
 mountStatusLine(store);
 mountToolbar(store, actions);
+mountTagPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

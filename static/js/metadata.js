@@ -19,3 +19,23 @@ export function defaultLabelColumn(columns) {
   if (!columns || columns.length === 0) return null;
   return (columns.find((c) => c.type === 'text') || columns[0]).name;
 }
+
+/** A column's summary as the server's ColumnInfo has it: {name, type, distinct, min, max}. */
+export function columnSummary(column) {
+  const present = column.values.filter((v) => v !== null && v !== undefined && v !== '');
+  const distinct = new Set(present).size;
+  if (column.type !== 'numeric') return { name: column.name, type: 'text', distinct, min: null, max: null };
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of present) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { name: column.name, type: 'numeric', distinct, min: present.length ? min : null, max: present.length ? max : null };
+}
+
+/** Dataset description `info` (the latest) as of `metadata`'s edit version: its columns summarised from the values. */
+export function infoAt(info, metadata) {
+  if ((info.version ?? 0) === metadata.version) return info;
+  return { ...info, version: metadata.version, columns: metadata.columns.map(columnSummary) };
+}

@@ -70,6 +70,11 @@ export function initialState() {
     neighborParams: { k: 100, metric: 'cosine' },
     search: { query: '', column: null, regex: false, matches: [], error: null },
     hover: null,
+    // metadata edits (edit_actions.js): the version whose metadata is loaded, the latest the
+    // server had when we last asked, and the Tag / Edit / Undo controls' state
+    editVersion: null,
+    editLatest: 0,
+    editing: { busy: false, message: '', error: null },
     // display and downloads
     showSprites: true, // draw thumbnails instead of points when the dataset has a sprite sheet
     // the map's toolbar (display preferences, not view state)
@@ -83,7 +88,7 @@ export function initialState() {
     categoricalNumeric: false, // colour a numeric column with few distinct values by category
     serverInfo: null, // /api/status: {write_token: bool, ...}
     firstHint: true, // the one-line hint on an empty first view, until the first interaction
-    download: { what: null, busy: false, error: null }, // what: 'coords' | 'selection'
+    download: { what: null, busy: false, error: null }, // what: 'coords' | 'selection' | 'metadata'
     // sharing: the Share popover, bookmarks, and a view being restored (url_sync.js waits for it)
     share: { open: false, busy: false, url: null, error: null },
     bookmarks: { collection: null, items: [], loading: false, saving: false, error: null },

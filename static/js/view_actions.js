@@ -30,10 +30,16 @@ function clampAxes(axes, d) {
   });
 }
 
-/** Build the view actions over `store`. */
-export function createViewActions(store, actions) {
+/** Build the view actions over `store`; `edits` (edit_actions.js) switches the metadata's edit version. */
+export function createViewActions(store, actions, edits = null) {
   const state = () => store.get();
   let restoreToken = 0;
+
+  /** Whether view `v` shows another edit version than the one loaded (null: the latest). */
+  function otherVersion(v) {
+    const { editVersion, editLatest } = state();
+    return v.editVersion !== null ? v.editVersion !== editVersion : editVersion !== editLatest;
+  }
 
   function showError(message) {
     store.update({ status: { busy: false, message: '', error: message } });
@@ -164,8 +170,13 @@ export function createViewActions(store, actions) {
     if (!!state().projection.sphereize !== sphereize) store.update({ projection: { ...state().projection, sphereize } });
     if (state().dataset !== v.dataset || !state().metadata) {
       // A dataset with given layouts opens on the Given tab unless the address names a projection.
-      const loaded = await actions.loadDataset(v.dataset, { project: !job, preferGiven: !v.projection });
+      const loaded = await actions.loadDataset(v.dataset, {
+        project: !job, preferGiven: !v.projection, editVersion: v.editVersion,
+      });
       if (!current() || !loaded) return;
+    } else if (edits && otherVersion(v)) {
+      await edits.showEditVersion(v.editVersion); // the tags as they were when the view was made
+      if (!current()) return;
     }
     if (!job || !(await showStored(v, rows, current))) {
       if (!current()) return;

@@ -1,12 +1,13 @@
 // The shareable ViewState: built from the store, compared field by field, and written to / read
 // from the address bar. Field names are the server's (schemas.ViewState) and the store's:
 // dataset, projection, colorBy, labelBy, selection, isolated, search, neighbors, metric,
-// dimensions, camera.
+// dimensions, camera, editVersion.
 //
 // URL form (all optional but dataset; defaults are left out to keep links short):
 //   /?dataset=<id>&projection=<pca|tsne|umap|custom|given>&job=<result id>&components=0,1,2&sphereize=1
 //    &colorBy=<column>&labelBy=<column>&selection=7,12&isolated=1,2,3
 //    &search=<query>&searchColumn=<column>&regex=1&neighbors=100&metric=cosine&dimensions=3
+//    &editVersion=N                          (the metadata edit version shown; left out when never edited)
 //    &camera=px,py,pz,tx,ty,tz,zoom          (rounded to 4 decimals)
 //   /?view=<id>[&camera=...]                 (a stored view; see url_sync.js for when)
 //   ...&bookmarks=<collection>               (the Bookmarks panel's list; not part of the view)
@@ -18,7 +19,7 @@ const METHODS = new Set(['pca', 'tsne', 'umap', 'custom', 'given']);
 /** The view-state fields, in URL order; `camera` changes replace the history entry, the rest push. */
 export const FIELDS = Object.freeze([
   'dataset', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
-  'search', 'neighbors', 'metric', 'dimensions', 'camera',
+  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion',
 ]);
 
 const round4 = (x) => Math.round(x * 1e4) / 1e4;
@@ -67,6 +68,8 @@ export function viewStateOf(s, previous = null) {
     metric: s.neighborParams.metric,
     dimensions: stale ? stale.dimensions : s.camera.mode === '2d' ? 2 : 3,
     camera: stale ? stale.camera : roundCamera(s.camera.pose ?? null),
+    // A view pins the metadata version it shows; a never-edited dataset has nothing to pin.
+    editVersion: s.editVersion === null || (s.editVersion === 0 && !s.editLatest) ? null : s.editVersion,
   };
 }
 
@@ -116,6 +119,7 @@ function pairs(v) {
   if (v.neighbors !== DEFAULT_NEIGHBORS) out.push(['neighbors', v.neighbors]);
   if (v.metric !== DEFAULT_METRIC) out.push(['metric', v.metric]);
   out.push(['dimensions', v.dimensions]);
+  if (v.editVersion !== null && v.editVersion !== undefined) out.push(['editVersion', v.editVersion]);
   return out;
 }
 
@@ -160,6 +164,8 @@ export function readQuery(search) {
   const method = q.get('projection');
   const job = q.get('job');
   const neighbors = Number(q.get('neighbors'));
+  const editText = q.get('editVersion');
+  const editVersion = editText !== null && /^[0-9]{1,9}$/.test(editText) ? Number(editText) : null;
   out.state = {
     dataset,
     projection: METHODS.has(method)
@@ -181,6 +187,7 @@ export function readQuery(search) {
     metric: ['cosine', 'euclidean'].includes(q.get('metric')) ? q.get('metric') : null,
     dimensions: q.get('dimensions') === '2' ? 2 : 3,
     camera,
+    editVersion,
   };
   return out;
 }
@@ -198,6 +205,7 @@ export function withDefaults(v) {
     metric: DEFAULT_METRIC,
     dimensions: 3,
     camera: null,
+    editVersion: null,
     ...Object.fromEntries(Object.entries(v).filter(([, value]) => value !== undefined)),
   };
 }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 import shutil
 from pathlib import Path, PurePath
+from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -147,10 +148,24 @@ async def describe_dataset(dataset_id: str, store: DatasetStoreDep) -> DatasetIn
 
 
 @router.get("/{dataset_id}/metadata")
-async def dataset_metadata(dataset_id: str, store: DatasetStoreDep) -> FileResponse:
-    """All metadata columns with their values: {"columns": [{"name", "type", "values"}]}."""
-    path = await run_in_threadpool(store.metadata_path, dataset_id)
-    return FileResponse(path, media_type="application/json")
+async def dataset_metadata(
+    dataset_id: str,
+    store: DatasetStoreDep,
+    version: Annotated[
+        int | None, Query(ge=0, le=2**31, description="an edit version (0: as uploaded); latest when left out")
+    ] = None,
+) -> FileResponse:
+    """All metadata columns with their values at an edit version: {"columns": [{"name", "type", "values"}]}.
+
+    The header X-Edit-Version names the version served.
+    """
+
+    def locate() -> tuple[int, Path]:
+        resolved = store.resolve_version(dataset_id, version)
+        return resolved, store.metadata_path(dataset_id, resolved)
+
+    resolved, path = await run_in_threadpool(locate)
+    return FileResponse(path, media_type="application/json", headers={"X-Edit-Version": str(resolved)})
 
 
 @router.get("/{dataset_id}/sprite")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from embedding_projector.api.edits import VersionQuery
 from embedding_projector.api.projections import validate_rows
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep
@@ -32,7 +33,7 @@ router = APIRouter(tags=["exports"])
 
 
 def _projection_body(
-    jobs: JobRunner, store: DatasetStore, job_id: str, fmt: ExportFormat
+    jobs: JobRunner, store: DatasetStore, job_id: str, fmt: ExportFormat, version: int | None = None
 ) -> tuple[str, bytes | Iterator[bytes]]:
     """The download's file name and body (bytes for .npy, lazy chunks for a table); 404/409 first."""
     status = jobs.status(job_id)
@@ -43,7 +44,7 @@ def _projection_body(
     if fmt == "npy":
         return filename, npy_bytes(coords)
     info = store.get(status.dataset)
-    columns = read_columns(store.metadata_path(status.dataset))
+    columns = read_columns(store.metadata_path(status.dataset, version))
     try:
         check_columns(columns, info.n)
     except ValueError as exc:
@@ -65,9 +66,11 @@ async def export_projection(
     jobs: JobRunnerDep,
     store: DatasetStoreDep,
     fmt: Annotated[ExportFormat, Query(alias="format")] = "tsv",
+    version: VersionQuery = None,
 ) -> Response:
-    """A finished projection as a download: coordinates + metadata (tsv, csv) or coordinates (npy)."""
-    filename, body = await run_in_threadpool(_projection_body, jobs, store, job_id, fmt)
+    """A finished projection as a download: coordinates + metadata (tsv, csv; with the edits at
+    `version`, else the latest) or coordinates (npy)."""
+    filename, body = await run_in_threadpool(_projection_body, jobs, store, job_id, fmt, version)
     headers = {"Content-Disposition": content_disposition(filename)}
     if isinstance(body, bytes):
         return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
@@ -77,14 +80,15 @@ async def export_projection(
 
 @router.post("/api/datasets/{dataset_id}/export")
 async def export_selection(
-    dataset_id: str, request: SelectionExport, store: DatasetStoreDep
+    dataset_id: str, request: SelectionExport, store: DatasetStoreDep, version: VersionQuery = None
 ) -> StreamingResponse:
-    """The metadata of the given rows, in the given order, as a TSV (or CSV) download."""
+    """The metadata (with the edits at `version`, else the latest) of the given rows, in the given
+    order, as a TSV (or CSV) download."""
 
     def prepare() -> Iterator[bytes]:
         info = store.get(dataset_id)
         rows = validate_rows(request.rows, info.n)
-        columns = read_columns(store.metadata_path(dataset_id))
+        columns = read_columns(store.metadata_path(dataset_id, version))
         check_columns(columns, info.n)
         return table_chunks(request.format, columns, np.asarray(rows, dtype=np.int64))
 

@@ -58,17 +58,27 @@ def _rows_problem(rows: list[int], n: int) -> str | None:
 
 
 def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
-    """A view must name an existing dataset, its columns, unique rows inside it, and a finished stored projection."""
+    """A view must name an existing dataset, an edit version it has, its columns at that version, unique
+    rows inside it, and a finished stored projection."""
     info = store.get(state.dataset)
     for field, rows in (("selection", state.selection), ("isolated", state.isolated or [])):
         problem = _rows_problem(rows, info.n)
         if problem:
             raise InputError(f"{field} {problem}", file=field)
-    columns = {c.name for c in info.columns}
+    if state.edit_version is not None and state.edit_version > info.version:
+        raise InputError(
+            f"editVersion {state.edit_version} does not exist: dataset {state.dataset!r} is at edit "
+            f"version {info.version}",
+            file="editVersion",
+        )
+    # A column made by an edit exists from its version on: check the names against that version.
+    at_version = info.columns if state.edit_version is None else store.columns_at(state.dataset, state.edit_version)
+    columns = {c.name for c in at_version}
     search_column = state.search.column if state.search is not None else None
     for field, column in (("colorBy", state.color_by), ("labelBy", state.label_by), ("search.column", search_column)):
         if column is not None and column not in columns:
-            raise InputError(f"{field} names no column of dataset {state.dataset!r}", file=field)
+            where = "" if state.edit_version is None else f" at edit version {state.edit_version}"
+            raise InputError(f"{field} names no column of dataset {state.dataset!r}{where}", file=field)
     job = state.projection.job if state.projection is not None else None
     if job is not None:
         try:

@@ -15,12 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from embedding_projector.atomic_files import staged_directory
+from embedding_projector.datasets.column_summary import column_info
+from embedding_projector.datasets.edit_layer import EditLayer
+from embedding_projector.datasets.edits import EditLog, EditRequest
 from embedding_projector.datasets.given_coords import GivenCoords
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
 from embedding_projector.errors import Conflict, InputError, NotFound, TooManyRequests, Unprocessable
 from embedding_projector.neighbors import NeighborIndex
 from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary, GivenLayout, SpriteInfo
+
+__all__ = ["DatasetStore", "column_info", "read_column", "slugify", "validate_name"]
 
 VECTORS_FILE = "vectors.npy"
 METADATA_FILE = "metadata.json"
@@ -51,21 +56,6 @@ def slugify(name: str) -> str:
     """A URL-safe id stem from a display name."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug[:40] or "dataset"
-
-
-def column_info(column: Column) -> ColumnInfo:
-    """Summarise a parsed column for DatasetInfo."""
-    if column.type == "numeric":
-        values = np.array([np.nan if v is None else v for v in column.values], dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        return ColumnInfo(
-            name=column.name,
-            type="numeric",
-            distinct=int(np.unique(finite).size),
-            min=float(finite.min()) if finite.size else None,
-            max=float(finite.max()) if finite.size else None,
-        )
-    return ColumnInfo(name=column.name, type="text", distinct=len(set(column.values) - {""}))
 
 
 def read_column(metadata_path: Path, column: str) -> list:
@@ -119,6 +109,8 @@ class DatasetStore:
         self._indexes: OrderedDict[str, NeighborIndex] = OrderedDict()
         self._index_lock = threading.Lock()
         self._neighbor_cache = neighbor_cache
+        # Edits live beside the datasets, never inside a dataset's (immutable) folder.
+        self.edits = EditLayer(EditLog(root.parent / "edits"))
 
     def _folder(self, dataset_id: str) -> Path:
         if not _ID_PATTERN.match(dataset_id):
@@ -146,7 +138,16 @@ class DatasetStore:
         return _ID_PATTERN.match(dataset_id) is not None and (self.root / dataset_id / INFO_FILE).is_file()
 
     def get(self, dataset_id: str) -> DatasetInfo:
-        """Describe one dataset, or raise NotFound."""
+        """Describe one dataset as edited now (version, columns), or raise NotFound."""
+        info = self._original_info(dataset_id)
+        # Read from disk every time: another server process on this data folder may have edited it.
+        version = self.edits.latest(dataset_id)
+        if version == 0:
+            return info
+        columns = self.edits.columns_at(dataset_id, version, self._folder(dataset_id) / METADATA_FILE)
+        return info.model_copy(update={"version": version, "columns": columns})
+
+    def _original_info(self, dataset_id: str) -> DatasetInfo:
         with self._lock:
             cached = self._infos.get(dataset_id)
         if cached is not None and self.exists(dataset_id):
@@ -170,10 +171,52 @@ class DatasetStore:
         self.get(dataset_id)
         return self._folder(dataset_id) / VECTORS_FILE
 
-    def metadata_path(self, dataset_id: str) -> Path:
-        """The pre-serialised metadata JSON served to the page as it is."""
-        self.get(dataset_id)
-        return self._folder(dataset_id) / METADATA_FILE
+    def metadata_path(self, dataset_id: str, version: int | None = None) -> Path:
+        """The metadata JSON at edit `version` (None: the latest), served to the page as it is.
+
+        Version 0 is the uploaded metadata.json; a later one is materialised once, on first use.
+        """
+        self._original_info(dataset_id)
+        return self._metadata_at(dataset_id, self.resolve_version(dataset_id, version))
+
+    def _metadata_at(self, dataset_id: str, version: int) -> Path:
+        return self.edits.metadata_path(dataset_id, version, self._folder(dataset_id) / METADATA_FILE)
+
+    def resolve_version(self, dataset_id: str, version: int | None) -> int:
+        """`version`, or the latest when None; InputError naming `version` when it is not one yet."""
+        self._original_info(dataset_id)  # NotFound first; and the id is checked before it names a path
+        latest = self.edits.latest(dataset_id)
+        if version is None:
+            return latest
+        if not 0 <= version <= latest:
+            raise InputError(
+                f"version {version} does not exist: dataset {dataset_id!r} is at edit version {latest}",
+                file="version",
+            )
+        return version
+
+    def columns_at(self, dataset_id: str, version: int | None = None) -> list[ColumnInfo]:
+        """The column summaries at edit `version` (None: the latest)."""
+        info = self._original_info(dataset_id)
+        version = self.resolve_version(dataset_id, version)
+        if version == 0:
+            return info.columns
+        return self.edits.columns_at(dataset_id, version, self._folder(dataset_id) / METADATA_FILE)
+
+    def apply_edit(self, dataset_id: str, request: EditRequest) -> tuple[dict, ColumnInfo]:
+        """Append one metadata edit; answer its log entry and the edited column's new summary."""
+        info = self._original_info(dataset_id)
+        return self.edits.apply(dataset_id, info.n, request, self._folder(dataset_id) / METADATA_FILE, info.columns)
+
+    def undo_edit(self, dataset_id: str) -> dict:
+        """Append an undo of the latest edit not yet undone; 409 when there is none."""
+        self._original_info(dataset_id)
+        return self.edits.undo(dataset_id, self._folder(dataset_id) / METADATA_FILE)
+
+    def edit_entries(self, dataset_id: str) -> list[dict]:
+        """The dataset's edit log, oldest first."""
+        self._original_info(dataset_id)
+        return self.edits.log.entries(dataset_id)
 
     def given_coords(self, dataset_id: str, source: str) -> np.ndarray:
         """The float32 coordinates of the dataset's given layout `source`, memory-mapped; 422 if it has none."""
@@ -202,9 +245,9 @@ class DatasetStore:
                 return info
         return None
 
-    def column_values(self, dataset_id: str, column: str) -> list:
-        """One metadata column's values, or a 422 naming the column when there is no such column."""
-        return read_column(self.metadata_path(dataset_id), column)
+    def column_values(self, dataset_id: str, column: str, version: int | None = None) -> list:
+        """One metadata column's values at edit `version` (None: latest); 422 when there is no such column."""
+        return read_column(self.metadata_path(dataset_id, version), column)
 
     def neighbor_index(self, dataset_id: str) -> NeighborIndex:
         """The dataset's nearest-neighbour index, built on first use and kept in a small LRU."""
@@ -278,6 +321,7 @@ class DatasetStore:
             coords_only=coords_only,
         )
         body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
+        self.edits.forget(dataset_id, self.staging)  # a crash's leftover log of a reused id
         with staged_directory(folder, self.staging) as tmp:
             np.save(tmp / VECTORS_FILE, matrix, allow_pickle=False)
             for index, layout in enumerate(given):
@@ -311,4 +355,5 @@ class DatasetStore:
             self._infos.pop(dataset_id, None)
         with self._index_lock:
             self._indexes.pop(dataset_id, None)
+        self.edits.forget(dataset_id, self.staging)
         shutil.rmtree(doomed, ignore_errors=True)

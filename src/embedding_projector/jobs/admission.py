@@ -86,7 +86,19 @@ def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
     return rows
 
 
-def check_fits(store: DatasetStore, dataset_id: str, method: str, params: BaseModel, n_rows: int) -> None:
+def column_read(method: str, params: BaseModel) -> str | None:
+    """The metadata column a job of `method` reads (Custom's patterns, a supervising label), or None."""
+    module = METHODS[method]
+    if getattr(module, "NEEDS_COLUMN", False):
+        return params.column
+    if hasattr(module, "column_read"):
+        return module.column_read(params)
+    return None
+
+
+def check_fits(
+    store: DatasetStore, dataset_id: str, method: str, params: BaseModel, n_rows: int, edit_version: int | None = None
+) -> None:
     """Method checks that need the data: sizes, pattern matches, a supervising label column.
 
     Reads a metadata column and matches patterns over it: seconds on a big dataset, so call it in
@@ -97,11 +109,11 @@ def check_fits(store: DatasetStore, dataset_id: str, method: str, params: BaseMo
     if hasattr(module, "check_fits"):
         problem = module.check_fits(params, n_rows)
     if problem is None and getattr(module, "NEEDS_COLUMN", False):
-        problem = module.check_matches(params, store.column_values(dataset_id, params.column))
+        problem = module.check_matches(params, store.column_values(dataset_id, params.column, edit_version))
     column = module.column_read(params) if hasattr(module, "column_read") else None
     if problem is None and column is not None and not getattr(module, "NEEDS_COLUMN", False):
         # A supervising column: it must exist (column_values names it in a 422) and hold a label.
-        problem = labels_problem(column, store.column_values(dataset_id, column))
+        problem = labels_problem(column, store.column_values(dataset_id, column, edit_version))
     if problem is not None:
         raise Unprocessable(problem)
 
@@ -145,17 +157,22 @@ async def admit_projection(
     stranger = not has_write_access(http, settings.write_token)
     client = client_id(http)
 
-    def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str]:
+    def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str, int | None]:
         # In a thread: RE2 may take 100+ ms to compile a big pattern, and a 1M-row key 200+ ms.
         params = validate_params(request.method, request.params)
         if stranger:
             check_stranger_caps(request.method, params, settings)
         rows = validate_rows(request.rows, info.n)
         params_json = params.model_dump(mode="json")
-        key = job_key(dataset_id, info.fingerprint, request.method, params_json, rows, request.sphereize)
-        return params, rows, params_json, key
+        # A job that reads a metadata column reads it at the current edit version, and that version
+        # is part of its key: a tag edited later makes a new result, never a stale cached one.
+        edit_version = info.version if column_read(request.method, params) is not None else None
+        key = job_key(
+            dataset_id, info.fingerprint, request.method, params_json, rows, request.sphereize, edit_version
+        )
+        return params, rows, params_json, key, edit_version
 
-    params, rows, params_json, key = await run_in_threadpool(check_request)
+    params, rows, params_json, key, edit_version = await run_in_threadpool(check_request)
 
     def submit() -> Submission:
         return jobs.submit(
@@ -165,10 +182,11 @@ async def admit_projection(
             request.method,
             params_json,
             rows,
-            store.metadata_path(dataset_id),
+            store.metadata_path(dataset_id, edit_version),
             request.sphereize,
             client=client,
             max_seconds=settings.max_job_seconds if stranger else None,
+            edit_version=edit_version,
         )
 
     cached = await run_in_threadpool(_cached, jobs, key)
@@ -178,7 +196,7 @@ async def admit_projection(
     try:
         if not cached:  # a cached result passed these checks when it was made
             n_rows = info.n if rows is None else len(rows)
-            await run_in_threadpool(check_fits, store, dataset_id, request.method, params, n_rows)
+            await run_in_threadpool(check_fits, store, dataset_id, request.method, params, n_rows, edit_version)
         submission = await run_in_threadpool(submit)
     except BaseException:
         if reservation is not None:

@@ -19,20 +19,24 @@ def job_key(
     params: dict[str, Any],
     rows: list[int] | None,
     sphereize: bool = False,
+    edit_version: int | None = None,
 ) -> str:
-    """The cache key and job id: a hash of every input that decides the result."""
-    material = json.dumps(
-        {
-            "format": RESULT_FORMAT,
-            "version": __version__,
-            "dataset": dataset,
-            "fingerprint": fingerprint,
-            "method": method,
-            "params": params,
-            "rows": rows,
-            "sphereize": sphereize,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+    """The cache key and job id: a hash of every input that decides the result.
+
+    `edit_version` is the metadata version a job reads a column at; None (no column read) leaves
+    the key as it was before edits existed, so older cached results stay valid.
+    """
+    material: dict[str, Any] = {
+        "format": RESULT_FORMAT,
+        "version": __version__,
+        "dataset": dataset,
+        "fingerprint": fingerprint,
+        "method": method,
+        "params": params,
+        "rows": rows,
+        "sphereize": sphereize,
+    }
+    if edit_version is not None:
+        material["edit_version"] = edit_version
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

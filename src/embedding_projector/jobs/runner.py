@@ -213,13 +213,15 @@ class JobRunner:
         *,
         client: str = "local",
         max_seconds: float | None = None,
+        edit_version: int | None = None,
     ) -> Submission:
         """Start a job, or join the unfinished or return the cached one with the same key.
 
         `client` names who asked (jobs are scheduled round-robin over clients); `max_seconds` caps
         the job's run time (None: no cap). Each start or join answers its own cancel key.
+        `edit_version` is the metadata version of the column the job reads (part of its key).
         """
-        key = job_key(dataset, fingerprint, method, params, rows, sphereize)
+        key = job_key(dataset, fingerprint, method, params, rows, sphereize, edit_version)
         files = result_paths(self.results_dir, key)
         with self._lock:
             known = self._join_or_cached(key, max_seconds)

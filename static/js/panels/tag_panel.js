@@ -1,0 +1,81 @@
+// The Inspector's edits: "Tag selection as" [column] [value] [Tag], "Edit" the selected point's cell,
+// Undo, and the notice shown when the tags are older than the latest edits ("Show latest").
+import { byId, el, setOptions } from '../dom.js';
+import { columnByName } from '../metadata.js';
+
+const cellText = (v) => (v === null || v === undefined ? '' : String(v));
+const editable = (c) => !c.name.startsWith('__');
+
+/** Wire the tag and edit controls to the store and actions. */
+export function mountTagPanel(store, actions) {
+  const notice = byId('edit-notice');
+  const noticeText = byId('edit-notice-text');
+  const showLatest = byId('edit-show-latest');
+  const tagForm = byId('tag-form');
+  const tagColumn = byId('tag-column');
+  const tagColumns = byId('tag-columns');
+  const tagValue = byId('tag-value');
+  const tagButton = byId('tag-button');
+  const cellForm = byId('edit-cell-form');
+  const cellColumn = byId('edit-column');
+  const cellValue = byId('edit-value');
+  const cellButton = byId('edit-save');
+  const undo = byId('edit-undo');
+  const message = byId('edit-message');
+  const error = byId('edit-error');
+  let cellFor = null; // "row|column|version" whose value the Edit box shows
+
+  function fillCell(s, force = false) {
+    const row = s.selection.length === 1 ? s.selection[0] : null;
+    const key = `${row}|${cellColumn.value}|${s.editVersion}`;
+    if (!force && key === cellFor) return;
+    cellFor = key;
+    const column = columnByName(s, cellColumn.value);
+    cellValue.value = row === null || !column ? '' : cellText(column.values[row]);
+  }
+
+  function render(s) {
+    const columns = (s.metadata?.columns ?? []).filter(editable);
+    tagColumns.replaceChildren(...columns.filter((c) => c.type === 'text').map((c) => el('option', { value: c.name })));
+    const older = s.editVersion !== null && s.editVersion < s.editLatest;
+    notice.hidden = !older;
+    if (older) {
+      const newer = s.editLatest - s.editVersion;
+      noticeText.textContent = `Tags as of edit ${s.editVersion}; ${newer} newer ${newer === 1 ? 'edit' : 'edits'}.`;
+    }
+    const n = s.selection.length;
+    const idle = !s.editing.busy && !!s.metadata && !older;
+    tagButton.disabled = !idle || n === 0;
+    tagButton.textContent = n ? `Tag ${n.toLocaleString('en-US')} ${n === 1 ? 'point' : 'points'}` : 'Tag';
+    cellForm.hidden = n !== 1;
+    const keep = cellColumn.value || s.labelBy;
+    setOptions(cellColumn, columns.map((c) => ({ value: c.name, text: c.name })), keep);
+    cellButton.disabled = !idle || n !== 1 || !cellColumn.value;
+    undo.disabled = !idle || s.editLatest === 0;
+    fillCell(s);
+    message.textContent = s.editing.error ? '' : s.editing.message;
+    error.hidden = !s.editing.error;
+    error.textContent = s.editing.error ?? '';
+  }
+
+  tagForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!tagColumn.value.trim()) {
+      tagColumn.focus();
+      return;
+    }
+    actions.tagSelection(tagColumn.value, tagValue.value);
+  });
+  cellForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    actions.editCell(cellColumn.value, cellValue.value);
+  });
+  cellColumn.addEventListener('change', () => fillCell(store.get(), true));
+  undo.addEventListener('click', () => actions.undoEdit());
+  showLatest.addEventListener('click', () => actions.showLatestEdits());
+  // A message about the last edit is stale once the selection changes.
+  store.subscribe(['selection', 'dataset'], () => actions.dismissEditMessage());
+  // Read the store afresh: the message dismissal above updates it while this change is delivered.
+  store.subscribe(['metadata', 'selection', 'editVersion', 'editLatest', 'editing', 'labelBy'], () => render(store.get()));
+  render(store.get());
+}
