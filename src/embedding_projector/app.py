@@ -18,7 +18,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
 
 from embedding_projector import __version__
-from embedding_projector.api import datasets, exports, health, neighbors, pages, projections, views
+from embedding_projector.api import (
+    datasets,
+    exports,
+    health,
+    neighbors,
+    pages,
+    projections,
+    tensorboard_bookmarks,
+    views,
+)
 from embedding_projector.body_limits import RequestBodyGuard
 from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.importer import import_logdir
@@ -150,7 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")
     # Body limits per route, upload token and size from the headers, idle bodies dropped.
     app.add_middleware(RequestBodyGuard, settings=settings)
-    for module in (datasets, neighbors, projections, exports, views, health, pages):
+    for module in (datasets, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     install_security_headers(app, settings.frame_ancestors, app.state.templates)
