@@ -12,6 +12,7 @@ export function defaultParams() {
     tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0' },
     umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '' },
     custom: { column: null, regex: false, left: '', right: '', up: '', down: '' },
+    given: { source: null }, // the Given tab's layout (a DatasetInfo.given source); null = the first
   };
 }
 

@@ -1,6 +1,6 @@
 // Which projection result is on screen: results are kept per (dataset, isolated rows, method,
-// sphereize, and for t-SNE and UMAP dimensionality), and each tab shows its own latest result,
-// else the PCA of the same points.
+// sphereize, for t-SNE and UMAP dimensionality, and for given layouts their source), and each tab
+// shows its own latest result, else the PCA of the same points.
 
 /** A short, stable name for an isolated row set (null = all rows). */
 export function isolationKey(rows) {
@@ -28,12 +28,19 @@ export function formDimensions(state, method = state.projection.method) {
 }
 
 /**
- * The key a result of `method` is kept under; sphereized data gets its own results, and t-SNE
- * and UMAP one per dimensionality (`dimensions`, 2 when not given).
+ * The key a result of `method` is kept under; sphereized data gets its own results, t-SNE
+ * and UMAP one per dimensionality (`dimensions`, 2 when not given), and a given layout one per
+ * `source` ("x,y", "tensorboard:..."; never sphereized: its coordinates are as they came).
  */
-export function resultKey(dataset, method, rows, sphereize = false, dimensions = null) {
+export function resultKey(dataset, method, rows, sphereize = false, dimensions = null, source = null) {
+  if (method === 'given') return `${viewKey(dataset, rows)}|given|${source ?? ''}`;
   const base = `${viewKey(dataset, rows)}|${method}${sphereize ? '|sphereized' : ''}`;
   return BY_DIMENSIONS.has(method) ? `${base}|${Number(dimensions) === 3 ? 3 : 2}d` : base;
+}
+
+/** The given layout's source chosen in the Given tab (store.params.given.source), or null. */
+export function givenSource(state) {
+  return state.params.given?.source ?? null;
 }
 
 /** Whether projections of the current view run on sphereized data (store.projection.sphereize). */
@@ -47,7 +54,8 @@ export function pcaResult(state) {
 }
 
 function methodResult(state, method, dimensions) {
-  return state.results[resultKey(state.dataset, method, state.isolated, sphereized(state), dimensions)] || null;
+  const key = resultKey(state.dataset, method, state.isolated, sphereized(state), dimensions, givenSource(state));
+  return state.results[key] || null;
 }
 
 /** The tab's own result for its chosen dimensionality (maybe a snapshot of a run), or null. */
@@ -63,7 +71,8 @@ export function otherResult(state, method = state.projection.method) {
 
 /** The current tab's run ({job, error, ...}) for its chosen dimensionality, or null. */
 export function currentRun(state, method = state.projection.method) {
-  return state.runs[resultKey(state.dataset, method, state.isolated, sphereized(state), formDimensions(state, method))] || null;
+  const key = resultKey(state.dataset, method, state.isolated, sphereized(state), formDimensions(state, method), givenSource(state));
+  return state.runs[key] || null;
 }
 
 /**

@@ -56,7 +56,7 @@ export function createViewActions(store, actions) {
   async function showStored(v, rows, current) {
     const p = v.projection;
     const s0 = state();
-    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize, p.params?.dimensions);
+    let key = resultKey(v.dataset, p.method, rows, !!p.sphereize, p.params?.dimensions, p.params?.source);
     let result = s0.results[key]?.coords.job === p.job && s0.results[key]?.final ? s0.results[key] : null;
     let status = null;
     if (!result) {
@@ -73,12 +73,14 @@ export function createViewActions(store, actions) {
         showError(`The view's projection result ${p.job} does not match its points; showing PCA instead.`);
         return false;
       }
-      key = resultKey(v.dataset, p.method, rows, !!status.sphereize, status.params?.dimensions);
+      // A given layout is keyed by its source (x,y columns, a TensorBoard bookmark, ...), whatever made it.
+      const source = p.method === 'given' ? String(status.params?.source ?? '') : undefined;
+      key = resultKey(v.dataset, p.method, rows, !!status.sphereize, status.params?.dimensions, source);
       const view = viewKey(v.dataset, rows);
       const rowArray = rows ? Int32Array.from(rows) : null;
       result = {
         key,
-        coords: { ...coords, rows: rowArray, job: p.job, key, view, method: p.method, seq: 'final' },
+        coords: { ...coords, rows: rowArray, job: p.job, key, view, method: p.method, seq: 'final', source },
         variance: status.extras?.explained_variance ?? [],
         final: true,
       };
@@ -86,6 +88,7 @@ export function createViewActions(store, actions) {
     const s = state();
     const params = { ...s.params };
     if (p.method === 'pca') params.pca = { ...params.pca, mode: v.dimensions === 2 ? '2d' : '3d' };
+    else if (p.method === 'given') params.given = { source: result.coords.source };
     else if (status) params[p.method] = formValues(p.method, status.params);
     else if (params[p.method]?.dimensions) params[p.method] = { ...params[p.method], dimensions: String(result.coords.d) };
     const patch = {
@@ -101,7 +104,7 @@ export function createViewActions(store, actions) {
       },
       status: { busy: false, message: '', error: null },
     };
-    if (status && p.method !== 'pca') {
+    if (status && p.method !== 'pca' && p.method !== 'given') {
       const meta = { method: p.method, rows, view: result.coords.view, dataset: v.dataset };
       patch.runs = { ...s.runs, [key]: { meta, job: status, starting: false, error: null, receivedAt: performance.now() } };
     }

@@ -4,7 +4,7 @@
 // dimensions, camera.
 //
 // URL form (all optional but dataset; defaults are left out to keep links short):
-//   /?dataset=<id>&projection=<pca|tsne|umap|custom>&job=<result id>&components=0,1,2&sphereize=1
+//   /?dataset=<id>&projection=<pca|tsne|umap|custom|given>&job=<result id>&components=0,1,2&sphereize=1
 //    &colorBy=<column>&labelBy=<column>&selection=7,12&isolated=1,2,3
 //    &search=<query>&searchColumn=<column>&regex=1&neighbors=100&metric=cosine&dimensions=3
 //    &camera=px,py,pz,tx,ty,tz,zoom          (rounded to 4 decimals)
@@ -13,7 +13,7 @@
 
 export const DEFAULT_NEIGHBORS = 100;
 export const DEFAULT_METRIC = 'cosine';
-const METHODS = new Set(['pca', 'tsne', 'umap', 'custom']);
+const METHODS = new Set(['pca', 'tsne', 'umap', 'custom', 'given']);
 
 /** The view-state fields, in URL order; `camera` changes replace the history entry, the rest push. */
 export const FIELDS = Object.freeze([
@@ -36,7 +36,7 @@ export function finishedProjection(s) {
   const run = s.runs?.[c.key];
   return {
     method: c.method,
-    params: c.method === 'pca' ? { components: c.d } : { ...(run?.job?.params ?? {}) },
+    params: c.method === 'pca' ? { components: c.d } : c.method === 'given' ? { source: c.source } : { ...(run?.job?.params ?? {}) },
     job: c.job,
     components: c.method === 'pca' ? [...s.projection.axes] : null,
     sphereize: !!s.projection.sphereize,

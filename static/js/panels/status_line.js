@@ -1,7 +1,7 @@
 // The status line under the map, as TensorBoard's: "Points: 10,000 | Dimension: 50 | PCA 3D".
 import { byId } from '../dom.js';
 
-const METHOD_NAMES = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP', custom: 'Custom' };
+const METHOD_NAMES = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP', custom: 'Custom', given: 'Given' };
 const count = (n) => n.toLocaleString('en-US');
 
 /** The status line's text for `state`: the points drawn (of all, when isolated), the vector dimension and the projection on screen; '' before a view is drawn. */
