@@ -19,3 +19,15 @@ export function defaultLabelColumn(columns) {
   if (!columns || columns.length === 0) return null;
   return (columns.find((c) => c.type === 'text') || columns[0]).name;
 }
+
+/** TensorBoard's sequence columns (the row of the next point), the current name first. */
+export const SEQUENCE_COLUMNS = ['__seq_next__', '__next__'];
+
+/** The loaded metadata column that links each point to the next of its sequence, or null. */
+export function sequenceColumn(state) {
+  for (const name of SEQUENCE_COLUMNS) {
+    const column = columnByName(state, name);
+    if (column) return column;
+  }
+  return null;
+}
