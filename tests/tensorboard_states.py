@@ -68,8 +68,9 @@ def tb_file(n: int, seed: int = 4) -> tuple[bytes, list[dict]]:
     rng = np.random.default_rng(seed)
     filtered = [int(i) for i in rng.permutation(n)[: n // 3]]
     states = [
-        tb_state("tsne 3d", rng.normal(size=(n, 3)) * 7.1, "tsne", selected=[4, 2], color="cluster", label_by="word"),
-        tb_state("umap on a filter", rng.normal(size=(len(filtered), 2)), "umap", filtered=filtered, selected=[0, 3],
+        tb_state("tsne 3d", rng.normal(size=(n, 3)) * 7.1, "tsne", selected=[r for r in (4, 2) if r < n], color="cluster", label_by="word"),
+        tb_state("umap on a filter", rng.normal(size=(len(filtered), 2)), "umap", filtered=filtered,
+                 selected=[p for p in (0, 3) if p < len(filtered)],
                  color="no such column"),
         tb_state("pca 2d", rng.normal(size=(n, 2)) / 3, "pca", components=[0, 1]),
     ]

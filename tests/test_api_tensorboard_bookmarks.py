@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from embedding_projector.datasets.importer import import_config
+from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.datasets.tensorboard_bookmarks import parse_states
+from tests.conftest import run_server
 from tests.datagen import clustered, metadata_tsv, vectors_tsv, words
 from tests.tensorboard_states import tb_file
 from tests.test_api_projections import wait_done
@@ -119,3 +123,63 @@ def test_a_declared_size_over_the_file_limit_is_413_before_the_body(live_server)
                                   {"Content-Type": "application/json", "Content-Length": str(300 << 20)}))
         answer = read_answer(sock, started)
     assert answer.status == 413 and "bookmarks file declares" in answer.body["error"]
+
+
+def write_config(folder: Path, bookmarks_path: str) -> bytes:
+    """A projector_config.pbtxt whose embedding names a TensorBoard bookmarks file."""
+    vectors, labels = clustered(30, 4, seed=8)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tensors.tsv").write_bytes(vectors_tsv(vectors))
+    (folder / "metadata.tsv").write_bytes(metadata_tsv([[w, str(c)] for w, c in zip(words(30), labels)], ["word", "cluster"]))
+    data, _ = tb_file(30, seed=2)
+    (folder / "states").mkdir(exist_ok=True)
+    (folder / "states" / "bookmarks.json").write_bytes(data)
+    (folder / "projector_config.pbtxt").write_text(
+        'embeddings {\n  tensor_name: "words"\n  tensor_path: "tensors.tsv"\n  metadata_path: "metadata.tsv"\n'
+        f'  bookmarks_path: "{bookmarks_path}"\n}}\n'
+    )
+    return data
+
+
+def test_a_configs_bookmarks_path_becomes_the_datasets_collection(tmp_path: Path) -> None:
+    data = write_config(tmp_path / "logs", "states/bookmarks.json")
+    env = {"PROJECTOR_WARMUP": "false", "PROJECTOR_LOGDIR": str(tmp_path / "logs"), "PROJECTOR_EXAMPLES": "false"}
+    with run_server(tmp_path / "data", env) as server, server.client() as c:
+        (summary,) = c.get("/api/datasets").json()
+        info = c.get(f"/api/datasets/{summary['id']}").json()
+        assert info["bookmarks"]
+        listed = c.get(f"/api/bookmarks/{info['bookmarks']}")
+        assert listed.status_code == 200
+        items = listed.json()
+        assert [b["name"] for b in items] == ["tsne 3d", "umap on a filter", "pca 2d"]
+        coords = c.get(f"/api/projections/{items[0]['state']['projection']['job']}/coords").content
+        assert coords == parse_states(data, 30)[0].coords.tobytes()
+    # A restart finds the collection made, and makes no second one.
+    with run_server(tmp_path / "data", env) as server, server.client() as c:
+        again = c.get(f"/api/datasets/{summary['id']}").json()
+        assert again["bookmarks"] == info["bookmarks"] and len(c.get(f"/api/bookmarks/{info['bookmarks']}").json()) == 3
+
+
+@pytest.mark.parametrize(("written", "words"), [
+    ("/etc/passwd", "is an absolute path"),
+    ("../outside.json", "leads out of the config's folder"),
+    ("https://example.com/b.json", "is a URL"),
+    ("states/missing.json", "does not exist"),
+])
+def test_a_hostile_or_missing_bookmarks_path_is_refused_by_name(tmp_path: Path, written: str, words: str) -> None:
+    write_config(tmp_path / "logs", written)
+    (tmp_path / "outside.json").write_bytes(b"[]")
+    store = DatasetStore(tmp_path / "data")
+    results, (error,) = import_config(store, tmp_path / "logs" / "projector_config.pbtxt", max_sprite_pixels=1 << 20)
+    assert results == [] and store.list() == []
+    assert error.status == 400 and f"bookmarks_path {written!r} {words}" in error.message
+
+
+def test_a_bad_bookmarks_file_in_a_config_is_refused_by_state_and_field(tmp_path: Path) -> None:
+    write_config(tmp_path / "logs", "states/bookmarks.json")
+    raw = json.loads((tmp_path / "logs" / "states" / "bookmarks.json").read_bytes())
+    raw[2]["selectedProjection"] = "lle"
+    (tmp_path / "logs" / "states" / "bookmarks.json").write_text(json.dumps(raw))
+    store = DatasetStore(tmp_path / "data")
+    results, (error,) = import_config(store, tmp_path / "logs" / "projector_config.pbtxt", max_sprite_pixels=1 << 20)
+    assert results == [] and "states/bookmarks.json: state 2, field selectedProjection" in error.message

@@ -37,6 +37,7 @@ from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.security_headers import install_security_headers
 from embedding_projector.settings import Settings
+from embedding_projector.tensorboard_collections import attach_config_bookmarks
 from embedding_projector.view_store import ViewStore, default_database_url
 from embedding_projector.view_write_limit import ViewWriteLimit
 
@@ -144,6 +145,8 @@ def create_app(settings: Settings) -> FastAPI:
                 await run_in_threadpool(ensure_examples, store)
             if settings.logdir:
                 await run_in_threadpool(import_logdir, store, settings.logdir, settings.max_sprite_pixels)
+            # Datasets imported with a bookmarks file (here or by `import`) get their collection once.
+            await run_in_threadpool(attach_config_bookmarks, store, runner, view_store)
             yield
         finally:
             runner.stop()

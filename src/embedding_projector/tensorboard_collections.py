@@ -9,10 +9,12 @@ reads every bookmark's stored result back into a State.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.datasets.tensorboard_bookmarks import (
@@ -22,10 +24,12 @@ from embedding_projector.datasets.tensorboard_bookmarks import (
     parse_states,
     write_states,
 )
-from embedding_projector.errors import InputError, NotFound
+from embedding_projector.errors import InputError, NotFound, ProjectorError
 from embedding_projector.jobs.runner import JobRunner
-from embedding_projector.schemas import CameraState, ProjectionState, ViewState
+from embedding_projector.schemas import CameraState, DatasetInfo, ProjectionState, ViewState
 from embedding_projector.view_store import ViewStore
+
+log = logging.getLogger(__name__)
 
 SOURCE_PREFIX = "tensorboard:"
 
@@ -35,7 +39,7 @@ class ImportedCollection:
     """A collection made from a bookmarks file: its id, edit key and bookmarks (states as JSON text)."""
 
     collection: str
-    edit_key: str
+    edit_key: str | None
     bookmarks: list[dict[str, Any]]
 
 
@@ -63,9 +67,18 @@ def view_of(state: TensorBoardState, dataset: str, job: str, source: str, column
 
 
 def import_file(
-    data: bytes, dataset: str, store: DatasetStore, jobs: JobRunner, views: ViewStore, filename: str = FILENAME
+    data: bytes,
+    dataset: str,
+    store: DatasetStore,
+    jobs: JobRunner,
+    views: ViewStore,
+    filename: str = FILENAME,
+    collection: str | None = None,
 ) -> ImportedCollection:
-    """Store each state's coordinates as a given result and the states as a new collection (in a thread)."""
+    """Store each state's coordinates as a given result and the states as a new collection (in a thread).
+
+    With `collection`, the collection gets that id and no edit key (a config's bookmarks).
+    """
     info = store.get(dataset)
     states = parse_states(data, info.n, filename)
     digest = file_digest(data)
@@ -76,8 +89,39 @@ def import_file(
         status = jobs.store_given(dataset, info.fingerprint, state.coords, source, state.filtered)
         view = view_of(state, dataset, status.id, source, columns, info.version)
         items.append((state.label, view.model_dump_json(by_alias=True)))
-    saved, collection, edit_key = views.add_collection(dataset, items)
-    return ImportedCollection(collection, edit_key, saved)
+    saved, made, edit_key = views.add_collection(dataset, items, collection)
+    return ImportedCollection(made, edit_key, saved)
+
+
+def _attach(info: DatasetInfo, store: DatasetStore, jobs: JobRunner, views: ViewStore) -> None:
+    try:
+        import_file(store.tensorboard_bookmarks(info.id), info.id, store, jobs, views, collection=info.bookmarks)
+    except sa.exc.IntegrityError:
+        pass  # another request or server process made it first
+    except ProjectorError as exc:
+        log.warning("bookmarks of dataset %s not imported: %s", info.id, exc.message)
+
+
+def attach_config_bookmarks(store: DatasetStore, jobs: JobRunner, views: ViewStore) -> None:
+    """Make the collection of every imported dataset whose config named a bookmarks file, once.
+
+    `import` writes dataset folders without the database, so the collection is made by a server:
+    at its start (after --logdir imports), or when the collection is first asked for (attach_named).
+    """
+    for summary in store.list():
+        info = store.get(summary.id)
+        if info.bookmarks is not None and not views.has_collection(info.bookmarks):
+            _attach(info, store, jobs, views)
+
+
+def attach_named(collection: str, store: DatasetStore, jobs: JobRunner, views: ViewStore) -> bool:
+    """Make `collection` if it is a dataset's config bookmarks not made yet (imported while serving)."""
+    for summary in store.list():
+        info = store.get(summary.id)
+        if info.bookmarks == collection:
+            _attach(info, store, jobs, views)
+            return views.has_collection(collection)
+    return False
 
 
 def _given_type(source: str, dimensions: int) -> str:
@@ -91,11 +135,14 @@ def _given_type(source: str, dimensions: int) -> str:
 
 
 def state_of(view: ViewState, name: str, jobs: JobRunner) -> TensorBoardState | None:
-    """The TensorBoard state of one of our bookmarks, coordinates read from its result; None without one."""
+    """The TensorBoard state of one of our bookmarks, coordinates read from its result; None without one (in a thread)."""
     projection = view.projection
     if projection is None or projection.job is None:
         return None
-    status = jobs.status(projection.job)
+    try:
+        status = jobs.status(projection.job)
+    except NotFound:
+        return None  # its dataset's results were deleted
     path, shape = jobs.coords_path(projection.job)
     coords = np.fromfile(path, dtype="<f4").reshape(shape)
     rows = jobs.result_rows(projection.job)

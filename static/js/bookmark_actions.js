@@ -90,6 +90,13 @@ export function createBookmarkActions(store, views) {
     const mine = remembered(dataset);
     if (mine !== bookmarks.collection) openBookmarks(mine);
   });
+  // A dataset imported with its config's TensorBoard bookmarks file opens on that list, unless this
+  // browser already shows or remembers one for it.
+  store.subscribe(['info'], ({ info, dataset, bookmarks }) => {
+    if (!info || info.id !== dataset || !info.bookmarks || remembered(dataset)) return;
+    if (bookmarks.collection && (bookmarks.loading || bookmarks.items.some((b) => b.dataset === dataset))) return;
+    openBookmarks(info.bookmarks);
+  });
 
   return {
     openBookmarks,

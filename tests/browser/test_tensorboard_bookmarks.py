@@ -7,11 +7,14 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import Page, expect
 
+from embedding_projector.datasets.importer import import_config
+from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.datasets.tensorboard_bookmarks import parse_states
 from tests.browser.conftest import open_projector
 from tests.browser.share_helpers import wait_ready
 from tests.browser.story_data import N
 from tests.tensorboard_states import tb_file
+from tests.test_api_tensorboard_bookmarks import write_config
 
 
 def test_load_restore_and_save_a_tensorboard_bookmarks_file(page: Page, live_server, dataset_id: str,
@@ -49,3 +52,17 @@ def test_load_restore_and_save_a_tensorboard_bookmarks_file(page: Page, live_ser
     for a, b in zip(parse_states(data, N), parse_states(saved, N), strict=True):
         assert (a.label, a.projection, a.filtered) == (b.label, b.projection, b.filtered)
         assert a.coords.tobytes() == b.coords.tobytes()
+
+
+def test_a_configs_bookmarks_are_listed_for_its_dataset(page: Page, live_server, tmp_path: Path) -> None:
+    # `embedding-projector import` of a config with bookmarksPath, into the running server's data folder.
+    write_config(tmp_path / "logs", "states/bookmarks.json")
+    store = DatasetStore(live_server.data_dir / "datasets", clean_staging=False)
+    (imported,), errors = import_config(store, tmp_path / "logs" / "projector_config.pbtxt", max_sprite_pixels=1 << 20)
+    assert errors == []
+    open_projector(page, live_server.url, imported.info.id)
+    expect(page.locator("#bookmark-list .bookmark-name")).to_have_text(["tsne 3d", "umap on a filter", "pca 2d"])
+    page.locator("#bookmark-list .bookmark-restore").nth(0).click()
+    page.wait_for_function("() => window.__projector.store.get().projection.method === 'given'")
+    wait_ready(page)
+    assert page.evaluate("window.__projector.store.get().coords.d") == 3

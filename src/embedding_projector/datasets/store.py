@@ -24,6 +24,7 @@ from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary,
 VECTORS_FILE = "vectors.npy"
 METADATA_FILE = "metadata.json"
 INFO_FILE = "dataset.json"
+TENSORBOARD_BOOKMARKS_FILE = "tensorboard_bookmarks.json"  # the config's bookmarksPath file, as it was
 
 _FORBIDDEN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.|\.\.")
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
@@ -169,6 +170,14 @@ class DatasetStore:
                 return folder / name, MEDIA_TYPES[fmt]
         raise NotFound(f"dataset {dataset_id!r} has no sprite image")
 
+    def tensorboard_bookmarks(self, dataset_id: str) -> bytes:
+        """The TensorBoard bookmarks file a dataset was imported with, or NotFound."""
+        self.get(dataset_id)
+        try:
+            return (self._folder(dataset_id) / TENSORBOARD_BOOKMARKS_FILE).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"dataset {dataset_id!r} came with no bookmarks file") from None
+
     def find_origin(self, origin: str, digest: str) -> DatasetInfo | None:
         """A dataset already imported from these same files, if any."""
         for summary in self.list():
@@ -207,10 +216,13 @@ class DatasetStore:
         origin: str | None = None,
         origin_digest: str | None = None,
         public: bool | None = None,
+        bookmarks: tuple[bytes, str] | None = None,
     ) -> DatasetInfo:
         """Write a new dataset folder in one step and describe it; raises InputError on bad shapes.
 
         `sprite` is the original image file and its checked sheet (parse_sprite), kept as it is.
+        `bookmarks` is a checked TensorBoard bookmarks file and the id of the collection it becomes
+        (tensorboard_collections.attach_config_bookmarks makes it once a server runs).
         """
         name = validate_name(name)
         n, dim = vectors.shape
@@ -243,6 +255,7 @@ class DatasetStore:
             origin=origin,
             origin_digest=origin_digest,
             public=public if public is not None else source != "upload",
+            bookmarks=None if bookmarks is None else bookmarks[1],
         )
         body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
         with staged_directory(folder, self.staging) as tmp:
@@ -258,6 +271,8 @@ class DatasetStore:
                     shutil.copyfile(image, target)
                 else:
                     target.write_bytes(image)
+            if bookmarks is not None:
+                (tmp / TENSORBOARD_BOOKMARKS_FILE).write_bytes(bookmarks[0])
             (tmp / INFO_FILE).write_text(info.model_dump_json(indent=1), encoding="utf-8")
         with self._lock:
             self._infos[dataset_id] = info

@@ -92,7 +92,12 @@ class _StateReader:
         return values
 
     def number(self, value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        try:
+            return math.isfinite(value)
+        except OverflowError:  # an integer past float's range
+            return False
 
     def camera(self) -> dict[str, Any] | None:
         camera = self.optional("cameraDef", dict)
@@ -117,7 +122,7 @@ def _coords(reader: _StateReader, points: list[Any], keys: list[str]) -> np.ndar
     for key in keys:
         try:
             column = np.array([p[key] for p in points], dtype=np.float64)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             column = None
         if column is None or column.ndim != 1 or not np.isfinite(column).all():
             for position, point in enumerate(points):
@@ -127,7 +132,8 @@ def _coords(reader: _StateReader, points: list[Any], keys: list[str]) -> np.ndar
                     raise reader.fail("projections", f"[{position}] has no finite number {key!r}")
             raise reader.fail("projections", f"values of {key!r} are not finite numbers")
         columns.append(column)
-    matrix = np.stack(columns, axis=1).astype("<f4")
+    with np.errstate(over="ignore"):  # checked just below
+        matrix = np.stack(columns, axis=1).astype("<f4")
     if not np.isfinite(matrix).all():
         raise reader.fail("projections", "holds a value beyond float32's range")
     return matrix
@@ -154,7 +160,10 @@ def _read_state(raw: Any, index: int, n: int, filename: str) -> TensorBoardState
         raise reader.fail("dataSetDimensions", f"is {dims!r}, but the state shows {shown} points")
     components = [0, 1, 2]
     if projection == "pca":
-        components = reader.optional("pcaComponentDimensions", list, [0, 1, 2])
+        components = reader.optional("pcaComponentDimensions", list) or []
+        if not components:  # data.ts's default is []; the projections panel writes 2 or 3
+            third = bool(points) and isinstance(points[0], dict) and "pca-2" in points[0]
+            components = [0, 1, 2] if third else [0, 1]
         if not 2 <= len(components) <= 3 or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 99 for c in components):
             raise reader.fail("pcaComponentDimensions", "must be 2 or 3 component numbers from 0 to 99")
         dimensions = len(components)
