@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from embedding_projector.datasets.store import DatasetStore
 from tests.conftest import run_server
 from tests.datagen import vectors_tsv
+from tests.tensorboard_states import tb_file
 from tests.test_configs import write_logdir
 from tests.test_parse_sprite import image_bytes
 
@@ -65,6 +66,7 @@ def test_import_json_config(tmp_path: Path) -> None:
         "sprite": {"imagePath": "data/faces.jpg", "singleImageDim": [10, 10]},
     }]}
     (tmp_path / "cfg" / "projector.json").write_text(json.dumps(config))
+    (tmp_path / "cfg" / "data" / "bookmarks.json").write_bytes(tb_file(6)[0])
     data = tmp_path / "data"
     out = run("import", str(tmp_path / "cfg" / "projector.json"), "--data-dir", str(data))
     print(out.stdout, out.stderr)

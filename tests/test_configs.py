@@ -20,6 +20,7 @@ from embedding_projector.datasets.importer import display_name, import_config, i
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError
 from tests.datagen import vectors_tsv
+from tests.tensorboard_states import tb_file
 from tests.test_parse_sprite import image_bytes
 
 LIMIT = 8192 * 8192
@@ -237,9 +238,11 @@ def test_import_json_with_bytes_tensor_and_shape_check(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     entry = {"tensorName": "raw", "tensorShape": [4, 3], "tensorPath": "t.bytes", "bookmarksPath": "b.json"}
     config.write_text(json.dumps({"embeddings": [entry]}))
+    (tmp_path / "b.json").write_bytes(tb_file(4)[0])
     store = DatasetStore(tmp_path / "data" / "datasets")
     (result,), errors = import_config(store, config, max_sprite_pixels=LIMIT, name="My raw")
     assert errors == [] and result.info.name == "My raw"
+    assert result.info.bookmarks and store.tensorboard_bookmarks(result.info.id) == tb_file(4)[0]
     assert np.array_equal(store.vectors(result.info.id), vectors)
 
     entry.update(tensorShape=[4, 2], tensorName="wrong shape")

@@ -18,7 +18,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
 
 from embedding_projector import __version__
-from embedding_projector.api import datasets, edits, exports, health, neighbors, pages, projections, views
+from embedding_projector.api import (
+    datasets,
+    edits,
+    exports,
+    health,
+    neighbors,
+    pages,
+    projections,
+    tensorboard_bookmarks,
+    views,
+)
 from embedding_projector.body_limits import RequestBodyGuard
 from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.importer import import_logdir
@@ -28,6 +38,7 @@ from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.security_headers import install_security_headers
 from embedding_projector.settings import Settings
+from embedding_projector.tensorboard_collections import attach_config_bookmarks
 from embedding_projector.view_store import ViewStore, default_database_url
 from embedding_projector.view_write_limit import ViewWriteLimit
 
@@ -135,6 +146,8 @@ def create_app(settings: Settings) -> FastAPI:
                 await run_in_threadpool(ensure_examples, store)
             if settings.logdir:
                 await run_in_threadpool(import_logdir, store, settings.logdir, settings.max_sprite_pixels)
+            # Datasets imported with a bookmarks file (here or by `import`) get their collection once.
+            await run_in_threadpool(attach_config_bookmarks, store, runner, view_store)
             yield
         finally:
             runner.stop()
@@ -150,7 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")
     # Body limits per route, upload token and size from the headers, idle bodies dropped.
     app.add_middleware(RequestBodyGuard, settings=settings)
-    for module in (datasets, edits, neighbors, projections, exports, views, health, pages):
+    for module in (datasets, edits, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages):
         app.include_router(module.router)
     install_error_handlers(app)
     install_security_headers(app, settings.frame_ancestors, app.state.templates)

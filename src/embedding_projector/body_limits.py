@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -23,6 +24,10 @@ UPLOAD_PATH = "/api/datasets"
 # An upload may carry vectors, metadata and a sprite, each up to the upload limit, plus form overhead.
 FILES_PER_UPLOAD = 3
 UPLOAD_SLACK = 1 << 20
+# A TensorBoard bookmarks file holds every point's coordinates as JSON numbers, for each state and
+# projection computed (~20 bytes a value): 400k points with PCA, t-SNE and UMAP keys fill ~150 MB.
+TENSORBOARD_BOOKMARKS_PATH = re.compile(r"/api/datasets/[^/]+/bookmarks/tensorboard/?")
+TENSORBOARD_BOOKMARKS_BYTES = 256 << 20
 
 
 class BodyRefused(HTTPException):
@@ -67,6 +72,8 @@ def check_from_headers(scope: Scope, settings: Settings) -> int:
         require_write_access(Request(scope), settings.write_token, "uploading a dataset")
     if upload and headers.get("content-type", "").lower().startswith("multipart/form-data"):
         limit, what = upload_body_limit(settings), "upload"
+    elif scope["method"] == "POST" and TENSORBOARD_BOOKMARKS_PATH.fullmatch(scope["path"]):
+        limit, what = TENSORBOARD_BOOKMARKS_BYTES, "bookmarks file"
     else:
         limit, what = settings.max_json_bytes, "request body"
     length = declared_length(headers)

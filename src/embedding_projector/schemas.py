@@ -69,6 +69,9 @@ class DatasetInfo(DatasetSummary):
     coords_only: bool = Field(
         False, description="the data had coordinates and no vectors: neighbours are in the given space"
     )
+    bookmarks: str | None = Field(
+        None, description="the bookmark collection made from its config's bookmarksPath (TensorBoard's bookmarks file)"
+    )
 
 
 class Neighbor(BaseModel):

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +210,40 @@ class ViewStore:
             bookmark = {"id": new_id(), "collection": collection, "dataset": dataset, "name": name, "created": now}
             conn.execute(bookmarks.insert().values(**bookmark, state=state_json, size=size))
         return {**bookmark, "created": now.isoformat(), "state": state_json}, edit_key
+
+    def add_collection(
+        self, dataset: str, items: list[tuple[str, str]], collection: str | None = None
+    ) -> tuple[list[dict[str, Any]], str, str | None]:
+        """A new collection holding `items` ((name, state JSON) pairs, in order), in one transaction.
+
+        Answers the bookmarks, the collection's id and its edit key (see add_bookmark); 507 when the
+        whole set does not fit in the budget, and then nothing is stored. A `collection` id given by
+        the server itself (a config's bookmarks) gets no edit key: only the write token changes it.
+        """
+        now = datetime.now(UTC)
+        size = sum(len(state.encode()) + len(name.encode()) for name, state in items)
+        edit_key = None if collection is not None else new_edit_key()
+        collection = collection or new_id()
+        saved = []
+        with self.engine.begin() as conn:
+            self._claim(conn, size, f"a collection of {len(items)} bookmarks")
+            conn.execute(collections.insert().values(
+                id=collection, created=now, edit_key_hash=None if edit_key is None else key_hash(edit_key)
+            ))
+            for name, state_json in items:
+                # Microsecond steps keep the file's order under "oldest first".
+                created = now + timedelta(microseconds=len(saved))
+                bookmark = {"id": new_id(), "collection": collection, "dataset": dataset, "name": name, "created": created}
+                conn.execute(bookmarks.insert().values(
+                    **bookmark, state=state_json, size=len(state_json.encode()) + len(name.encode())
+                ))
+                saved.append({**bookmark, "created": created.isoformat(), "state": state_json})
+        return saved, collection, edit_key
+
+    def has_collection(self, collection: str) -> bool:
+        """Whether a bookmark collection with this id exists."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(collections.c.id).where(collections.c.id == collection)).first() is not None
 
     def list_bookmarks(self, collection: str) -> list[dict[str, Any]]:
         """A collection's bookmarks, oldest first (states as JSON text), or NotFound."""

@@ -316,3 +316,23 @@ export async function listBookmarks(collection, editKey = null) {
 export async function deleteBookmark(collection, id, editKey = null) {
   await request(`/api/bookmarks/${enc(collection)}/${enc(id)}`, { method: 'DELETE', headers: withEditKey(editKey) });
 }
+
+/**
+ * POST /api/datasets/{id}/bookmarks/tensorboard (a TensorBoard bookmarks file as the raw body):
+ * {collection, edit_key, items}: a new collection, its edit key (this answer only) and its bookmarks.
+ */
+export function importTensorBoardBookmarks(dataset, file) {
+  return json(`/api/datasets/${enc(dataset)}/bookmarks/tensorboard`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: file,
+  });
+}
+
+/** GET /api/bookmarks/{collection}/tensorboard?dataset=: {blob, filename}, a TensorBoard bookmarks file. */
+export async function exportTensorBoardBookmarks(collection, dataset) {
+  const response = await request(`/api/bookmarks/${enc(collection)}/tensorboard?dataset=${enc(dataset)}`);
+  const disposition = response.headers.get('Content-Disposition') || '';
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] || 'bookmarks.json';
+  return { blob: await response.blob(), filename };
+}

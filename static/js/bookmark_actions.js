@@ -6,6 +6,7 @@
 // (or the write token). Without either, store.bookmarks.writable is false and the list read-only.
 import * as api from './api.js';
 import { errorText } from './projection_runs.js';
+import { saveBlob } from './download.js';
 
 const STORAGE_PREFIX = 'projector-bookmarks:';
 const KEY_PREFIX = 'projector-bookmark-key:';
@@ -89,6 +90,13 @@ export function createBookmarkActions(store, views) {
     const mine = remembered(dataset);
     if (mine !== bookmarks.collection) openBookmarks(mine);
   });
+  // A dataset imported with its config's TensorBoard bookmarks file opens on that list, unless this
+  // browser already shows or remembers one for it.
+  store.subscribe(['info'], ({ info, dataset, bookmarks }) => {
+    if (!info || info.id !== dataset || !info.bookmarks || remembered(dataset)) return;
+    if (bookmarks.collection && (bookmarks.loading || bookmarks.items.some((b) => b.dataset === dataset))) return;
+    openBookmarks(info.bookmarks);
+  });
 
   return {
     openBookmarks,
@@ -140,6 +148,35 @@ export function createBookmarkActions(store, views) {
       try {
         await api.deleteBookmark(collection, id, keyOf(collection));
         patch({ items: state().bookmarks.items.filter((b) => b.id !== id), error: null });
+      } catch (err) {
+        patch({ error: errorText(err) });
+      }
+    },
+    /** Import a TensorBoard bookmarks file (a File) as a new list of the current dataset's bookmarks. */
+    async loadBookmarksFile(file) {
+      const { dataset } = state();
+      if (!dataset || !file) return false;
+      patch({ saving: true, error: null });
+      try {
+        const made = await api.importTensorBoardBookmarks(dataset, file);
+        keysInMemory.set(made.collection, made.edit_key);
+        keepEditKey(made.collection, made.edit_key);
+        listToken++; // a list still loading is older than this one
+        patch({ collection: made.collection, items: made.items, saving: false, loading: false, writable: true });
+        remember(dataset, made.collection);
+        return true;
+      } catch (err) {
+        patch({ saving: false, error: `${file.name}: ${errorText(err)}` });
+        return false;
+      }
+    },
+    /** Download the current list's bookmarks of this dataset as a TensorBoard bookmarks file. */
+    async saveBookmarksFile() {
+      const { bookmarks, dataset } = state();
+      if (!bookmarks.collection) return;
+      try {
+        const { blob, filename } = await api.exportTensorBoardBookmarks(bookmarks.collection, dataset);
+        saveBlob(blob, filename);
       } catch (err) {
         patch({ error: errorText(err) });
       }

@@ -39,3 +39,15 @@ export function infoAt(info, metadata) {
   if ((info.version ?? 0) === metadata.version) return info;
   return { ...info, version: metadata.version, columns: metadata.columns.map(columnSummary) };
 }
+
+/** TensorBoard's sequence columns (the row of the next point), the current name first. */
+export const SEQUENCE_COLUMNS = ['__seq_next__', '__next__'];
+
+/** The loaded metadata column that links each point to the next of its sequence, or null. */
+export function sequenceColumn(state) {
+  for (const name of SEQUENCE_COLUMNS) {
+    const column = columnByName(state, name);
+    if (column) return column;
+  }
+  return null;
+}

@@ -9,6 +9,10 @@ export function createOptionActions(store, actions) {
     setShowSprites(on) {
       store.update({ showSprites: !!on });
     },
+    /** Draw the sequences of a `__seq_next__` column as lines (true) or not (false). */
+    setShowSequences(on) {
+      store.update({ showSequences: !!on });
+    },
     /**
      * Project sphereized data (each vector centred on the mean and scaled to unit norm) or the raw
      * vectors. Results are kept per choice; the PCA of the points in view re-runs at once (as in

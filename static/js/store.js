@@ -77,6 +77,7 @@ export function initialState() {
     editing: { busy: false, message: '', error: null },
     // display and downloads
     showSprites: true, // draw thumbnails instead of points when the dataset has a sprite sheet
+    showSequences: true, // draw the lines of a __seq_next__ column (shown only when the dataset has one)
     // the map's toolbar (display preferences, not view state)
     tool: 'orbit', // orbit | box | lasso: what a drag on the plot does
     pointSize: 1, // multiplier of the automatic dot size

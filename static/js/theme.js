@@ -5,10 +5,10 @@ import { byId } from './dom.js';
 
 const STORAGE_KEY = 'projector.theme'; // also read by theme_boot.js
 
-/** Plot colours per theme: canvas background (also the dimmed points' mix colour) and the selection rings. */
+/** Plot colours per theme: canvas background (also the dimmed points' mix colour), the selection rings, and sequence lines. */
 export const THEME_COLORS = Object.freeze({
-  day: Object.freeze({ background: '#ffffff', ring: '#1f1f1f' }),
-  night: Object.freeze({ background: '#1b1f24', ring: '#eceff1' }),
+  day: Object.freeze({ background: '#ffffff', ring: '#1f1f1f', sequence: '#8a96a3' }),
+  night: Object.freeze({ background: '#1b1f24', ring: '#eceff1', sequence: '#7d8a97' }),
 });
 
 /** The theme remembered in this browser: 'day' | 'night'. */

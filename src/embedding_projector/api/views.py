@@ -19,6 +19,7 @@ from embedding_projector.errors import Forbidden, InputError, NotFound, Unauthor
 from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.public_mode import client_id, has_write_access
 from embedding_projector.schemas import Bookmark, BookmarkRequest, BookmarkSaved, ViewCreated, ViewState
+from embedding_projector.tensorboard_collections import attach_named
 from embedding_projector.view_store import ViewStore
 
 router = APIRouter(tags=["views"])
@@ -197,12 +198,25 @@ def _bookmark_json(saved: dict, edit_key: str | None = None) -> str:
     }}}},
 )
 async def list_bookmarks(
-    collection: str, request: Request, settings: SettingsDep, views: ViewStoreDep, edit_key: EditKey = None
+    collection: str,
+    request: Request,
+    settings: SettingsDep,
+    store: DatasetStoreDep,
+    jobs: JobRunnerDep,
+    views: ViewStoreDep,
+    edit_key: EditKey = None,
 ) -> Response:
     """A collection's bookmarks, oldest first; X-Can-Edit says whether this request may change it."""
 
     def read() -> tuple[str, bool]:
-        items = views.list_bookmarks(known_id(collection, "bookmark collection"))
+        known_id(collection, "bookmark collection")
+        try:
+            items = views.list_bookmarks(collection)
+        except NotFound:
+            # A dataset imported (by `import`) while this server runs: its config's bookmarks.
+            if not attach_named(collection, store, jobs, views):
+                raise
+            items = views.list_bookmarks(collection)
         can_edit = has_write_access(request, settings.write_token) or views.edit_key_matches(collection, edit_key)
         return "[" + ", ".join(_bookmark_json(b) for b in items) + "]", can_edit
 

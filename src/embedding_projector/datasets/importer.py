@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +28,7 @@ from embedding_projector.datasets.parse_metadata import Metadata, parse_metadata
 from embedding_projector.datasets.parse_sprite import check_cell_size, parse_sprite, parse_sprite_dim
 from embedding_projector.datasets.parse_vectors import parse_data_file, parse_vectors_and_metadata
 from embedding_projector.datasets.store import DatasetStore
+from embedding_projector.datasets.tensorboard_bookmarks import parse_states
 from embedding_projector.errors import InputError, ProjectorError
 from embedding_projector.schemas import DatasetInfo
 
@@ -115,6 +117,9 @@ def _import_one(
         meta_file = resolve_path(config, spec.metadata_path, _field(config, "metadata_path"))
     if spec.sprite_path:
         sprite_file = resolve_path(config, spec.sprite_path, "sprite." + _field(config, "image_path"))
+    bookmarks_file = None
+    if spec.bookmarks_path:
+        bookmarks_file = resolve_path(config, spec.bookmarks_path, _field(config, "bookmarks_path"))
     cell = None
     if sprite_file is not None:
         dim_field = "sprite." + _field(config, "single_image_dim")
@@ -123,7 +128,7 @@ def _import_one(
         cell = check_cell_size(list(spec.sprite_dim), f"{config.name}: {dim_field}", file=config.name)
 
     origin = f"config:{config.resolve()}#{spec.tensor_name or spec.tensor_path}"
-    digest = files_digest(repr(spec), label, tensor, meta_file, sprite_file)
+    digest = files_digest(repr(spec), label, tensor, meta_file, sprite_file, bookmarks_file)
     existing = store.find_origin(origin, digest)
     if existing is not None:
         return Imported(existing, existed=True)
@@ -147,6 +152,12 @@ def _import_one(
     if sprite_file is not None and cell is not None and spec.sprite_path:
         sheet = parse_sprite(sprite_file, spec.sprite_path, rows=n, cell=cell, max_pixels=max_sprite_pixels)
         sprite = (sprite_file, sheet)
+    bookmarks = None
+    if bookmarks_file is not None and spec.bookmarks_path:
+        data = bookmarks_file.read_bytes()
+        parse_states(data, n, spec.bookmarks_path)  # a bad file is refused with the rest, by name
+        # The collection's id is fixed now (unguessable, as the server's own ids); a server makes it.
+        bookmarks = (data, secrets.token_urlsafe(16))
     info = store.create(
         label,
         vectors,
@@ -157,6 +168,7 @@ def _import_one(
         origin=origin,
         origin_digest=digest,
         given=given,
+        bookmarks=bookmarks,
     )
     return Imported(info, existed=False)
 

@@ -31,6 +31,7 @@ VECTORS_FILE = "vectors.npy"
 METADATA_FILE = "metadata.json"
 INFO_FILE = "dataset.json"
 GIVEN_FILE = "given-{index}.npy"  # the given layout DatasetInfo.given[index], float32 (n, 2|3)
+TENSORBOARD_BOOKMARKS_FILE = "tensorboard_bookmarks.json"  # the config's bookmarksPath file, as it was
 
 _FORBIDDEN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.|\.\.")
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
@@ -237,6 +238,14 @@ class DatasetStore:
                 return folder / name, MEDIA_TYPES[fmt]
         raise NotFound(f"dataset {dataset_id!r} has no sprite image")
 
+    def tensorboard_bookmarks(self, dataset_id: str) -> bytes:
+        """The TensorBoard bookmarks file a dataset was imported with, or NotFound."""
+        self.get(dataset_id)
+        try:
+            return (self._folder(dataset_id) / TENSORBOARD_BOOKMARKS_FILE).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"dataset {dataset_id!r} came with no bookmarks file") from None
+
     def find_origin(self, origin: str, digest: str) -> DatasetInfo | None:
         """A dataset already imported from these same files, if any."""
         for summary in self.list():
@@ -277,12 +286,15 @@ class DatasetStore:
         public: bool | None = None,
         given: list[GivenCoords] | None = None,
         coords_only: bool = False,
+        bookmarks: tuple[bytes, str] | None = None,
     ) -> DatasetInfo:
         """Write a new dataset folder in one step and describe it; raises InputError on bad shapes.
 
         `sprite` is the original image file and its checked sheet (parse_sprite), kept as it is.
         `given` are layouts that came with the data (given_coords.py), kept beside the vectors;
         `coords_only` says the vectors are those coordinates (the data had no vectors).
+        `bookmarks` is a checked TensorBoard bookmarks file and the id of the collection it becomes
+        (tensorboard_collections.attach_config_bookmarks makes it once a server runs).
         """
         given = given or []
         name = validate_name(name)
@@ -319,6 +331,7 @@ class DatasetStore:
             public=public if public is not None else source != "upload",
             given=[GivenLayout(source=g.source, dimensions=g.coords.shape[1]) for g in given],
             coords_only=coords_only,
+            bookmarks=None if bookmarks is None else bookmarks[1],
         )
         body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
         self.edits.forget(dataset_id, self.staging)  # a crash's leftover log of a reused id
@@ -338,6 +351,8 @@ class DatasetStore:
                     shutil.copyfile(image, target)
                 else:
                     target.write_bytes(image)
+            if bookmarks is not None:
+                (tmp / TENSORBOARD_BOOKMARKS_FILE).write_bytes(bookmarks[0])
             (tmp / INFO_FILE).write_text(info.model_dump_json(indent=1), encoding="utf-8")
         with self._lock:
             self._infos[dataset_id] = info

@@ -1,6 +1,8 @@
 // Bookmarks, like TensorBoard's: "+ Add" names and saves the current view, the list restores one
 // in a click, × deletes one, and "Share list" gives a link to the whole list. Names are text only.
 // A list opened from someone else's link is read-only: no ×, "+ Add" disabled, and a line says why.
+// "Load bookmarks file" reads a TensorBoard bookmarks file into a new list; "Save bookmarks file"
+// downloads the list's bookmarks of this dataset as one.
 import { READ_ONLY_TEXT } from '../bookmark_actions.js';
 import { byId, el } from '../dom.js';
 import { bindLinkBox } from './link_box.js';
@@ -23,6 +25,9 @@ export function mountBookmarksPanel(store, actions) {
   const list = byId('bookmark-list');
   const count = byId('bookmarks-count');
   const add = byId('bookmark-add');
+  const load = byId('bookmarks-load');
+  const download = byId('bookmarks-download');
+  const fileInput = byId('bookmarks-file');
   const readOnlyLine = el('div', { id: 'bookmarks-readonly', className: 'hint', hidden: true }, READ_ONLY_TEXT);
   message.before(readOnlyLine);
 
@@ -60,6 +65,8 @@ export function mountBookmarksPanel(store, actions) {
     add.title = readOnly ? READ_ONLY_TEXT : 'Save the current view as a bookmark';
     if (readOnly) form.hidden = true;
     shareButton.disabled = !bookmarks.collection || n === 0;
+    download.disabled = !bookmarks.collection || !bookmarks.items.some((b) => b.dataset === dataset);
+    load.disabled = !dataset || bookmarks.saving;
     save.disabled = bookmarks.saving;
     message.hidden = !bookmarks.error;
     message.textContent = bookmarks.error ?? '';
@@ -91,6 +98,13 @@ export function mountBookmarksPanel(store, actions) {
     if (!shareBox.hidden) link.select();
   });
   bindLinkBox(link, byId('bookmarks-copy'));
+  load.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', async () => {
+    const [file] = fileInput.files;
+    if (file) await actions.loadBookmarksFile(file);
+    fileInput.value = ''; // the same file may be loaded again
+  });
+  download.addEventListener('click', () => actions.saveBookmarksFile());
 
   store.subscribe(['bookmarks', 'dataset'], render);
   render(store.get());

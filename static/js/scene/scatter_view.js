@@ -4,6 +4,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { createPointsLayer } from './points_layer.js';
 import { createSpritesLayer } from './sprites_layer.js';
+import { createSequencesLayer } from './sequences_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createPicker } from './picking.js';
 import { createCameraMoves, HOME_3D } from './camera_moves.js';
@@ -34,11 +35,14 @@ export function createScatterView(container, hooks) {
   canvas.dataset.animating = 'false';
   canvas.dataset.camera = 'still'; // moving while a reset, fit or focus glides
   canvas.dataset.sprites = 'off'; // off | loading | on | error | too-big
+  canvas.dataset.sequences = '0'; // line segments of sequences drawn (0 when hidden)
   const overlay = document.createElement('div');
   overlay.className = 'scatter-overlay';
   container.append(canvas, overlay);
 
   const scene = new THREE.Scene();
+  const sequences = createSequencesLayer();
+  scene.add(sequences.object);
   const points = createPointsLayer();
   points.setBackground(BACKGROUND);
   scene.add(points.object);
@@ -114,6 +118,7 @@ export function createScatterView(container, hooks) {
     const p = points.positions;
     for (let i = 0; i < p.length; i++) p[i] = from[i] + (to[i] - from[i]) * e;
     points.positionsChanged();
+    sequences.positionsChanged();
     picker.invalidate();
     labels.screenChanged();
     if (t >= 1) setAnimating(false);
@@ -306,6 +311,8 @@ export function createScatterView(container, hooks) {
       } else {
         setAnimating(false);
         points.setPositions(next);
+        sequences.setPositions(points.positions);
+        sequences.positionsChanged();
       }
       drawnPending = true;
       if (reset) moves.reset();
@@ -316,11 +323,12 @@ export function createScatterView(container, hooks) {
       requestRender();
     },
     /** Theme colours of the plot ({background, ring} as CSS colours, see theme.js THEME_COLORS). */
-    setTheme({ background, ring }) {
+    setTheme({ background, ring, sequence }) {
       renderer.setClearColor(background, 1);
       points.setBackground(background);
       points.setRingColor(ring);
       sprites.setBackground(background);
+      sequences.setColor(sequence);
       canvas.dataset.background = background;
       requestRender();
     },
@@ -333,6 +341,13 @@ export function createScatterView(container, hooks) {
     /** The dataset's sprite sheet (or null) for the points drawn, which are dataset `rows`; see sprites_layer show(). */
     setSprites(sheet, rows, tint, on) {
       sprites.show(sheet, rows, points.count, tint, on);
+      requestRender();
+    },
+    /** Sequence segments as draw-index pairs (see sequences_layer sequencePairs), shown when `on`. */
+    setSequences(pairs, on) {
+      sequences.setSegments(pairs);
+      sequences.setVisible(on && pairs.length > 0);
+      canvas.dataset.sequences = String(sequences.count);
       requestRender();
     },
     /** Labels first in line (see labels_layer setLabels) and the label options (setOptions). */
@@ -399,6 +414,7 @@ export function createScatterView(container, hooks) {
       controls3d.dispose();
       controls2d.dispose();
       points.dispose();
+      sequences.dispose();
       sprites.dispose();
       labels.dispose();
       shapes.dispose();

@@ -1,10 +1,11 @@
 // Feeds the scatter view from the store (positions, colours, flags, labels, hover) and reports the
 // user's picks through actions. It owns the mapping between draw order and dataset rows.
 import { buildPositions, FLAG } from './points_layer.js';
+import { sequencePairs } from './sequences_layer.js';
 import { createScatterView } from './scatter_view.js';
 import { colorRows, hexToRgb, neighborColor, neighborScale, SELECTED_COLOR } from '../colors.js';
 import { THEME_COLORS } from '../theme.js';
-import { labelOf } from '../metadata.js';
+import { labelOf, sequenceColumn } from '../metadata.js';
 import { thumbStyle } from '../sprite_thumbs.js';
 import { roundCamera } from '../view_state.js';
 
@@ -148,6 +149,17 @@ export function createScene(container, store, actions) {
     view.setSprites(count ? spriteOf(state) : null, rowsOfIndex, state.coloring?.legend ? 0.7 : 0, state.showSprites);
   }
 
+  // The sequence pairs are rebuilt only when the points drawn or the column change, not on a toggle.
+  let pairsOf = { values: null, coords: null, pairs: new Uint32Array(0) };
+  function drawSequences(state) {
+    const values = count ? sequenceColumn(state)?.values ?? null : null;
+    if (values !== pairsOf.values || coords !== pairsOf.coords) {
+      const pairs = values ? sequencePairs(values, count, rowOf, indexOf) : new Uint32Array(0);
+      pairsOf = { values, coords, pairs };
+    }
+    view.setSequences(pairsOf.pairs, state.showSequences);
+  }
+
   function drawAll(state, how) {
     view.setMode(state.camera.mode);
     drawPositions(state, how);
@@ -155,6 +167,7 @@ export function createScene(container, store, actions) {
     drawFlags(state);
     drawLabels(state);
     drawHover(state);
+    drawSequences(state);
   }
 
   const view = createScatterView(container, {
@@ -231,6 +244,7 @@ export function createScene(container, store, actions) {
       drawHover(s);
     }),
     store.subscribe(['hover'], drawHover),
+    store.subscribe(['metadata', 'showSequences'], drawSequences),
     store.subscribe(['tool'], (s) => view.setTool(s.tool)),
     store.subscribe(['pointSize'], (s) => view.setPointScale(s.pointSize)),
     store.subscribe(['cameraRequest'], followCameraRequest),
