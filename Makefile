@@ -11,8 +11,9 @@ PORT ?= 8000
 run: python-deps node-deps
 	$(VENV)/bin/embedding-projector serve --host $(HOST) --port $(PORT)
 
+# Two xdist workers, one test file each at a time (module fixtures start their own servers).
 test: python-deps node-deps chromium postgres
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 setup: python-deps node-deps chromium
 
@@ -56,6 +57,8 @@ bench: python-deps
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_projections.py
 	$(PY) benchmarks/bench_views.py
+	$(PY) benchmarks/bench_map.py
+	$(PY) benchmarks/bench_edits.py
 
 # Builds the Docker image and smoke-tests it (slow; not part of `make test`). Needs root or sudo
 # when dockerd or the base image is missing.

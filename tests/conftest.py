@@ -17,6 +17,35 @@ import pytest
 
 UPLOAD_LIMIT = 2_000_000
 
+# `make test` runs the files on two xdist workers (--dist loadfile), handed out in collection order.
+# These take half a minute to a minute or more each, so they go first: a long file started last
+# would leave one worker running it alone at the end.
+SLOW_FIRST = (
+    "test_fuzz_api.py",
+    "test_warmup.py",
+    "browser/test_umap_tab.py",
+    "test_memory_bounded.py",
+    "test_job_crashes.py",
+    "test_view_limits.py",
+    "test_api_views.py",
+    "browser/test_bookmarks.py",
+    "browser/test_tsne_tab.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the slow files first; the rest keep their order (the sort is stable)."""
+    tests = Path(__file__).resolve().parent
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def order(item: pytest.Item) -> int:
+        try:
+            return rank.get(item.path.relative_to(tests).as_posix(), len(rank))
+        except ValueError:
+            return len(rank)
+
+    items.sort(key=order)
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""

@@ -55,8 +55,10 @@ def test_clicking_a_point_selects_it(page: Page, live_server, dataset_id: str) -
     expect(page.locator("#selected-label")).to_have_text("orange")
     expect(page.locator("#neighbor-list li")).to_have_count(100)
     # The selected point and its neighbours get labels in the scene.
-    labels = page.eval_on_selector_all(".point-label", "els => els.filter(e => !e.hidden).map(e => e.textContent)")
-    assert "orange" in labels
+    # (The labels are placed on the frame after the neighbours arrive, so wait for it.)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.point-label')].some(e => !e.hidden && e.textContent === 'orange')"
+    )
 
 
 def test_changing_a_component_remaps_without_a_refetch(page: Page, live_server, dataset_id: str) -> None:
