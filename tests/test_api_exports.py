@@ -12,6 +12,7 @@ import pytest
 
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.store import DatasetStore
+from embedding_projector.exports import distinct_headers
 from tests.conftest import LiveServer, run_server
 from tests.datagen import clustered
 from tests.test_api_jobs import upload_clusters
@@ -218,3 +219,10 @@ def test_results_and_rows_survive_a_restart(tmp_path) -> None:
         assert [int(line[0]) for line in table[1:]] == rows
         again = c.post("/api/datasets/tricky/projections", json=body)
         assert again.status_code == 200 and again.json()["id"] == job_id
+
+
+def test_a_metadata_column_named_like_a_coordinate_is_renamed_and_a_layouts_own_left_out() -> None:
+    columns = [{"name": "x", "values": [1]}, {"name": "word", "values": ["a"]}, {"name": "y", "values": [2]}]
+    assert [c["name"] for c in distinct_headers(columns, ["x", "y"])] == ["x (metadata)", "word", "y (metadata)"]
+    assert [c["name"] for c in distinct_headers(columns, ["x", "y"], ["x", "y"])] == ["word"]
+    assert [c["name"] for c in distinct_headers(columns, ["pc1", "pc2"])] == ["x", "word", "y"]

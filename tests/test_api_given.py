@@ -72,7 +72,10 @@ def test_parquet_with_vectors_and_xy_answers_the_file_coordinates_at_once(client
     assert client.get(f"/api/projections/{part.json()['id']}/coords").content == coords[rows].astype("<f4").tobytes()
 
     csv = client.get(f"/api/projections/{status['id']}/export", params={"format": "csv"})
-    assert csv.status_code == 200 and csv.text.splitlines()[0].split(",")[:3] == ["x", "y", "word"]
+    # The layout's own x, y columns are its coordinates: written once.
+    assert csv.status_code == 200 and csv.text.splitlines()[0].split(",") == ["x", "y", "word"]
+    edit = client.post(f"/api/datasets/{info['id']}/edits", json={"column": "x", "rows": [0], "value": "5", "cell": True})
+    assert edit.status_code == 400 and edit.json()["file"] == "column" and "given layout" in edit.json()["error"]
 
     for params, problem in (({"source": "a,b"}, "a,b"), ({"source": "x,y", "k": 1}, "'k'"), ({}, "source")):
         refused = client.post(f"/api/datasets/{info['id']}/projections", json={"method": "given", "params": params})

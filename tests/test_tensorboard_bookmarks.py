@@ -80,3 +80,25 @@ def test_labels_become_one_line_names() -> None:
     parsed = parse_states(json.dumps([state, state2]).encode(), 4)
     assert parsed[0].label.startswith("a b c") and len(parsed[0].label) == 200
     assert parsed[1].label == "State 2" and parsed[1].keys == ["linear-x", "linear-y"]
+
+
+# The fields of `State` in tensorflow/tensorboard vz_projector/data.ts, spelt as TensorBoard spells
+# them (written out here, not by tests/tensorboard_states.py, so a shared misspelling cannot hide).
+DATA_TS_STATE_FIELDS = {
+    "label", "isSelected", "selectedProjection", "dataSetDimensions", "tSNEIteration", "tSNEPerplexity",
+    "tSNELearningRate", "tSNEis3d", "umapIs3d", "umapNeighbors", "pcaComponentDimensions", "projections",
+    "filteredPoints", "selectedPoints", "cameraDef", "selectedColorOptionName", "forceCategoricalColoring",
+    "selectedLabelOption",
+}
+
+
+def test_a_2d_umap_state_as_tensorboard_writes_it_imports_and_exports_as_2d() -> None:
+    rng = np.random.default_rng(2)
+    points = [{"umap-0": float(a), "umap-1": float(b)} for a, b in rng.normal(size=(12, 2))]
+    state = {"label": "umap 2d", "selectedProjection": "umap", "umapIs3d": False, "umapNeighbors": 15,
+             "projections": points, "filteredPoints": [], "selectedPoints": [1, 2]}
+    (parsed,) = parse_states(json.dumps([state]).encode(), 12)
+    assert parsed.coords.shape == (12, 2) and parsed.filtered is None  # [] is no filter
+    (written,) = json.loads(write_states([parsed], 4))
+    assert set(written) >= DATA_TS_STATE_FIELDS
+    assert written["umapIs3d"] is False and sorted(written["projections"][0]) == ["umap-0", "umap-1"]

@@ -43,6 +43,28 @@ def coordinate_names(method: str, dims: int) -> list[str]:
     return [f"dim{i + 1}" for i in range(dims)]
 
 
+def distinct_headers(
+    columns: list[dict[str, Any]], coord_names: list[str], layout_columns: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The metadata columns to write beside coordinates, with no header twice.
+
+    A column the layout was read from (a given layout's x, y) is the coordinates themselves and is
+    left out; another column named like a coordinate (a t-SNE's x beside a metadata x) is written
+    as "x (metadata)".
+    """
+    taken = set(coord_names)
+    kept = []
+    for column in columns:
+        name = column["name"]
+        if name in layout_columns and name in taken:
+            continue
+        if name in taken:
+            column = {**column, "name": f"{name} (metadata)"}
+        taken.add(column["name"])
+        kept.append(column)
+    return kept
+
+
 def cell_text(value: object) -> str:
     """A metadata cell as text: "" when missing, 3.0 as "3", other numbers as Python prints them."""
     if value is None:

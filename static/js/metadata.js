@@ -40,6 +40,11 @@ export function infoAt(info, metadata) {
   return { ...info, version: metadata.version, columns: metadata.columns.map(columnSummary) };
 }
 
+/** The columns a user picks from: TensorBoard's `__` columns (such as __seq_next__) are plumbing, not labels. */
+export function userColumns(columns) {
+  return columns.filter((c) => !c.name.startsWith('__'));
+}
+
 /** TensorBoard's sequence columns (the row of the next point), the current name first. */
 export const SEQUENCE_COLUMNS = ['__seq_next__', '__next__'];
 

@@ -48,6 +48,7 @@ def test_malformed_vectors_show_the_servers_error_and_add_nothing(page: Page, li
     expect(error).to_be_visible()
     expect(error).to_contain_text("broken_vectors.tsv")
     expect(error).to_contain_text("line 3")
+    assert "null" not in error.text_content()  # nothing but the message (a missing detail once read "null")
     expect(page.locator("#upload-dialog")).to_be_visible()
     assert page.locator("#dataset-select option").count() == options_before
     assert httpx.get(live_server.url + "/api/datasets").json() == before

@@ -68,6 +68,7 @@ def on_given_tab(page: Page) -> None:
     expect(page.locator("#given-layout")).to_have_value("x,y")
     expect(page.locator("#given-layout option:checked")).to_have_text("x, y (2D)")
     expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-mode", "2d")
+    expect(page.locator("#sphereize-toggle")).to_be_disabled()  # given coordinates are not computed
     expect(page.locator("#status-line")).to_have_text(f"Points: {N} | Dimension: 8 | Given 2D")
 
 
@@ -156,6 +157,7 @@ def test_coords_only_dataset_has_only_the_given_tab_and_says_where_neighbours_ar
     expect(page.locator("#tab-given")).to_have_attribute("aria-selected", "true")
     for method in ("pca", "tsne", "umap", "custom"):
         expect(page.locator(f"#tab-{method}")).to_be_hidden()
+    expect(page.locator("#sphereize-option")).to_be_hidden()  # no vectors to sphereize
     assert asked == ["given"] and fetched == [coords.tobytes()]
 
     page.fill("#search-input", "p17")
@@ -164,6 +166,8 @@ def test_coords_only_dataset_has_only_the_given_tab_and_says_where_neighbours_ar
     expect(page.locator("#neighbor-space")).to_have_text(
         "Neighbours are computed in the given 2D space: this dataset has no vectors.")
     expect(page.locator("#neighbor-metric")).to_have_value("euclidean")
+    # Its x and y are the layout: the Edit box offers only the other columns.
+    assert page.eval_on_selector_all("#edit-column option", "os => os.map(o => o.value)") == ["label"]
     nearest = int(np.argsort(np.linalg.norm(coords - coords[17], axis=1))[1])
     expect(page.locator("#neighbor-list li").first).to_have_attribute("data-row", str(nearest))
 

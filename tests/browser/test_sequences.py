@@ -49,6 +49,9 @@ def test_sequences_draw_between_linked_points_and_hide(page: Page, live_server) 
     canvas = page.locator("canvas.scatter-canvas")
     expect(page.locator("#sequences-option")).to_be_visible()
     expect(page.locator("#sequences-toggle")).to_be_checked()
+    # The link column is plumbing: not offered as a label or a colour.
+    for menu in ("#color-by", "#label-by", "#tsne-supervise"):
+        assert "__seq_next__" not in page.eval_on_selector_all(f"{menu} option", "os => os.map(o => o.value)")
     expect(canvas).to_have_attribute("data-sequences", "3")  # 0-10, 10-20, 4-3; the rest ignored
     print("3D line, darkest grey at the midpoints:", darkest_near(page, 0, 10), darkest_near(page, 10, 20))
     assert darkest_near(page, 0, 10) < 225 and darkest_near(page, 10, 20) < 225

@@ -21,6 +21,7 @@ from embedding_projector.exports import (
     check_columns,
     content_disposition,
     coordinate_names,
+    distinct_headers,
     export_filename,
     npy_bytes,
     read_columns,
@@ -49,12 +50,14 @@ def _projection_body(
         check_columns(columns, info.n)
     except ValueError as exc:
         raise Conflict(f"dataset {status.dataset} does not match projection {job_id}: {exc}") from None
+    coord_names = coordinate_names(status.method, shape[1])
+    layout_columns = status.params.get("source", "").split(",") if status.method == "given" else []
     chunks = table_chunks(
         fmt,
-        columns,
+        distinct_headers(columns, coord_names, layout_columns),
         rows,
         coords=coords,
-        coord_names=coordinate_names(status.method, shape[1]),
+        coord_names=coord_names,
         row_column=rows is not None,
     )
     return filename, chunks

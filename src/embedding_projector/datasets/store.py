@@ -207,6 +207,13 @@ class DatasetStore:
     def apply_edit(self, dataset_id: str, request: EditRequest) -> tuple[dict, ColumnInfo]:
         """Append one metadata edit; answer its log entry and the edited column's new summary."""
         info = self._original_info(dataset_id)
+        for layout in info.given:
+            if request.column in layout.source.split(","):
+                raise InputError(
+                    f"column {request.column[:60]!r} holds the given layout {layout.source!r}: "
+                    "coordinates cannot be edited (they would no longer match the layout)",
+                    file="column",
+                )
         return self.edits.apply(dataset_id, info.n, request, self._folder(dataset_id) / METADATA_FILE, info.columns)
 
     def undo_edit(self, dataset_id: str) -> dict:

@@ -3,7 +3,7 @@
 Pure: bytes in, states or InputError out (naming the state's index and the field), and states to
 bytes. A state's coordinates are the selected projection's keys of its per-point `projections`
 dicts: `pca-{c}` for c in `pcaComponentDimensions`, `tsne-0..2` (`tSNEis3d`), `umap-0..2`
-(`UMAPis3d`), `linear-x`/`linear-y` for a custom projection (TensorBoard's prefix for it). With
+(`umapIs3d`), `linear-x`/`linear-y` for a custom projection (TensorBoard's prefix for it). With
 `filteredPoints`, the state's points (projections, selectedPoints) are those rows, in that order.
 """
 
@@ -146,7 +146,8 @@ def _label(raw: str, index: int) -> str:
 
 def _read_state(raw: Any, index: int, n: int, filename: str) -> TensorBoardState:
     reader = _StateReader(raw, index, filename)
-    filtered = reader.rows("filteredPoints", n, unique=True)
+    # An empty filter means none: some TensorBoard versions default filteredPoints to [].
+    filtered = reader.rows("filteredPoints", n, unique=True) or None
     shown = n if filtered is None else len(filtered)
     projection = reader.optional("selectedProjection", str)
     if projection not in PROJECTION_TYPES:
@@ -170,7 +171,7 @@ def _read_state(raw: Any, index: int, n: int, filename: str) -> TensorBoardState
     elif projection == "custom":
         dimensions = 2
     else:
-        flag = "tSNEis3d" if projection == "tsne" else "UMAPis3d"
+        flag = "tSNEis3d" if projection == "tsne" else "umapIs3d"
         dimensions = 3 if reader.optional(flag, bool, True) else 2
     keys = projection_keys(projection, dimensions, components)
     coords = _coords(reader, points, keys)
@@ -222,8 +223,9 @@ def state_json(state: TensorBoardState, dim: int) -> dict[str, Any]:
         "tSNEPerplexity": 0,
         "tSNELearningRate": 0,
         "tSNEis3d": is3d if state.projection == "tsne" else True,
-        "UMAPIteration": 0,
-        "UMAPis3d": is3d if state.projection == "umap" else True,
+        "umapIs3d": is3d if state.projection == "umap" else True,
+        "umapNeighbors": 15,
+        "umapMinDist": 0.1,
         "pcaComponentDimensions": state.components[: state.coords.shape[1]] if state.projection == "pca" else [0, 1, 2],
         "projections": [dict(zip(keys, row)) for row in values],
         "filteredPoints": state.filtered,

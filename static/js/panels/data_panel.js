@@ -1,6 +1,7 @@
 // Data panel: dataset choice, Load dialog, "Label by" and "Color by", and the legend.
 import { byId, setOptions } from '../dom.js';
 import { colorKind } from '../colors.js';
+import { userColumns } from '../metadata.js';
 import { mountLegend } from './legend.js';
 import { mountUploadDialog } from './upload_dialog.js';
 
@@ -19,7 +20,7 @@ export function mountDataPanel(store, actions) {
   }
 
   function renderColumns({ info, labelBy: label, colorBy: color }) {
-    const columns = info?.columns ?? [];
+    const columns = userColumns(info?.columns ?? []);
     setOptions(labelBy, columns.map((c) => ({ value: c.name, text: c.name })), label);
     labelBy.disabled = columns.length === 0;
     const colorOptions = columns.map((c) => {

@@ -1,10 +1,14 @@
 // The Inspector's edits: "Tag selection as" [column] [value] [Tag], "Edit" the selected point's cell,
 // Undo, and the notice shown when the tags are older than the latest edits ("Show latest").
 import { byId, el, setOptions } from '../dom.js';
-import { columnByName } from '../metadata.js';
+import { columnByName, userColumns } from '../metadata.js';
 
 const cellText = (v) => (v === null || v === undefined ? '' : String(v));
-const editable = (c) => !c.name.startsWith('__');
+/** The columns a user may edit: not TensorBoard's `__` columns, nor those holding a given layout. */
+function editableColumns(s) {
+  const given = new Set((s.info?.given ?? []).flatMap((g) => g.source.split(',')));
+  return userColumns(s.metadata?.columns ?? []).filter((c) => !given.has(c.name));
+}
 
 /** Wire the tag and edit controls to the store and actions. */
 export function mountTagPanel(store, actions) {
@@ -35,16 +39,18 @@ export function mountTagPanel(store, actions) {
   }
 
   function render(s) {
-    const columns = (s.metadata?.columns ?? []).filter(editable);
+    const columns = editableColumns(s);
     tagColumns.replaceChildren(...columns.filter((c) => c.type === 'text').map((c) => el('option', { value: c.name })));
     const older = s.editVersion !== null && s.editVersion < s.editLatest;
     notice.hidden = !older;
     if (older) {
       const newer = s.editLatest - s.editVersion;
-      noticeText.textContent = `Tags as of edit ${s.editVersion}; ${newer} newer ${newer === 1 ? 'edit' : 'edits'}.`;
+      noticeText.textContent = `Tags as of edit ${s.editVersion}; ${newer} newer ${newer === 1 ? 'edit' : 'edits'}. Show the latest to edit.`;
     }
     const n = s.selection.length;
     const idle = !s.editing.busy && !!s.metadata && !older;
+    const why = older ? 'Show the latest edits to edit' : '';
+    for (const button of [tagButton, cellButton, undo]) button.title = why;
     tagButton.disabled = !idle || n === 0;
     tagButton.textContent = n ? `Tag ${n.toLocaleString('en-US')} ${n === 1 ? 'point' : 'points'}` : 'Tag';
     cellForm.hidden = n !== 1;
@@ -76,6 +82,6 @@ export function mountTagPanel(store, actions) {
   // A message about the last edit is stale once the selection changes.
   store.subscribe(['selection', 'dataset'], () => actions.dismissEditMessage());
   // Read the store afresh: the message dismissal above updates it while this change is delivered.
-  store.subscribe(['metadata', 'selection', 'editVersion', 'editLatest', 'editing', 'labelBy'], () => render(store.get()));
+  store.subscribe(['metadata', 'info', 'selection', 'editVersion', 'editLatest', 'editing', 'labelBy'], () => render(store.get()));
   render(store.get());
 }

@@ -17,10 +17,9 @@ export function mountUploadDialog(actions) {
 
   function showError(err) {
     const where = err.extraWhere || '';
-    error.replaceChildren(
-      el('div', { className: 'upload-error-message' }, err.message || String(err)),
-      where ? el('div', { className: 'upload-error-where' }, where) : null,
-    );
+    const message = el('div', { className: 'upload-error-message' }, err.message || String(err));
+    // (replaceChildren would turn a null argument into the text "null")
+    error.replaceChildren(message, ...(where ? [el('div', { className: 'upload-error-where' }, where)] : []));
     error.hidden = false;
   }
 

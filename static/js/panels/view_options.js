@@ -10,6 +10,8 @@ export function mountViewOptions(store, actions) {
   const spritesOption = byId('sprites-option');
   const sprites = byId('sprites-toggle');
   const sphereize = byId('sphereize-toggle');
+  const sphereizeOption = byId('sphereize-option');
+  const sphereizeTitle = sphereizeOption.title;
   const categoricalOption = byId('categorical-option');
   const categorical = byId('categorical-toggle');
   const sequencesOption = byId('sequences-option');
@@ -21,6 +23,10 @@ export function mountViewOptions(store, actions) {
     sequencesOption.hidden = !(info && info.id === dataset && info.columns.some((c) => SEQUENCE_COLUMNS.includes(c.name)));
     sequences.checked = showSequences;
     sphereize.checked = !!projection.sphereize;
+    // Sphereizing changes the vectors a projection is computed from: given coordinates are not computed.
+    sphereizeOption.hidden = !!info?.coords_only;
+    sphereize.disabled = projection.method === 'given';
+    sphereizeOption.title = sphereize.disabled ? 'Given coordinates are shown as they are; sphereizing applies to computed projections' : sphereizeTitle;
     categoricalOption.hidden = !canBeCategorical(info?.columns?.find((c) => c.name === colorBy));
     categorical.checked = categoricalNumeric;
   }
