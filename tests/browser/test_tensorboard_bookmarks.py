@@ -44,6 +44,7 @@ def test_load_restore_and_save_a_tensorboard_bookmarks_file(page: Page, live_ser
     }""")
     filtered = raw[1]["filteredPoints"]
     assert shown == {"method": "given", "isolated": filtered, "selection": [filtered[0], filtered[3]], "d": 2}
+    expect(page.locator("#given-layout option:checked")).to_have_text("TensorBoard bookmark 2 (UMAP) (2D)")
 
     with page.expect_download() as download:
         page.click("#bookmarks-download")

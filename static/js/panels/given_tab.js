@@ -3,9 +3,18 @@
 import { byId, setOptions } from '../dom.js';
 import { chosenGiven, givenLayouts } from '../given_layouts.js';
 
-/** "x, y (2D)" for a given layout; a TensorBoard bookmark's source reads as it is. */
+const TENSORBOARD_METHODS = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP', custom: 'custom' };
+
+/** What a source names: "the columns x, y", or "TensorBoard bookmark 2 (t-SNE)" for tensorboard:{hash}:{index}:{method}. */
+function sourceName(source) {
+  const tensorboard = /^tensorboard:[^:]*:(\d+):(\w+)$/.exec(source);
+  if (tensorboard) return `TensorBoard bookmark ${Number(tensorboard[1]) + 1} (${TENSORBOARD_METHODS[tensorboard[2]] ?? tensorboard[2]})`;
+  return source.includes(':') ? source : source.split(',').join(', ');
+}
+
+/** "x, y (2D)" for a given layout; "TensorBoard bookmark 1 (t-SNE) (2D)" for an imported state. */
 export function layoutText({ source, dimensions }) {
-  const named = source.includes(':') ? source : source.split(',').join(', ');
+  const named = sourceName(source);
   return dimensions ? `${named} (${dimensions}D)` : named;
 }
 
@@ -23,7 +32,7 @@ function listed(state) {
 function noteText(state) {
   const c = state.coords;
   if (c?.method !== 'given') return givenLayouts(state.info).length ? 'Loading the given layout…' : '';
-  const from = c.source.includes(':') ? `from ${c.source}` : `from the columns ${c.source.split(',').join(', ')}`;
+  const from = c.source.includes(':') ? `from ${sourceName(c.source)}` : `from the columns ${c.source.split(',').join(', ')}`;
   const rows = c.rows ? ` of ${c.n.toLocaleString('en-US')} isolated points` : '';
   return `Coordinates as given ${from}${rows}, shown in ${c.d}D; never recomputed.`;
 }
