@@ -105,9 +105,11 @@ def test_our_own_bookmarks_export_under_their_method(client, dataset) -> None:
     ],
 )
 def test_bad_files_are_refused_by_state_and_field(client, dataset, body, status, words) -> None:
-    r = client.post(f"/api/datasets/{dataset}/bookmarks/tensorboard", content=body)
+    r = client.post(f"/api/datasets/{dataset}/bookmarks/tensorboard", params={"filename": "dir/my states.json"},
+                    content=body)
     assert r.status_code == status, r.text
     assert r.json()["ok"] is False and all(w in r.json()["error"] for w in words)
+    assert r.json()["file"] == "my states.json" and r.json()["error"].startswith("my states.json")
 
 
 def test_unknown_targets_and_oversized_files(client) -> None:

@@ -322,7 +322,7 @@ export async function deleteBookmark(collection, id, editKey = null) {
  * {collection, edit_key, items}: a new collection, its edit key (this answer only) and its bookmarks.
  */
 export function importTensorBoardBookmarks(dataset, file) {
-  return json(`/api/datasets/${enc(dataset)}/bookmarks/tensorboard`, {
+  return json(`/api/datasets/${enc(dataset)}/bookmarks/tensorboard?filename=${enc(file.name || 'bookmarks.json')}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: file,

@@ -166,7 +166,7 @@ export function createBookmarkActions(store, views) {
         remember(dataset, made.collection);
         return true;
       } catch (err) {
-        patch({ saving: false, error: `${file.name}: ${errorText(err)}` });
+        patch({ saving: false, error: errorText(err) }); // the server's message names the file
         return false;
       }
     },

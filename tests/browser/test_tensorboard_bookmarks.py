@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,20 @@ from tests.test_api_tensorboard_bookmarks import write_config
 
 
 def test_load_restore_and_save_a_tensorboard_bookmarks_file(page: Page, live_server, dataset_id: str,
-                                                            tmp_path: Path) -> None:
+                                                            tmp_path: Path, page_errors) -> None:
     data, raw = tb_file(N, seed=11)
     path = tmp_path / "state.json"  # TensorBoard's download name
     path.write_bytes(data)
     open_projector(page, live_server.url, dataset_id)
     expect(page.locator("#bookmarks-download")).to_be_disabled()
+    page_errors.allow(r"status of 400")
+    bad = tmp_path / "broken.json"
+    bad.write_bytes(b"[{]")
+    with page.expect_file_chooser() as chooser:
+        page.click("#bookmarks-load")
+    chooser.value.set_files(str(bad))
+    expect(page.locator("#bookmarks-message")).to_have_text(re.compile(r"^broken\.json is not JSON \("))
+    expect(page.locator("#bookmark-list li")).to_have_count(0)
 
     with page.expect_file_chooser() as chooser:
         page.click("#bookmarks-load")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from embedding_projector.api.views import known_id, limited_client
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep, ViewStoreDep, ViewWriteLimitDep
 from embedding_projector.errors import InputError
+from embedding_projector.datasets.tensorboard_bookmarks import FILENAME
 from embedding_projector.tensorboard_collections import export_collection, import_file
 
 router = APIRouter(tags=["bookmarks"])
@@ -44,6 +46,9 @@ async def import_tensorboard_bookmarks(
     jobs: JobRunnerDep,
     views: ViewStoreDep,
     limit: ViewWriteLimitDep,
+    filename: Annotated[
+        str | None, Query(max_length=200, description="the file's name, so that errors name it")
+    ] = None,
 ) -> Response:
     """Read a TensorBoard bookmarks file (the raw JSON body) into a new collection of this dataset's bookmarks.
 
@@ -51,14 +56,15 @@ async def import_tensorboard_bookmarks(
     answer carries the collection's edit key, as POST /api/bookmarks does for a new collection.
     """
     client = limited_client(request, settings)
+    name = PurePath(filename).name if filename and PurePath(filename).name else FILENAME
     data = await request.body()
     if not data:
-        raise InputError("the request body is empty; send the bookmarks file's JSON", file="bookmarks.json")
+        raise InputError(f"{name} is empty; send the bookmarks file's JSON", file=name)
 
     def run() -> str:
         store.get(dataset_id)  # 404 before any parsing
         with limit.admitted(client):
-            done = import_file(data, dataset_id, store, jobs, views)
+            done = import_file(data, dataset_id, store, jobs, views, name)
         return collection_json(done.collection, done.edit_key, done.bookmarks)
 
     body = await run_in_threadpool(run)
