@@ -11,9 +11,11 @@ PORT ?= 8000
 run: python-deps node-deps
 	$(VENV)/bin/embedding-projector serve --host $(HOST) --port $(PORT)
 
-# Two xdist workers, one test file each at a time (module fixtures start their own servers).
+# Two xdist workers, one test file each at a time (module fixtures start their own servers); then,
+# alone, the few tests whose latency bounds need the machine to themselves.
 test: python-deps node-deps chromium postgres
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile -m "not solo"
+	$(PY) -m pytest -m solo
 
 setup: python-deps node-deps chromium
 

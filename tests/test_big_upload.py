@@ -27,6 +27,7 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
     ("last_line", "column", "words"),
     [(b"0.5\tabc\n", 2, "'abc' is not a number"), (b"0.5\n", None, "expected 2 values (as on line 1), found 1")],
 )
+@pytest.mark.solo  # a 1.5 s latency bound: measured with the machine to itself, after the parallel run
 def test_rejected_4m_row_tsv_is_fast_and_stalls_nobody(
     big_server: LiveServer, last_line: bytes, column: int | None, words: str
 ) -> None:

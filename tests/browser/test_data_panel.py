@@ -22,7 +22,8 @@ def test_upload_through_the_load_dialog_shows_the_new_dataset(page: Page, live_s
     page.click("#upload-submit")
 
     expect(dialog).to_be_hidden()
-    expect(page.locator("#showing")).to_have_text(f"Showing {N} of {N} points")
+    # The upload's PCA may wait for a worker that a previous test's Stop replaced: allow for its start.
+    expect(page.locator("#showing")).to_have_text(f"Showing {N} of {N} points", timeout=30_000)
     expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-points", str(N))
     page.wait_for_function("() => document.body.dataset.state === 'ready'")
     selected = page.eval_on_selector("#dataset-select", "s => s.options[s.selectedIndex].text")
