@@ -14,7 +14,6 @@ import os
 import secrets
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 
 from tests.conftest import LiveServer, run_server
 from tests.datagen import clustered, metadata_tsv, vectors_tsv, words
+from tests.test_job_crashes import gone_within
 
 TOKEN = "views-test-token-0123456789"
 WRITES_PER_MINUTE = 5
@@ -363,9 +363,7 @@ def test_views_written_before_a_kill_9_are_there_after_it(tmp_path: Path) -> Non
         workers = _children(server.process.pid)
         server.process.kill()  # SIGKILL: no shutdown, no checkpoint
         server.process.wait(timeout=30)
-        deadline = time.monotonic() + 60
-        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
-            time.sleep(0.2)  # orphaned workers notice their parent is gone on their own (polling)
+        gone_within(workers, 60)  # orphaned workers notice their parent is gone on their own (polling)
         leftover = [p for p in workers if _alive(p)]
         for pid in leftover:
             os.kill(pid, 9)

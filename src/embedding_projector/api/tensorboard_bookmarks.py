@@ -13,6 +13,7 @@ from embedding_projector.api.views import known_id, limited_client
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep, ViewStoreDep, ViewWriteLimitDep
 from embedding_projector.errors import InputError
 from embedding_projector.datasets.tensorboard_bookmarks import FILENAME
+from embedding_projector.exports import content_disposition
 from embedding_projector.tensorboard_collections import export_collection, import_file
 
 router = APIRouter(tags=["bookmarks"])
@@ -86,7 +87,5 @@ async def export_tensorboard_bookmarks(
     """A collection's bookmarks of one dataset as a TensorBoard bookmarks file, coordinates included."""
     known_id(collection, "bookmark collection")
     body, dataset_id = await run_in_threadpool(export_collection, collection, dataset, store, jobs, views)
-    name = f"{dataset_id}-bookmarks.json"
-    return Response(
-        body, media_type="application/json", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    headers = {"Content-Disposition": content_disposition(f"{dataset_id}-bookmarks.json")}
+    return Response(body, media_type="application/json", headers=headers)

@@ -25,6 +25,7 @@ import numpy as np
 import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from embedding_projector.exports import cell_text
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
 NEEDS_COLUMN = True  # the worker passes the full dataset, the column's values and the rows
@@ -134,22 +135,13 @@ class Params(BaseModel):
         return value
 
 
-def _text(value: object) -> str:
-    """A cell as TensorBoard's `toString()` shows it: "" for missing, 3.0 as "3"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def match_rows(values: list, pattern: str, regex: bool) -> np.ndarray:
     """Indices (int64) of the rows whose value matches `pattern` (TensorBoard's search rules).
 
     Linear in the column's size for any pattern (RE2), but seconds on a big column: call it off
     the event loop.
     """
-    return _match_texts([_text(v) for v in values], pattern, regex)
+    return _match_texts([cell_text(v) for v in values], pattern, regex)
 
 
 def _match_texts(texts: list[str], pattern: str, regex: bool) -> np.ndarray:
@@ -165,7 +157,7 @@ def _match_texts(texts: list[str], pattern: str, regex: bool) -> np.ndarray:
 
 
 def _all_matches(params: Params, values: list) -> dict[AxisEnd, np.ndarray]:
-    texts = [_text(v) for v in values]
+    texts = [cell_text(v) for v in values]
     return {name: _match_texts(texts, getattr(params, name), params.regex) for name in AXIS_ENDS}
 
 

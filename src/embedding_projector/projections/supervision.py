@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from embedding_projector.exports import cell_text
+
 UNLABELLED = -1
 MAX_COLUMN_CHARS = 200
 # TensorBoard's bounds on a reweighted affinity (bh_tsne.ts): a pair of different labels keeps at
@@ -20,20 +22,12 @@ MAX_COLUMN_CHARS = 200
 LEAST_PRIOR = 1e-7
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def label_codes(values: list[Any]) -> np.ndarray:
     """Each row's class (int64, 0..k-1 in order of first appearance), UNLABELLED for empty cells."""
     classes: dict[str, int] = {}
     codes = np.empty(len(values), dtype=np.int64)
     for i, value in enumerate(values):
-        text = _text(value).strip()
+        text = cell_text(value).strip()
         codes[i] = UNLABELLED if not text else classes.setdefault(text, len(classes))
     return codes
 
