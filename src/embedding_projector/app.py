@@ -26,6 +26,7 @@ from embedding_projector.api import (
     neighbors,
     pages,
     projections,
+    results,
     tensorboard_bookmarks,
     views,
 )
@@ -163,7 +164,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=root / "static"), name="static")
     # Body limits per route, upload token and size from the headers, idle bodies dropped.
     app.add_middleware(RequestBodyGuard, settings=settings)
-    for module in (datasets, edits, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages):
+    for module in (
+        datasets, edits, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages, results
+    ):
         app.include_router(module.router)
     install_error_handlers(app)
     install_security_headers(app, settings.frame_ancestors, app.state.templates)

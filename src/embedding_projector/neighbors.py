@@ -87,6 +87,89 @@ class NeighborIndex:
             return rows, np.ones(k, dtype=np.float64)
         return self._search(row, q, k, metric)
 
+    def query_rows(self, rows: np.ndarray, k: int, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+        """Exact k nearest of each of `rows` (each itself excluded): (m, k) int64 rows, float64 distances.
+
+        The batched form of query(): one float32 matrix product per block of the index, the same
+        error bound, and a float64 re-rank. A query the bound cannot settle (near-ties at the k-th
+        distance, a zero vector) falls back to query(), so every answer is exact.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if metric not in METRICS:
+            raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        k = min(int(k), self.n - 1)
+        m = len(rows)
+        if k < 1 or m == 0:
+            return np.empty((m, max(k, 0)), dtype=np.int64), np.empty((m, max(k, 0)), dtype=np.float64)
+        keep = k + _EXTRA_CANDIDATES
+        q_unit = self._unit[rows]  # (m, d), C order
+        q_norm = self._norms[rows].astype(np.float64)
+        offset = np.ones(m) if metric == "cosine" else q_norm * q_norm
+        cand_rows, cand_scores = [], []
+        lower = np.full(m, np.inf)  # lowest score any block dropped, per query
+        for b, start in enumerate(self._starts):
+            stop = min(start + self._block_rows, self.n)
+            scores = q_unit @ self._unit[start:stop].T  # (m, block)
+            if metric == "cosine":
+                np.negative(scores, out=scores)
+            else:
+                scores *= self._norms[start:stop]
+                scores *= (-2.0 * q_norm).astype(np.float32)[:, None]
+                scores += self._sq_norms[start:stop]
+            own = np.flatnonzero((rows >= start) & (rows < stop))
+            scores[own, rows[own] - start] = np.inf
+            if scores.shape[1] > keep:
+                part = np.argpartition(scores, keep, axis=1)
+                lower = np.minimum(lower, np.take_along_axis(scores, part[:, keep : keep + 1], axis=1)[:, 0])
+                idx = part[:, :keep]
+            else:
+                idx = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+            cand_rows.append(idx + start)
+            cand_scores.append(np.take_along_axis(scores, idx, axis=1))
+        cand = np.hstack(cand_rows)
+        approx = np.hstack(cand_scores).astype(np.float64) + offset[:, None]
+        if cand.shape[1] > keep:  # only the `keep` best candidates are re-ranked exactly
+            part = np.argpartition(approx, keep, axis=1)
+            lower = np.minimum(lower + offset, np.take_along_axis(approx, part[:, keep : keep + 1], axis=1)[:, 0])
+            cand = np.take_along_axis(cand, part[:, :keep], axis=1)
+        else:
+            lower = lower + offset
+        dist = self._exact_many(rows, cand, metric)
+        order = np.lexsort((cand, dist), axis=1)[:, :k]
+        out_rows = np.take_along_axis(cand, order, axis=1)
+        out_dist = np.take_along_axis(dist, order, axis=1)
+        # Every row left out scored at least `lower`, so its exact distance is at least lower - err.
+        kth = out_dist[:, k - 1] if metric == "cosine" else out_dist[:, k - 1] ** 2
+        err = self._batch_error_bounds(q_norm, metric)
+        unsure = np.flatnonzero((lower - err <= kth) | (q_norm == 0))
+        for i in unsure:
+            out_rows[i], out_dist[i] = self.query(int(rows[i]), k, metric)
+        return out_rows, out_dist
+
+    def _exact_many(self, rows: np.ndarray, cand: np.ndarray, metric: Metric) -> np.ndarray:
+        """Float64 distances from each query row to its candidates: (m, c)."""
+        q = np.asarray(self._vectors[np.sort(rows)], dtype=np.float64)[np.argsort(np.argsort(rows))]
+        flat = cand.ravel()
+        order = np.argsort(flat, kind="stable")
+        x = np.empty((flat.size, self._d), dtype=np.float64)
+        x[order] = np.asarray(self._vectors[flat[order]], dtype=np.float64)  # sorted reads suit a memmap
+        x = x.reshape(cand.shape[0], cand.shape[1], self._d)
+        if metric == "euclidean":
+            diff = x - q[:, None, :]
+            return np.sqrt(np.einsum("mcd,mcd->mc", diff, diff))
+        dots = np.einsum("mcd,md->mc", x, q)
+        norms = np.sqrt(np.einsum("mcd,mcd->mc", x, x)) * np.sqrt(np.einsum("md,md->m", q, q))[:, None]
+        sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+        return np.clip(1.0 - sims, 0.0, 2.0)
+
+    def _batch_error_bounds(self, q_norm: np.ndarray, metric: Metric) -> np.ndarray:
+        """Per query, the largest of _error_bounds over the blocks."""
+        if metric == "cosine":
+            return np.full(len(q_norm), 2 * _U32 * (2 * self._d + 8))
+        m = float(self._block_max_norm.max())
+        d = self._d
+        return 2 * _U32 * ((d + 2) * m * m + 2 * (3 * d + 14) * m * q_norm)
+
     def _check_row(self, row: int) -> int:
         try:
             row = operator.index(row)

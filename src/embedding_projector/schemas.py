@@ -102,6 +102,13 @@ class ProjectionRequest(BaseModel):
     )
 
 
+class ResultArray(BaseModel):
+    """One named result array of a finished job (an analysis): little-endian bytes at /api/projections/{id}/{name}."""
+
+    dtype: Literal["int32", "float32"]
+    shape: list[int]
+
+
 class JobStatus(BaseModel):
     """A projection job as GET /api/projections/{id} reports it."""
 
@@ -121,6 +128,9 @@ class JobStatus(BaseModel):
     snapshot: int = Field(0, description="sequence number of the latest intermediate coordinates")
     info: dict[str, Any] = Field(default_factory=dict, description="latest progress facts")
     extras: dict[str, Any] = Field(default_factory=dict, description="method extras")
+    arrays: dict[str, ResultArray] = Field(
+        default_factory=dict, description="an analysis's named result arrays (k-NN graph: neighbors, distances)"
+    )
 
 
 class JobStarted(JobStatus):

@@ -3,7 +3,7 @@ import * as api from './api.js';
 import { ApiError } from './api.js';
 import { canBeCategorical, colorRows } from './colors.js';
 import { immediateMatches, regexMatches } from './search.js';
-import { columnByName, defaultLabelColumn, infoAt } from './metadata.js';
+import { columnByName, columnSummary, defaultLabelColumn, infoAt } from './metadata.js';
 import { createRuns, errorText } from './projection_runs.js';
 import { chosenGiven, fetchGiven, givenLayouts } from './given_layouts.js';
 import { pickView, resultKey, sphereized, viewKey } from './results.js';
@@ -182,7 +182,7 @@ export function createActions(store) {
       dataset: id, info: null, metadata: null, coords: null, variance: [], coloring: null,
       colorBy: null, labelBy: null, selection: [], selectionSource: null, neighbors: [],
       neighborsLoading: false, search: EMPTY_SEARCH, isolated: null, hover: null, phase: 'loading', drawn: null,
-      editVersion: null, editLatest: 0,
+      editVersion: null, editLatest: 0, derivedColumns: [],
     });
     runs.detach(id);
     show(); // results kept from an earlier visit show at once
@@ -247,7 +247,7 @@ export function createActions(store) {
   function colorBy(name) {
     const s = state();
     const column = columnByName(s, name);
-    const info = s.info?.columns?.find((c) => c.name === name);
+    const info = s.info?.columns?.find((c) => c.name === name) ?? (column?.derived ? columnSummary(column) : undefined);
     const asCategories = s.categoricalNumeric && canBeCategorical(info);
     store.update({ colorBy: column ? name : null, coloring: colorRows(s.info?.n ?? 0, column, asCategories) });
   }

@@ -190,6 +190,17 @@ async function floats(response, what) {
   return { data, n, d };
 }
 
+/** GET /api/projections/{job}/{name}: an analysis's named array as {data: Int32Array|Float32Array, n, d} (X-Shape, X-Dtype). */
+export async function getResultArray(jobId, name) {
+  const response = await request(`/api/projections/${enc(jobId)}/${enc(name)}`);
+  const buffer = await response.arrayBuffer();
+  const data = response.headers.get('X-Dtype') === 'int32' ? new Int32Array(buffer) : new Float32Array(buffer);
+  const header = response.headers.get('X-Shape');
+  const [n, d = 1] = header ? header.split(',').map(Number) : [data.length, 1];
+  if (n * d !== data.length) throw new ApiError({ status: 0, error: `${name}: X-Shape ${header} does not match ${data.length} values` });
+  return { data, n, d };
+}
+
 /** GET /api/projections/{job}/snapshot: {data, n, d, seq}, the latest intermediate coordinates. */
 export async function getSnapshot(jobId, signal) {
   const response = await request(`/api/projections/${enc(jobId)}/snapshot`, { signal });

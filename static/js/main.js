@@ -27,6 +27,7 @@ import { createToolActions } from './tools/tool_actions.js';
 import { mountToolbar } from './tools/toolbar.js';
 import { createEditActions } from './edit_actions.js';
 import { mountTagPanel } from './panels/tag_panel.js';
+import { createDerivedColumnActions } from './derived_columns.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -36,6 +37,7 @@ const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
+  ...createDerivedColumnActions(store, coreActions),
 };
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);

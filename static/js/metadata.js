@@ -1,9 +1,15 @@
-// Read-only lookups into the loaded metadata (state.metadata = {columns: [{name, type, values}]}).
+// Read-only lookups into the loaded metadata (state.metadata = {columns: [{name, type, values}]})
+// and the columns analyses derived (state.derivedColumns, same shape plus derived: true).
 
-/** The metadata column called `name`, or null. */
+/** The metadata column called `name`, else the derived column of that name, or null. */
 export function columnByName(state, name) {
   if (!state.metadata || name === null || name === undefined) return null;
-  return state.metadata.columns.find((c) => c.name === name) || null;
+  return state.metadata.columns.find((c) => c.name === name) || state.derivedColumns?.find((c) => c.name === name) || null;
+}
+
+/** Summaries ({name, type, distinct, min, max}) of the derived columns, for the pickers. */
+export function derivedSummaries(state) {
+  return (state.derivedColumns ?? []).map(columnSummary);
 }
 
 /** The label of dataset row `row` under the current "Label by" column (a string, maybe empty). */

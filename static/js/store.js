@@ -59,6 +59,10 @@ export function initialState() {
     coords: null, // on screen: {data: Float32Array, n, d, rows: Int32Array|null, job, key, view, method, seq}
     variance: [],
     coloring: null, // {colors: Float32Array|null, legend}
+    // columns an analysis made (faithfulness, cluster, hubness, overlap...), offered beside the
+    // metadata's in Colour by: [{name, type: 'numeric'|'text', values (one per dataset row, null
+    // where the analysis has none), source}]; cleared when another dataset loads (derived_columns.js)
+    derivedColumns: [],
     // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
     params: defaultParams(),
     results: {}, // key -> {coords, variance?, final}

@@ -86,6 +86,24 @@ def validate_rows(rows: list[int] | None, n: int) -> list[int] | None:
     return rows
 
 
+def layout_inputs(
+    jobs: JobRunner, dataset_id: str, layout: str, rows: list[int] | None
+) -> tuple[list[int] | None, bool]:
+    """The rows and sphereize of the finished layout an analysis names; 422 when it cannot be analysed."""
+    try:
+        status = jobs.status(layout)
+    except ProjectorError:
+        raise Unprocessable(f"parameter 'layout': no projection {layout[:40]!r}") from None
+    if status.dataset != dataset_id or status.status != "done" or status.shape is None:
+        raise Unprocessable(
+            f"parameter 'layout': {layout} is not a finished projection of dataset {dataset_id!r}"
+        )
+    if rows is not None:
+        raise InputError("rows: an analysis of a layout runs on that layout's rows; send no rows", file="rows")
+    layout_rows = jobs.result_rows(layout)
+    return (None if layout_rows is None else layout_rows.tolist()), status.sphereize
+
+
 def column_read(method: str, params: BaseModel) -> str | None:
     """The metadata column a job of `method` reads (Custom's patterns, a supervising label), or None."""
     module = METHODS[method]
@@ -163,16 +181,20 @@ async def admit_projection(
         if stranger:
             check_stranger_caps(request.method, params, settings)
         rows = validate_rows(request.rows, info.n)
+        sphereize = request.sphereize
+        layout = getattr(params, "layout", None)
+        if layout is not None:  # an analysis of a layout runs on that layout's rows, in its space
+            rows, sphereize = layout_inputs(jobs, dataset_id, layout, rows)
         params_json = params.model_dump(mode="json")
         # A job that reads a metadata column reads it at the current edit version, and that version
         # is part of its key: a tag edited later makes a new result, never a stale cached one.
         edit_version = info.version if column_read(request.method, params) is not None else None
         key = job_key(
-            dataset_id, info.fingerprint, request.method, params_json, rows, request.sphereize, edit_version
+            dataset_id, info.fingerprint, request.method, params_json, rows, sphereize, edit_version
         )
-        return params, rows, params_json, key, edit_version
+        return params, rows, params_json, key, edit_version, sphereize
 
-    params, rows, params_json, key, edit_version = await run_in_threadpool(check_request)
+    params, rows, params_json, key, edit_version, sphereize = await run_in_threadpool(check_request)
 
     def submit() -> Submission:
         return jobs.submit(
@@ -183,7 +205,7 @@ async def admit_projection(
             params_json,
             rows,
             store.metadata_path(dataset_id, edit_version),
-            request.sphereize,
+            sphereize,
             client=client,
             max_seconds=settings.max_job_seconds if stranger else None,
             edit_version=edit_version,

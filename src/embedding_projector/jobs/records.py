@@ -33,6 +33,21 @@ def result_paths(results_dir: Path, job_id: str) -> ResultFiles:
     )
 
 
+ARRAY_DTYPES = {"int32": "<i4", "float32": "<f4"}
+
+
+def array_path(results_dir: Path, job_id: str, name: str) -> Path:
+    """Where a job's named result array (an analysis's output, such as `neighbors`) lives."""
+    if not is_array_name(name):
+        raise ValueError(f"not a result array name: {name!r}")
+    return results_dir / f"{job_id}.{name}"
+
+
+def is_array_name(name: str) -> bool:
+    """Whether `name` can name a result array file: 1-32 lowercase letters and underscores."""
+    return 0 < len(name) <= 32 and all(c in "abcdefghijklmnopqrstuvwxyz_" for c in name) and name != "rows"
+
+
 def is_job_id(job_id: str) -> bool:
     """Whether `job_id` has the shape of a job key (so it can name a file)."""
     return len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)
@@ -65,7 +80,9 @@ def read_record(results_dir: Path, job_id: str) -> JobStatus | None:
     except (OSError, ValueError):
         return None
     if status.status == "done" and (
-        not files.coords.is_file() or (status.rows is not None and not files.rows.is_file())
+        (status.shape is not None and not files.coords.is_file())
+        or (status.rows is not None and not files.rows.is_file())
+        or any(not array_path(results_dir, job_id, name).is_file() for name in status.arrays)
     ):
         return None  # incomplete, or a subset result from before row subsets were saved
     return status

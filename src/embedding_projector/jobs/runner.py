@@ -25,6 +25,7 @@ from embedding_projector.jobs.job_key import RESULT_FORMAT, job_key
 from embedding_projector.jobs.records import (
     INTERRUPTED,
     UNFINISHED,
+    array_path,
     interrupted,
     mark_interrupted,
     read_record,
@@ -32,7 +33,7 @@ from embedding_projector.jobs.records import (
     write_record,
 )
 from embedding_projector.jobs.worker import worker_main
-from embedding_projector.schemas import JobStatus
+from embedding_projector.schemas import JobStatus, ResultArray
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +249,8 @@ class JobRunner:
             write_record(files.record, record)
             spec = {
                 "id": key,
+                "dataset": dataset,
+                "fingerprint": fingerprint,
                 "method": method,
                 "params": params,
                 "rows_path": None if rows is None else str(files.rows),
@@ -310,9 +313,22 @@ class JobRunner:
     def coords_path(self, job_id: str) -> tuple[Path, list[int]]:
         """The finished job's float32 coordinates file and its shape; 409 while it is unfinished."""
         status = self.status(job_id)
-        if status.status != "done" or status.shape is None:
+        if status.status != "done":
             raise Conflict(f"projection {job_id} is {status.status}, it has no coordinates yet")
+        if status.shape is None:
+            raise Conflict(f"job {job_id} is a {status.method} analysis: it has no coordinates")
         return result_paths(self.results_dir, job_id).coords, status.shape
+
+    def array_path(self, job_id: str, name: str) -> tuple[Path, ResultArray]:
+        """A finished job's named result array file and its dtype and shape; 404 when it has none."""
+        status = self.status(job_id)
+        if status.status != "done":
+            raise Conflict(f"job {job_id} is {status.status}, it has no result yet")
+        info = status.arrays.get(name)
+        if info is None:
+            have = ", ".join(status.arrays) or "none"
+            raise NotFound(f"job {job_id} ({status.method}) has no result {name[:40]!r}; it has: {have}")
+        return array_path(self.results_dir, job_id, name), info
 
     def result_rows(self, job_id: str) -> np.ndarray | None:
         """The dataset rows (int64) a finished job projected, in its order; None when it took all rows."""
@@ -560,9 +576,10 @@ class JobRunner:
                 _, _, fraction, info, snapshot = message
                 self._update(job, snapshot, progress=fraction, info=info)
             elif kind == "done":
-                _, _, shape, extras = message
+                _, _, shape, extras, arrays = message
                 worker.job = None
-                self._update(job, status="done", progress=1.0, shape=shape, extras=extras)
+                self._update(job, status="done", progress=1.0, shape=shape, extras=extras,
+                             arrays={name: ResultArray(**info) for name, info in arrays.items()})
                 self._dispatch()
             elif kind == "failed":
                 _, _, error, detail = message

@@ -17,7 +17,8 @@ import numpy as np
 
 from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.datasets.store import read_column
-from embedding_projector.jobs.records import ResultFiles, result_paths
+from embedding_projector.analysis.graph_cache import ensure_graph
+from embedding_projector.jobs.records import ARRAY_DTYPES, ResultFiles, array_path, read_record, result_paths
 from embedding_projector.projections import METHODS
 from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
@@ -118,6 +119,7 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
     rows = None if job["rows_path"] is None else np.fromfile(job["rows_path"], dtype="<i8")
     if rows is not None and rows.size != job["record"]["rows"]:
         raise RuntimeError(f"the row subset file holds {rows.size} rows, the job asked for {job['record']['rows']}")
+    progress = Progress(sink)
     if getattr(module, "NEEDS_COLUMN", False):
         # Pattern axes: centroids come from the whole dataset, coordinates only for `rows`.
         vectors = np.load(job["vectors_path"], mmap_mode="r", allow_pickle=False)
@@ -126,23 +128,66 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
             # vectors as under any other method, and the centroids live in the same space.
             vectors = sphereize(vectors, mean_of=rows)
         values = read_column(Path(job["metadata_path"]), params.column)
-        result = module.run(vectors, params, Progress(sink), column_values=values, rows=rows)
+        result = module.run(vectors, params, progress, column_values=values, rows=rows)
         n_rows = vectors.shape[0] if rows is None else rows.size
     else:
         vectors = _load_rows(job["vectors_path"], rows)
         if job.get("sphereize"):
             vectors = sphereize(vectors)
-        result = module.run(vectors, params, Progress(sink), **_supervision(module, params, job, rows))
+        inputs = _supervision(module, params, job, rows) | _layout(params, job)
+        needed = module.graph_needed(params, vectors.shape[0]) if hasattr(module, "graph_needed") else None
+        if needed is not None:
+            # The graph is its own cached job: found, or computed in this first phase and stored.
+            metric, k = needed
+            inputs["graph"] = ensure_graph(job, vectors, metric, k, progress.part(0.0, GRAPH_SHARE))
+            progress = progress.part(GRAPH_SHARE, 1.0)
+        result = module.run(vectors, params, progress, **inputs)
         n_rows = vectors.shape[0]
-    coords = np.ascontiguousarray(result.coords, dtype="<f4")
-    if coords.ndim != 2 or coords.shape[0] != n_rows or not np.isfinite(coords).all():
-        raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
     files = result_paths(Path(job["results_dir"]), job_id)
-    atomic_write_bytes(files.coords, coords.tobytes())
-    record = dict(job["record"], status="done", progress=1.0, shape=list(coords.shape), extras=result.extras,
+    shape = None
+    if result.coords is not None:
+        coords = np.ascontiguousarray(result.coords, dtype="<f4")
+        if coords.ndim != 2 or coords.shape[0] != n_rows or not np.isfinite(coords).all():
+            raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
+        atomic_write_bytes(files.coords, coords.tobytes())
+        shape = list(coords.shape)
+    arrays = _write_arrays(Path(job["results_dir"]), job_id, result.arrays, n_rows, job["method"])
+    record = dict(job["record"], status="done", progress=1.0, shape=shape, extras=result.extras, arrays=arrays,
                   elapsed=round(time.monotonic() - began, 3))
     atomic_write_bytes(files.record, json.dumps(record).encode())
-    conn.send(("done", job_id, list(coords.shape), result.extras))
+    conn.send(("done", job_id, shape, result.extras, arrays))
+
+
+# How much of a job's progress bar the graph takes when a job has to compute it first.
+GRAPH_SHARE = 0.5
+
+
+def _layout(params: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """`layout=` (the coordinates of the finished job params.layout names) for an analysis of a layout, else {}."""
+    layout = getattr(params, "layout", None)
+    if layout is None:
+        return {}
+    results_dir = Path(job["results_dir"])
+    status = read_record(results_dir, layout)
+    if status is None or status.status != "done" or status.shape is None:
+        raise RuntimeError(f"layout {layout} has no finished coordinates")
+    coords = np.fromfile(result_paths(results_dir, layout).coords, dtype="<f4").reshape(status.shape)
+    return {"layout": coords}
+
+
+def _write_arrays(
+    results_dir: Path, job_id: str, arrays: dict[str, np.ndarray], n_rows: int, method: str
+) -> dict[str, dict[str, Any]]:
+    """Write an analysis's named arrays (int32 or float32, first axis = the job's rows); their record entries."""
+    entries: dict[str, dict[str, Any]] = {}
+    for name, array in arrays.items():
+        kind = "int32" if np.issubdtype(array.dtype, np.integer) else "float32"
+        data = np.ascontiguousarray(array, dtype=ARRAY_DTYPES[kind])
+        if data.shape[:1] != (n_rows,) or (kind == "float32" and not np.isfinite(data).all()):
+            raise RuntimeError(f"{method} produced an invalid {name} array of shape {data.shape}")
+        atomic_write_bytes(array_path(results_dir, job_id, name), data.tobytes())
+        entries[name] = {"dtype": kind, "shape": list(data.shape)}
+    return entries
 
 
 def worker_main(conn: Connection, parent_pid: int, warm_up: bool = True) -> None:

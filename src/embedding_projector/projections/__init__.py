@@ -1,13 +1,27 @@
-"""The projection methods: name -> module with `Params` (pydantic) and `run(vectors, params, progress)`.
+"""The job methods: name -> module with `Params` (pydantic) and `run(vectors, params, progress, **inputs)`.
 
-Optional module attributes: `check_fits(params, n_rows) -> str | None` (size limits, checked before a
-job is queued) and `NEEDS_COLUMN` with `check_matches(params, values)` (pattern axes over a column).
+Projections return coordinates; analyses (embedding_projector.analysis) return named arrays.
+Optional module attributes:
+- `check_fits(params, n_rows) -> str | None`: size limits, checked before a job is queued;
+- `NEEDS_COLUMN` with `check_matches(params, values)`: pattern axes over a column;
+- `column_read(params) -> str | None`: a metadata column the job reads (passed as `labels=`);
+- `graph_needed(params, n_rows) -> (metric, k) | None`: the worker finds or computes the rows'
+  k-NN graph first (analysis/graph_cache.py) and passes it as `graph=`;
+- a `layout` field in Params (a finished job id): the job runs on that layout's rows and sphereize,
+  and the worker passes its coordinates as `layout=`.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
+from embedding_projector.analysis import knn_graph
 from embedding_projector.projections import custom_axes, pca, tsne, umap_
 
-METHODS: dict[str, ModuleType] = {"pca": pca, "tsne": tsne, "umap": umap_, "custom": custom_axes}
+METHODS: dict[str, ModuleType] = {
+    "pca": pca,
+    "tsne": tsne,
+    "umap": umap_,
+    "custom": custom_axes,
+    "knn_graph": knn_graph,
+}

@@ -34,10 +34,21 @@ class Progress:
         """Report progress with intermediate coordinates (float32, n x d)."""
         self.sink(float(min(max(fraction, 0.0), 1.0)), info, np.asarray(coords, dtype=np.float32))
 
+    def part(self, start: float, stop: float) -> Progress:
+        """A Progress for one phase of a job, mapping its 0..1 onto start..stop of this one."""
+        span = stop - start
+        return Progress(lambda fraction, info, coords: self.sink(start + span * fraction, info, coords))
+
 
 @dataclass
 class ProjectionResult:
-    """What a projection's run() returns: float32 coordinates and method extras (JSON-able)."""
+    """What a job method's run() returns: float32 coordinates and method extras (JSON-able).
 
-    coords: np.ndarray
+    An analysis (a k-NN graph, per-point scores, clusters) returns `arrays` instead of, or beside,
+    coordinates: named int32 or float32 arrays whose first axis is the job's rows. Each is stored as
+    `results/{job}.{name}` and served at /api/projections/{job}/{name}.
+    """
+
+    coords: np.ndarray | None
     extras: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)

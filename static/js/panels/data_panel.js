@@ -1,7 +1,7 @@
 // Data panel: dataset choice, Load dialog, "Label by" and "Color by", and the legend.
 import { byId, setOptions } from '../dom.js';
 import { colorKind } from '../colors.js';
-import { userColumns } from '../metadata.js';
+import { derivedSummaries, userColumns } from '../metadata.js';
 import { mountLegend } from './legend.js';
 import { mountUploadDialog } from './upload_dialog.js';
 
@@ -19,8 +19,12 @@ export function mountDataPanel(store, actions) {
     datasetInfo.textContent = current ? `${current.n} points × ${current.dim} dimensions` : '';
   }
 
-  function renderColumns({ info, labelBy: label, colorBy: color }) {
-    const columns = userColumns(info?.columns ?? []);
+  function renderColumns(s) {
+    const { info, labelBy: label, colorBy: color } = s;
+    const metadataColumns = userColumns(info?.columns ?? []);
+    const names = new Set(metadataColumns.map((c) => c.name));
+    // an analysis's columns (faithfulness, cluster...) follow the metadata's; a metadata column keeps its name
+    const columns = [...metadataColumns, ...derivedSummaries(s).filter((c) => !names.has(c.name))];
     setOptions(labelBy, columns.map((c) => ({ value: c.name, text: c.name })), label);
     labelBy.disabled = columns.length === 0;
     const colorOptions = columns.map((c) => {
@@ -36,7 +40,7 @@ export function mountDataPanel(store, actions) {
   colorBy.addEventListener('change', () => actions.setColorBy(colorBy.value || null));
 
   store.subscribe(['datasets', 'dataset'], renderDatasets);
-  store.subscribe(['info', 'labelBy', 'colorBy'], renderColumns);
+  store.subscribe(['info', 'labelBy', 'colorBy', 'derivedColumns'], renderColumns);
   renderDatasets(store.get());
   renderColumns(store.get());
   mountLegend(store, actions);
