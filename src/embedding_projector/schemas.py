@@ -195,6 +195,16 @@ class SearchState(BaseModel):
     regex: bool = False
 
 
+class CompareState(BaseModel):
+    """A comparison with another dataset shown beside the map (issue 13): which dataset, key column and k."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(max_length=128)
+    key: ColumnName | None = None
+    k: int = Field(10, ge=1, le=100)
+
+
 class ViewState(BaseModel):
     """Everything a shared link restores; the same field names as the page's store and URL."""
 
@@ -218,6 +228,7 @@ class ViewState(BaseModel):
     edit_version: int | None = Field(
         None, ge=0, alias="editVersion", description="the metadata edit version the view was made at"
     )
+    compare: CompareState | None = Field(None, description="the other embedding shown beside the map")
 
 
 class ViewCreated(BaseModel):

@@ -80,6 +80,11 @@ def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
         if column is not None and column not in columns:
             where = "" if state.edit_version is None else f" at edit version {state.edit_version}"
             raise InputError(f"{field} names no column of dataset {state.dataset!r}{where}", file=field)
+    if state.compare is not None:
+        try:
+            store.get(state.compare.dataset)
+        except NotFound:
+            raise InputError(f"compare.dataset: no dataset {state.compare.dataset!r}", file="compare.dataset") from None
     job = state.projection.job if state.projection is not None else None
     if job is not None:
         try:

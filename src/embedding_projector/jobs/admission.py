@@ -114,6 +114,16 @@ def column_read(method: str, params: BaseModel) -> str | None:
     return None
 
 
+def extra_inputs(
+    method: str, params: BaseModel, store: DatasetStore, info: Any, rows: list[int] | None, trusted: bool
+) -> dict[str, Any] | None:
+    """A method's inputs from outside the job's dataset (its `extra_inputs` hook), or None; reads files: in a thread."""
+    module = METHODS[method]
+    if not hasattr(module, "extra_inputs"):
+        return None
+    return module.extra_inputs(params, store, dataset=info, rows=rows, trusted=trusted)
+
+
 def check_fits(
     store: DatasetStore, dataset_id: str, method: str, params: BaseModel, n_rows: int, edit_version: int | None = None
 ) -> None:
@@ -175,7 +185,7 @@ async def admit_projection(
     stranger = not has_write_access(http, settings.write_token)
     client = client_id(http)
 
-    def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str, int | None]:
+    def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str, int | None, bool, dict | None]:
         # In a thread: RE2 may take 100+ ms to compile a big pattern, and a 1M-row key 200+ ms.
         params = validate_params(request.method, request.params)
         if stranger:
@@ -189,12 +199,13 @@ async def admit_projection(
         # A job that reads a metadata column reads it at the current edit version, and that version
         # is part of its key: a tag edited later makes a new result, never a stale cached one.
         edit_version = info.version if column_read(request.method, params) is not None else None
+        inputs = extra_inputs(request.method, params, store, info, rows, not stranger)
         key = job_key(
-            dataset_id, info.fingerprint, request.method, params_json, rows, sphereize, edit_version
+            dataset_id, info.fingerprint, request.method, params_json, rows, sphereize, edit_version, inputs
         )
-        return params, rows, params_json, key, edit_version, sphereize
+        return params, rows, params_json, key, edit_version, sphereize, inputs
 
-    params, rows, params_json, key, edit_version, sphereize = await run_in_threadpool(check_request)
+    params, rows, params_json, key, edit_version, sphereize, inputs = await run_in_threadpool(check_request)
 
     def submit() -> Submission:
         return jobs.submit(
@@ -209,6 +220,7 @@ async def admit_projection(
             client=client,
             max_seconds=settings.max_job_seconds if stranger else None,
             edit_version=edit_version,
+            inputs=inputs,
         )
 
     cached = await run_in_threadpool(_cached, jobs, key)

@@ -215,14 +215,16 @@ class JobRunner:
         client: str = "local",
         max_seconds: float | None = None,
         edit_version: int | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> Submission:
         """Start a job, or join the unfinished or return the cached one with the same key.
 
         `client` names who asked (jobs are scheduled round-robin over clients); `max_seconds` caps
         the job's run time (None: no cap). Each start or join answers its own cancel key.
         `edit_version` is the metadata version of the column the job reads (part of its key).
+        `inputs` are the method's extra inputs (spec["inputs"], and part of its key).
         """
-        key = job_key(dataset, fingerprint, method, params, rows, sphereize, edit_version)
+        key = job_key(dataset, fingerprint, method, params, rows, sphereize, edit_version, inputs)
         files = result_paths(self.results_dir, key)
         with self._lock:
             known = self._join_or_cached(key, max_seconds)
@@ -259,6 +261,7 @@ class JobRunner:
                 "metadata_path": None if metadata_path is None else str(metadata_path),
                 "results_dir": str(self.results_dir),
                 "record": record,
+                "inputs": inputs,
             }
             job = _Job(status=status, spec=spec, client=client, max_seconds=max_seconds)
             cancel_key = secrets.token_urlsafe(16)

@@ -135,6 +135,8 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
         if job.get("sphereize"):
             vectors = sphereize(vectors)
         inputs = _supervision(module, params, job, rows) | _layout(params, job)
+        if job.get("inputs"):  # a method's extra inputs (extra_inputs hook), with where results live
+            inputs["inputs"] = dict(job["inputs"], results_dir=job["results_dir"])
         needed = module.graph_needed(params, vectors.shape[0]) if hasattr(module, "graph_needed") else None
         if needed is not None:
             # The graph is its own cached job: found, or computed in this first phase and stored.

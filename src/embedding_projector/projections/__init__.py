@@ -8,14 +8,18 @@ Optional module attributes:
 - `graph_needed(params, n_rows) -> (metric, k) | None`: the worker finds or computes the rows'
   k-NN graph first (analysis/graph_cache.py) and passes it as `graph=`;
 - a `layout` field in Params (a finished job id): the job runs on that layout's rows and sphereize,
-  and the worker passes its coordinates as `layout=`.
+  and the worker passes its coordinates as `layout=`;
+- `extra_inputs(params, store, *, dataset, rows, trusted) -> dict`: inputs from outside the job's
+  dataset (compare: the other dataset's fingerprint and files), found in admission's check thread
+  (raising the 4xx that refuses the job); the dict joins the job spec as `job["inputs"]` (passed as
+  `inputs=`, with `results_dir`) and the job key (entries named `*_path` excepted).
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from embedding_projector.analysis import knn_graph
+from embedding_projector.analysis import compare, knn_graph
 from embedding_projector.projections import custom_axes, pca, tsne, umap_
 
 METHODS: dict[str, ModuleType] = {
@@ -24,4 +28,5 @@ METHODS: dict[str, ModuleType] = {
     "umap": umap_,
     "custom": custom_axes,
     "knn_graph": knn_graph,
+    "compare": compare,
 }
