@@ -28,6 +28,9 @@ import { mountToolbar } from './tools/toolbar.js';
 import { createEditActions } from './edit_actions.js';
 import { mountTagPanel } from './panels/tag_panel.js';
 import { createDerivedColumnActions } from './derived_columns.js';
+import { createCompareActions } from './compare_actions.js';
+import { mountComparePanel } from './panels/compare_panel.js';
+import { mountCompareScene } from './scene/compare_scene.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -39,7 +42,15 @@ const actions = {
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
   ...createDerivedColumnActions(store, coreActions),
 };
+const compareActions = createCompareActions(store, actions);
+Object.assign(actions, { compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare });
+const restoreView = actions.restore; // a restored view's comparison opens once its map is drawn
+actions.restore = async (v, options) => {
+  await restoreView(v, options);
+  compareActions.followView(v);
+};
 const scene = createScene(byId('scene'), store, actions);
+const compareScene = mountCompareScene(byId('compare-scene'), store, actions);
 mountTheme(store, actions);
 mountStatusBar(store, actions);
 mountDataPanel(store, actions);
@@ -55,6 +66,7 @@ mountLabelControls(store, actions);
 mountStatusLine(store);
 mountToolbar(store, actions);
 mountTagPanel(store, actions);
+mountComparePanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;
@@ -73,6 +85,9 @@ window.__projector = Object.freeze({
   screenPositionOf: (row) => scene.screenPositionOf(row),
   /** The camera's pose now: {position: [x, y, z], target: [x, y, z], zoom}. */
   camera: () => scene.camera(),
+  /** The same for the second map of a comparison (null when none is open). */
+  compareScreenPositionOf: (row) => compareScene.screenPositionOf(row),
+  compareCamera: () => compareScene.camera(),
 });
 
 // The address names what to open (/v/<id> puts the view id in body[data-view]); from then on it follows the state.

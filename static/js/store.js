@@ -63,6 +63,11 @@ export function initialState() {
     // metadata's in Colour by: [{name, type: 'numeric'|'text', values (one per dataset row, null
     // where the analysis has none), source}]; cleared when another dataset loads (derived_columns.js)
     derivedColumns: [],
+    // compare (compare_actions.js): {dataset, key, k, for (this dataset), otherName, busy, progress,
+    // message, error, job, summary (the job's extras), mostChanged, otherRows (Int32Array: each row's
+    // match there or -1), layout (the other's PCA {data, n, d, job})}, or null; view state
+    compare: null,
+    compareCoords: null, // the second map's coords (as `coords`, rows = the matched rows drawn), or null
     // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
     params: defaultParams(),
     results: {}, // key -> {coords, variance?, final}

@@ -1,13 +1,14 @@
 // The shareable ViewState: built from the store, compared field by field, and written to / read
 // from the address bar. Field names are the server's (schemas.ViewState) and the store's:
 // dataset, projection, colorBy, labelBy, selection, isolated, search, neighbors, metric,
-// dimensions, camera, editVersion.
+// dimensions, camera, editVersion, compare.
 //
 // URL form (all optional but dataset; defaults are left out to keep links short):
 //   /?dataset=<id>&projection=<pca|tsne|umap|custom|given>&job=<result id>&components=0,1,2&sphereize=1
 //    &colorBy=<column>&labelBy=<column>&selection=7,12&isolated=1,2,3
 //    &search=<query>&searchColumn=<column>&regex=1&neighbors=100&metric=cosine&dimensions=3
 //    &editVersion=N                          (the metadata edit version shown; left out when never edited)
+//    &compare=<other dataset>&compareKey=<column>&compareK=10   (a comparison shown beside the map)
 //    &camera=px,py,pz,tx,ty,tz,zoom          (rounded to 4 decimals)
 //   /?view=<id>[&camera=...]                 (a stored view; see url_sync.js for when)
 //   ...&bookmarks=<collection>               (the Bookmarks panel's list; not part of the view)
@@ -19,7 +20,7 @@ const METHODS = new Set(['pca', 'tsne', 'umap', 'custom', 'given']);
 /** The view-state fields, in URL order; `camera` changes replace the history entry, the rest push. */
 export const FIELDS = Object.freeze([
   'dataset', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
-  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion',
+  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion', 'compare',
 ]);
 
 const round4 = (x) => Math.round(x * 1e4) / 1e4;
@@ -70,6 +71,7 @@ export function viewStateOf(s, previous = null) {
     camera: stale ? stale.camera : roundCamera(s.camera.pose ?? null),
     // A view pins the metadata version it shows; a never-edited dataset has nothing to pin.
     editVersion: s.editVersion === null || (s.editVersion === 0 && !s.editLatest) ? null : s.editVersion,
+    compare: s.compare ? { dataset: s.compare.dataset, key: s.compare.key ?? null, k: s.compare.k } : null,
   };
 }
 
@@ -120,6 +122,11 @@ function pairs(v) {
   if (v.metric !== DEFAULT_METRIC) out.push(['metric', v.metric]);
   out.push(['dimensions', v.dimensions]);
   if (v.editVersion !== null && v.editVersion !== undefined) out.push(['editVersion', v.editVersion]);
+  if (v.compare) {
+    out.push(['compare', v.compare.dataset]);
+    if (v.compare.key) out.push(['compareKey', v.compare.key]);
+    out.push(['compareK', v.compare.k]);
+  }
   return out;
 }
 
@@ -188,8 +195,14 @@ export function readQuery(search) {
     dimensions: q.get('dimensions') === '2' ? 2 : 3,
     camera,
     editVersion,
+    compare: q.get('compare') ? compareOf(q) : null,
   };
   return out;
+}
+
+function compareOf(q) {
+  const k = Number(q.get('compareK'));
+  return { dataset: q.get('compare'), key: q.get('compareKey') || null, k: Number.isInteger(k) && k >= 1 && k <= 100 ? k : 10 };
 }
 
 /** ViewState `v` with its missing fields at their defaults (as the server fills them). */
@@ -206,6 +219,7 @@ export function withDefaults(v) {
     dimensions: 3,
     camera: null,
     editVersion: null,
+    compare: null,
     ...Object.fromEntries(Object.entries(v).filter(([, value]) => value !== undefined)),
   };
 }

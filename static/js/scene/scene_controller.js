@@ -19,8 +19,12 @@ function sameRun(a, b) {
   return !!a && !!b && a.key === b.key && a.job === b.job && a.n === b.n && a.rows === b.rows;
 }
 
-/** Create the scatter view in `container`, fed from `store`; picks go to actions.hoverPoint / selectPoint. */
-export function createScene(container, store, actions) {
+/**
+ * Create the scatter view in `container`, fed from `store`; picks go to actions.hoverPoint / selectPoint.
+ * `source` is the store key of the coords drawn; a second view (compare: the other embedding)
+ * passes its own and `primary: false`, so it never reports the page's view as drawn.
+ */
+export function createScene(container, store, actions, { source = 'coords', primary = true } = {}) {
   let coords = null; // the coords object currently drawn
   let rowsOfIndex = null; // Int32Array when isolated, else null (draw index === row)
   let indexOfRow = null; // Map row -> draw index when isolated
@@ -36,7 +40,7 @@ export function createScene(container, store, actions) {
   };
 
   function drawPositions(state, how) {
-    coords = state.coords;
+    coords = state[source];
     if (!coords) {
       count = 0;
       rowsOfIndex = null;
@@ -176,7 +180,7 @@ export function createScene(container, store, actions) {
     onClick: (index, { toggle }) => (toggle ? actions.selectRows([rowOf(index)], 'toggle', 'point') : actions.selectPoint(rowOf(index))),
     onShape: (indices, op) => actions.selectRows(rowsOfIndex ? indices.map(rowOf) : indices, op, 'shape'),
     onFocus: (index) => actions.selectPoint(rowOf(index)),
-    onDrawn: () => actions.viewDrawn(coords),
+    onDrawn: () => (primary ? actions.viewDrawn(coords) : undefined),
     onCamera: () => {
       if (!poseTimer) poseTimer = setTimeout(reportPose, POSE_DELAY_MS);
     },
@@ -191,9 +195,9 @@ export function createScene(container, store, actions) {
   }
 
   /** A pose put into the store by someone else (a restored view) moves the camera; after the points, so a new layout's fit does not undo it. */
-  function applyPose(state) {
+  function applyPose(state, force = false) {
     const pose = state.camera.pose;
-    if (!pose || pose === knownPose) return;
+    if (!pose || (pose === knownPose && !force)) return;
     knownPose = pose;
     view.setCamera(pose);
   }
@@ -201,7 +205,7 @@ export function createScene(container, store, actions) {
   /** Carry out a toolbar camera request: 'reset' fits every point drawn, 'fit' the selection (and a single point's neighbours). */
   function followCameraRequest(state) {
     const request = state.cameraRequest;
-    if (!request || !count) return;
+    if (!request || !count || !primary) return; // a second map follows the first one's camera
     if (request.kind === 'reset') {
       view.fit(null);
       return;
@@ -212,19 +216,19 @@ export function createScene(container, store, actions) {
   }
 
   const unsubscribe = [
-    store.subscribe(['coords', 'projection', 'camera'], (s, changed) => {
+    store.subscribe([source, 'projection', 'camera'], (s, changed) => {
       const before = coords;
       const poseOnly = changed.length === 1 && changed[0] === 'camera' && s.camera.mode === view.canvas.dataset.mode;
       if (poseOnly) {
         // nothing to redraw: applyPose below
-      } else if (!changed.includes('coords')) {
+      } else if (!changed.includes(source)) {
         drawAll(s, { resetCamera: false, animate: false }); // a component or 2D/3D choice: jump
-      } else if (sameRun(before, s.coords)) {
+      } else if (sameRun(before, s[source])) {
         drawPositions(s, { resetCamera: false, animate: true }); // the next snapshot of a run
       } else {
         // A new layout fits the camera once; it glides there when the points are the same ones.
-        const samePoints = !!before && !!s.coords && before.view === s.coords.view && before.n === s.coords.n;
-        drawAll(s, { resetCamera: true, animate: samePoints });
+        const samePoints = !!before && !!s[source] && before.view === s[source].view && before.n === s[source].n;
+        drawAll(s, { resetCamera: primary, animate: samePoints }); // a second map keeps the shared camera
       }
       applyPose(s);
     }),
@@ -249,10 +253,11 @@ export function createScene(container, store, actions) {
     store.subscribe(['pointSize'], (s) => view.setPointScale(s.pointSize)),
     store.subscribe(['cameraRequest'], followCameraRequest),
     // After the positions (subscribed above): the cells follow the rows drawn.
-    store.subscribe(['coords', 'info', 'showSprites', 'coloring'], drawSprites),
+    store.subscribe([source, 'info', 'showSprites', 'coloring'], drawSprites),
   ];
   view.setTheme(THEME_COLORS[store.get().theme] ?? THEME_COLORS.day);
   drawAll(store.get(), { resetCamera: true, animate: false });
+  if (!primary) applyPose(store.get(), true); // before it reports its own home pose as the shared one
   view.setTool(store.get().tool);
   view.setPointScale(store.get().pointSize);
 
