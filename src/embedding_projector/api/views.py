@@ -100,6 +100,11 @@ def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
             )
 
 
+def view_json(state: ViewState) -> str:
+    """The JSON a view or bookmark is stored as; a view without a comparison reads as it did before compare existed."""
+    return state.model_dump_json(by_alias=True, exclude=None if state.compare is not None else {"compare"})
+
+
 def public_base(request: Request, settings: SettingsDep) -> str:
     """The base URL links are made with: PROJECTOR_PUBLIC_URL, else the request's own."""
     return (settings.public_url or str(request.base_url)).rstrip("/")
@@ -144,7 +149,7 @@ async def create_view(
 
     def store_view() -> str:
         check_view(state, store, jobs)
-        state_json = state.model_dump_json(by_alias=True)
+        state_json = view_json(state)
         with limit.admitted(client):
             return views.create_view(state.dataset, state_json)
 
@@ -177,7 +182,7 @@ async def add_bookmark(
         if body.collection is not None:
             require_edit_access(views, body.collection, edit_key, request, settings)
         check_view(body.state, store, jobs)
-        state_json = body.state.model_dump_json(by_alias=True)
+        state_json = view_json(body.state)
         with limit.admitted(client):
             saved, new_key = views.add_bookmark(body.collection, body.state.dataset, body.name, state_json)
         return _bookmark_json(saved, new_key)
