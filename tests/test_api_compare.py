@@ -102,3 +102,13 @@ def test_a_view_names_an_existing_other_dataset(client, datasets) -> None:
     assert client.get(f"/api/views/{r.json()['id']}").json()["compare"]["dataset"] == datasets["copy"]
     r = client.post("/api/views", json={**state, "compare": {"dataset": "nope"}})
     assert r.status_code == 400 and r.json()["file"] == "compare.dataset"
+
+
+def test_the_other_datasets_fingerprint_joins_the_key_and_its_paths_do_not() -> None:
+    from embedding_projector.jobs.job_key import job_key
+
+    inputs = {"other_dataset": "b", "other_fingerprint": "f1", "other_version": None, "other_vectors_path": "/x/v.npy"}
+    key = job_key("a", "fa", "compare", {"other": "b"}, None, False, None, inputs)
+    assert key == job_key("a", "fa", "compare", {"other": "b"}, None, False, None, {**inputs, "other_vectors_path": "/y"})
+    assert key != job_key("a", "fa", "compare", {"other": "b"}, None, False, None, {**inputs, "other_fingerprint": "f2"})
+    assert job_key("a", "fa", "pca", {}, None) == job_key("a", "fa", "pca", {}, None, False, None, None)

@@ -36,18 +36,21 @@ const store = createStore(initialState());
 const coreActions = createActions(store);
 const editActions = createEditActions(store, coreActions);
 const viewActions = createViewActions(store, coreActions, editActions);
+const compareActions = createCompareActions(store, {
+  setDerivedColumn: (column) => actions.setDerivedColumn(column),
+  dropDerivedColumn: (name) => actions.dropDerivedColumn(name),
+});
+const restoreView = viewActions.restore; // a restored view's (or bookmark's) comparison opens once its map is drawn
+viewActions.restore = async (v, options) => {
+  await restoreView(v, options);
+  compareActions.followView(v);
+};
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
   ...createDerivedColumnActions(store, coreActions),
-};
-const compareActions = createCompareActions(store, actions);
-Object.assign(actions, { compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare });
-const restoreView = actions.restore; // a restored view's comparison opens once its map is drawn
-actions.restore = async (v, options) => {
-  await restoreView(v, options);
-  compareActions.followView(v);
+  compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare,
 };
 const scene = createScene(byId('scene'), store, actions);
 const compareScene = mountCompareScene(byId('compare-scene'), store, actions);

@@ -10,6 +10,9 @@ export function mountCompareScene(container, store, actions) {
     if (compare && !scene) {
       container.hidden = false;
       scene = createScene(container, store, actions, { source: 'compareCoords', primary: false });
+      // The first map's hover card keeps its id; this one's must not repeat it.
+      const card = container.querySelector('#hover-card');
+      if (card) card.id = 'compare-hover-card';
     } else if (!compare && scene) {
       scene.dispose();
       scene = null;
