@@ -115,15 +115,23 @@ def match_rows(n_a: int, n_b: int, keys_a: list[Any] | None, keys_b: list[Any] |
     return np.array([-1 if _is_empty(v) else where.get(v, -1) for v in keys_a], dtype=np.int64)
 
 
+# Rows per block of the (rows, k, k) comparison: 2048 x 100 x 100 booleans = 20 MB at most.
+JACCARD_BLOCK = 2048
+
+
 def jaccard(a_neighbors: np.ndarray, b_neighbors: np.ndarray, b_to_a: np.ndarray, match: np.ndarray) -> np.ndarray:
     """Per A row, |N_A ∩ N_B| / |N_A ∪ N_B| over matched neighbours (B's mapped to A rows); 0 where unmatched."""
     matched_a = match >= 0
     overlap = np.zeros(match.size, dtype=np.float64)
-    for i in np.flatnonzero(matched_a):
-        mine = {int(a) for a in a_neighbors[i] if matched_a[a]}
-        theirs = {int(b_to_a[b]) for b in b_neighbors[match[i]] if b_to_a[b] >= 0}
-        union = len(mine | theirs)
-        overlap[i] = len(mine & theirs) / union if union else 0.0
+    rows = np.flatnonzero(matched_a)
+    for start in range(0, rows.size, JACCARD_BLOCK):
+        block = rows[start:start + JACCARD_BLOCK]
+        mine = np.where(matched_a[a_neighbors[block]], a_neighbors[block], -1)
+        theirs = b_to_a[b_neighbors[match[block]]]  # -1 where B's neighbour has no match here
+        # Each list holds distinct rows, so the intersection is the count of equal valid pairs.
+        common = ((mine[:, :, None] == theirs[:, None, :]) & (mine >= 0)[:, :, None]).sum(axis=(1, 2))
+        union = (mine >= 0).sum(axis=1) + (theirs >= 0).sum(axis=1) - common
+        overlap[block] = np.divide(common, union, out=np.zeros(block.size), where=union > 0)
     return overlap
 
 
