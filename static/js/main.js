@@ -28,16 +28,19 @@ import { mountToolbar } from './tools/toolbar.js';
 import { createEditActions } from './edit_actions.js';
 import { mountTagPanel } from './panels/tag_panel.js';
 import { createDerivedColumnActions } from './derived_columns.js';
+import { createFaithfulnessActions } from './faithfulness_actions.js';
+import { mountFaithfulnessPanel } from './panels/faithfulness_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
 const editActions = createEditActions(store, coreActions);
 const viewActions = createViewActions(store, coreActions, editActions);
+const derivedActions = createDerivedColumnActions(store, coreActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
-  ...createDerivedColumnActions(store, coreActions),
+  ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions),
 };
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);
@@ -55,6 +58,7 @@ mountLabelControls(store, actions);
 mountStatusLine(store);
 mountToolbar(store, actions);
 mountTagPanel(store, actions);
+mountFaithfulnessPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

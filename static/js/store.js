@@ -1,5 +1,6 @@
 // The page's only mutable state: a plain object replaced key by key, with per-key subscriptions.
 import { defaultParams } from './projection_params.js';
+import { FAITHFULNESS_IDLE } from './faithfulness_actions.js';
 
 /**
  * Create a store around `initial`.
@@ -63,6 +64,11 @@ export function initialState() {
     // metadata's in Colour by: [{name, type: 'numeric'|'text', values (one per dataset row, null
     // where the analysis has none), source}]; cleared when another dataset loads (derived_columns.js)
     derivedColumns: [],
+    // the faithfulness check of the layout on screen (faithfulness_actions.js): {state, layout, job, k,
+    // progress, extras, least: [{row, recall}], error}; and the selected point's rings
+    // {row, k, falseRows, missedRows} (dataset rows) or null
+    faithfulness: FAITHFULNESS_IDLE,
+    faithfulMarks: null,
     // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
     params: defaultParams(),
     results: {}, // key -> {coords, variance?, final}

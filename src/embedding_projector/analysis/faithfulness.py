@@ -4,6 +4,8 @@ For every row, recall@k is the share of its k nearest in the original space (the
 are also among its k nearest in the layout (a k-d tree on the layout's axes shown, itself excluded).
 Extras summarise the map: mean recall@k, trustworthiness and continuity on a seeded sample (rank_scores.py),
 and the least faithful positions (in the job's rows, which are the layout's rows; the page maps them).
+Arrays: `recall` (n,) float32 and `neighbors` (n, k) int32, the graph's first k columns: the page
+marks a selected point's missed and false neighbours from it, and a cached graph may be 100 wide.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ def run(vectors: np.ndarray, params: Params, progress: Progress, *, graph: Any, 
     progress.update(0.05)
     shown = tree_neighbors(points, k, workers=-1)
     progress.update(0.4)
-    recall = (shared_counts(np.asarray(graph.neighbors[:, :k]), shown) / k).astype(np.float32)
+    original = np.ascontiguousarray(graph.neighbors[:, :k], dtype=np.int32)
+    recall = (shared_counts(original, shown) / k).astype(np.float32)
     progress.update(0.5)
     scores = sample_scores(vectors, points, k, params.metric)
     least = np.argsort(recall, kind="stable")[:LEAST_LISTED]
@@ -111,4 +114,4 @@ def run(vectors: np.ndarray, params: Params, progress: Progress, *, graph: Any, 
         "axes": params.axes, "mean_recall": float(recall.mean()), **scores,
         "least_faithful": [int(p) for p in least],
     }
-    return ProjectionResult(coords=None, extras=extras, arrays={"recall": recall})
+    return ProjectionResult(coords=None, extras=extras, arrays={"recall": recall, "neighbors": original})
