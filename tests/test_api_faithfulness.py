@@ -67,6 +67,12 @@ def test_a_subset_layout_is_checked_on_its_rows_and_bad_requests_name_the_field(
     assert status["rows"] == len(rows) and status["arrays"]["recall"]["shape"] == [len(rows)]
     assert read_array(client, status["id"], "recall", "<f4").min() == 1.0
     assert max(status["extras"]["least_faithful"]) < len(rows)  # positions in the layout's rows
+    # a Custom layout (one axis from two patterns over the labels) is checked like any other coordinates
+    custom = finished(client, info["id"], {"method": "custom", "params": {"column": "label", "left": "p1", "right": "p2"}})
+    checked = faithfulness(client, info["id"], custom["id"])
+    recall = read_array(client, checked["id"], "recall", "<f4")
+    print(f"custom layout: mean recall@{K} {checked['extras']['mean_recall']:.3f}")
+    assert recall.shape == (N,) and 0.0 <= recall.min() and recall.max() <= 1.0 and checked["extras"]["mean_recall"] < 1.0
     url = f"/api/datasets/{info['id']}/projections"
     cases = [
         ({"method": "faithfulness", "params": {"layout": pca["id"]}, "rows": rows}, 400, "rows"),

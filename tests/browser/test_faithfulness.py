@@ -37,8 +37,15 @@ def test_check_faithfulness_colours_lists_marks_and_is_dropped_with_its_layout(p
     expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-mode", "2d")
     wait_settled(page)
 
+    # every text the status line shows, so a check that finishes quickly still shows its progress
+    page.evaluate("""() => {
+        const node = document.getElementById('faith-status');
+        window.__faithStatus = [];
+        new MutationObserver(() => window.__faithStatus.push(node.textContent)).observe(node, {childList: true, characterData: true, subtree: true});
+    }""")
     page.click("#faith-check")
     expect(page.locator("#faith-summary")).to_have_text(SUMMARY, timeout=30_000)
+    assert any(re.fullmatch(r"Checking faithfulness… \d+%", t) for t in page.evaluate("window.__faithStatus"))
     job = page.evaluate("window.__projector.store.get().faithfulness.job")
     layout = page.evaluate("window.__projector.store.get().coords.job")
     with httpx.Client(base_url=live_server.url, timeout=30) as client:
@@ -112,7 +119,6 @@ def test_check_faithfulness_colours_lists_marks_and_is_dropped_with_its_layout(p
             assert near(patch, rgb) > 5, f"no {kind} ring around row {r}"
             checked += 1
     assert checked >= len(false_rows), "the rings' points are off screen"
-    page.screenshot(path="/tmp/faith/marks.png")
 
     # Another layout on screen (3D shows the third component too): the check no longer describes it.
     page.click("#dims-toggle button[data-mode='3d']")

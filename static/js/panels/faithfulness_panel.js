@@ -40,9 +40,13 @@ export function mountFaithfulnessPanel(store, actions) {
     status, summary, key, leastTitle, least,
   );
 
+  function renderButton(s) {
+    check.disabled = !shownLayout(s) || s.faithfulness.state === 'running';
+  }
+
   function render(s) {
     const f = s.faithfulness;
-    check.disabled = !shownLayout(s) || f.state === 'running';
+    renderButton(s);
     if (f.state === 'running') status.textContent = `Checking faithfulness… ${Math.round(f.progress * 100)}%`;
     else status.textContent = f.error ?? '';
     status.classList.toggle('error-text', !!f.error);
@@ -62,9 +66,10 @@ export function mountFaithfulnessPanel(store, actions) {
     )));
   }
 
-  store.subscribe(['coords', 'projection', 'camera', 'dataset'], (s) => {
+  // The camera moves often: only a change of the layout drawn drops the check (and re-renders through it).
+  store.subscribe(['coords', 'projection', 'camera', 'dataset'], () => {
     actions.followShownLayout();
-    render(store.get());
+    renderButton(store.get());
   });
   store.subscribe(['selection'], () => actions.updateFaithfulMarks());
   store.subscribe(['faithfulness', 'faithfulMarks', 'selection', 'metadata', 'labelBy'], render);
