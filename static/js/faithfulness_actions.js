@@ -67,7 +67,9 @@ export function createFaithfulnessActions(store, core, derived) {
     const recall = await api.getResultArray(status.id, 'recall');
     if (!current(status.id)) return;
     const shown = shownLayout(state());
+    if (!shown || shown.signature !== state().faithfulness.layout) return;
     const rows = shown.coords.rows;
+    if (recall.n !== shown.coords.n) throw new Error(`faithfulness: ${recall.n} values for ${shown.coords.n} points`);
     const extras = status.extras ?? {};
     const least = (extras.least_faithful ?? []).map((p) => ({ row: rows ? rows[p] : p, recall: recall.data[p] }));
     const n = state().info?.n ?? recall.n;
