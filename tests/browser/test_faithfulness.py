@@ -120,6 +120,14 @@ def test_check_faithfulness_colours_lists_marks_and_is_dropped_with_its_layout(p
             checked += 1
     assert checked >= len(false_rows), "the rings' points are off screen"
 
+    # A shared view leaves the column out (it is no dataset column), so Share still works while coloured by it.
+    page.click("#share-button")
+    expect(page.locator("#share-message")).to_have_text("Anyone with this link sees this view:")
+    assert "colorBy" not in page.input_value("#share-link")
+    page.keyboard.press("Escape")
+    expect(page.locator("#share-popover")).to_be_hidden()
+    expect(page.locator("#color-by")).to_have_value("faithfulness")
+
     # Another layout on screen (3D shows the third component too): the check no longer describes it.
     page.click("#dims-toggle button[data-mode='3d']")
     expect(page.locator("#faith-summary")).to_have_text("")
