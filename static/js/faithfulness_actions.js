@@ -73,7 +73,9 @@ export function createFaithfulnessActions(store, core, derived) {
     const extras = status.extras ?? {};
     const least = (extras.least_faithful ?? []).map((p) => ({ row: rows ? rows[p] : p, recall: recall.data[p] }));
     const n = state().info?.n ?? recall.n;
-    derived.setDerivedColumn({ name: FAITHFULNESS_COLUMN, type: 'numeric', values: spreadOverRows(n, recall.data, rows), source: status.id });
+    // Recall is a multiple of 1/k: 0.1, not float32's 0.10000000149, in labels and the legend.
+    const values = Array.from(recall.data, (v) => Math.round(v * 1e6) / 1e6);
+    derived.setDerivedColumn({ name: FAITHFULNESS_COLUMN, type: 'numeric', values: spreadOverRows(n, values, rows), source: status.id });
     patch({ state: 'done', progress: 1, extras, least });
     core.setColorBy(FAITHFULNESS_COLUMN);
     updateMarks();

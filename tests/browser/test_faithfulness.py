@@ -67,8 +67,9 @@ def test_check_faithfulness_colours_lists_marks_and_is_dropped_with_its_layout(p
     bars = page.locator("#legend .legend-histogram .histogram-bar")
     expect(bars).to_have_count(20)
     counts = [int(c) for c in bars.evaluate_all("els => els.map(e => e.dataset.count)")]
-    lo, hi = float(recall.min()), float(recall.max())
-    want = np.clip(np.floor((recall - lo) / (hi - lo) * 20), 0, 19).astype(int)
+    column = np.round(recall.astype(np.float64), 6)  # the page's values: multiples of 1/k
+    lo, hi = column.min(), column.max()
+    want = np.clip(np.floor((column - lo) / (hi - lo) * 20), 0, 19).astype(int)
     assert counts == np.bincount(want, minlength=20).tolist()
     heights = bars.evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
     tallest = int(np.argmax(counts))
@@ -85,6 +86,9 @@ def test_check_faithfulness_colours_lists_marks_and_is_dropped_with_its_layout(p
     assert values == sorted(values) and values[0] == round(float(recall.min()), 2)
     assert rows == extras["least_faithful"] and np.allclose(values, recall[rows], atol=0.005)
     assert items.first.locator(".result-label").inner_text() == story.words[rows[0]]
+    page.select_option("#label-by", "faithfulness")  # a derived column labels too, as a short number
+    assert items.first.locator(".result-label").inner_text() == f"{column[rows[0]]:g}"
+    page.select_option("#label-by", "word")
     items.first.click()
     expect(page.locator("#selected-label")).to_have_text(story.words[rows[0]])
 
