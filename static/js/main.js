@@ -31,15 +31,15 @@ import { createDerivedColumnActions } from './derived_columns.js';
 import { createCompareActions } from './compare_actions.js';
 import { mountComparePanel } from './panels/compare_panel.js';
 import { mountCompareScene } from './scene/compare_scene.js';
+import { createFaithfulnessActions } from './faithfulness_actions.js';
+import { mountFaithfulnessPanel } from './panels/faithfulness_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
 const editActions = createEditActions(store, coreActions);
 const viewActions = createViewActions(store, coreActions, editActions);
-const compareActions = createCompareActions(store, {
-  setDerivedColumn: (column) => actions.setDerivedColumn(column),
-  dropDerivedColumn: (name) => actions.dropDerivedColumn(name),
-});
+const derivedActions = createDerivedColumnActions(store, coreActions);
+const compareActions = createCompareActions(store, derivedActions);
 const restoreView = viewActions.restore; // a restored view's (or bookmark's) comparison opens once its map is drawn
 viewActions.restore = async (v, options) => {
   await restoreView(v, options);
@@ -49,7 +49,7 @@ const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
-  ...createDerivedColumnActions(store, coreActions),
+  ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions),
   compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare,
 };
 const scene = createScene(byId('scene'), store, actions);
@@ -70,6 +70,7 @@ mountStatusLine(store);
 mountToolbar(store, actions);
 mountTagPanel(store, actions);
 mountComparePanel(store, actions);
+mountFaithfulnessPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

@@ -1,5 +1,6 @@
 // The page's only mutable state: a plain object replaced key by key, with per-key subscriptions.
 import { defaultParams } from './projection_params.js';
+import { FAITHFULNESS_IDLE } from './faithfulness_actions.js';
 
 /**
  * Create a store around `initial`.
@@ -68,6 +69,11 @@ export function initialState() {
     // match there or -1), layout (the other's PCA {data, n, d, job})}, or null; view state
     compare: null,
     compareCoords: null, // the second map's coords (as `coords`, rows = the matched rows drawn), or null
+    // the faithfulness check of the layout on screen (faithfulness_actions.js): {state, layout, job, k,
+    // progress, extras, least: [{row, recall}], error}; and the selected point's rings
+    // {row, k, falseRows, missedRows} (dataset rows) or null
+    faithfulness: FAITHFULNESS_IDLE,
+    faithfulMarks: null,
     // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
     params: defaultParams(),
     results: {}, // key -> {coords, variance?, final}

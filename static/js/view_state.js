@@ -45,6 +45,13 @@ export function finishedProjection(s) {
   };
 }
 
+/** `name` when a view can carry it: an analysis's derived column is no dataset column (the server refuses it). */
+function datasetColumn(s, name) {
+  if (!name) return null;
+  const derived = s.derivedColumns?.some((c) => c.name === name) && !s.metadata?.columns.some((c) => c.name === name);
+  return derived ? null : name;
+}
+
 /**
  * The shareable state of store state `s`, or null when there is no dataset. `projection` is the
  * finished result on screen; while a run's snapshots are shown, the projection, dimensions and
@@ -59,8 +66,8 @@ export function viewStateOf(s, previous = null) {
   return {
     dataset: s.dataset,
     projection: finished ?? stale?.projection ?? null,
-    colorBy: s.colorBy ?? null,
-    labelBy: s.labelBy ?? null,
+    colorBy: datasetColumn(s, s.colorBy),
+    labelBy: datasetColumn(s, s.labelBy),
     selection: [...s.selection],
     // The rows of the coordinates on screen: row i of the result belongs to isolated[i].
     isolated: c ? (c.rows ? Array.from(c.rows) : null) : s.isolated ? [...s.isolated] : null,

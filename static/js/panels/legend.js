@@ -3,6 +3,7 @@
 // the column has both signs).
 import { byId, el } from '../dom.js';
 import { niceTicks, rowsOfSlot, scaleGradient } from '../colors.js';
+import { legendHistogram } from './legend_histogram.js';
 
 /** Short, readable form of a legend number. */
 export function formatNumber(v) {
@@ -93,6 +94,7 @@ export function mountLegend(store, actions) {
     root.replaceChildren(
       el('div', { className: 'legend-title', title: legend.column }, legend.column),
       legend.kind === 'categorical' ? categorical(legend, pick) : sequential(legend),
+      ...(legend.kind === 'sequential' ? [legendHistogram(store.get(), legend)].filter(Boolean) : []),
     );
   }
   store.subscribe(['coloring'], render);

@@ -6,6 +6,7 @@ import { createPointsLayer } from './points_layer.js';
 import { createSpritesLayer } from './sprites_layer.js';
 import { createSequencesLayer } from './sequences_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
+import { createFaithfulnessMarks } from './faithfulness_marks.js';
 import { createPicker } from './picking.js';
 import { createCameraMoves, HOME_3D } from './camera_moves.js';
 import { createShapeOverlay } from '../tools/shape_overlay.js';
@@ -56,6 +57,7 @@ export function createScatterView(container, hooks) {
     depthScale: (index) => depthScale(index),
   });
   const picker = createPicker();
+  const marks = createFaithfulnessMarks(overlay);
   const shapes = createShapeOverlay(container);
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
@@ -139,6 +141,7 @@ export function createScatterView(container, hooks) {
     canvas.dataset.sprites = sprites.status;
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
+    marks.place(projectIndex, width, height);
     if (glide.active || moves.gliding) requestRender();
     if (glide.active) return;
     if (drawnPending) {
@@ -361,6 +364,11 @@ export function createScatterView(container, hooks) {
       picker.useCamera(camera());
       labels.setHover(index, text, projectIndex, thumb);
     },
+    /** Faithfulness rings: [{index, kind: 'false' | 'missed'}] (see faithfulness_marks.js). */
+    setMarks(list) {
+      marks.setMarks(list);
+      requestRender();
+    },
     setMode(next) {
       if (next !== mode) setMode(next);
     },
@@ -417,6 +425,7 @@ export function createScatterView(container, hooks) {
       sequences.dispose();
       sprites.dispose();
       labels.dispose();
+      marks.dispose();
       shapes.dispose();
       renderer.dispose();
       canvas.remove();

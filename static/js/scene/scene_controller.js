@@ -164,6 +164,18 @@ export function createScene(container, store, actions, { source = 'coords', prim
     view.setSequences(pairsOf.pairs, state.showSequences);
   }
 
+  // Faithfulness rings of the selected point (faithfulness_actions.js puts dataset rows in the store).
+  function drawMarks({ faithfulMarks }) {
+    const list = [];
+    for (const [kind, rows] of [['false', faithfulMarks?.falseRows], ['missed', faithfulMarks?.missedRows]]) {
+      for (const row of rows ?? []) {
+        const index = indexOf(row);
+        if (index >= 0) list.push({ index, kind });
+      }
+    }
+    view.setMarks(list);
+  }
+
   function drawAll(state, how) {
     view.setMode(state.camera.mode);
     drawPositions(state, how);
@@ -248,6 +260,7 @@ export function createScene(container, store, actions, { source = 'coords', prim
       drawHover(s);
     }),
     store.subscribe(['hover'], drawHover),
+    store.subscribe(['faithfulMarks', 'coords'], drawMarks),
     store.subscribe(['metadata', 'showSequences'], drawSequences),
     store.subscribe(['tool'], (s) => view.setTool(s.tool)),
     store.subscribe(['pointSize'], (s) => view.setPointScale(s.pointSize)),
