@@ -195,6 +195,14 @@ class SearchState(BaseModel):
     regex: bool = False
 
 
+class ClustersState(BaseModel):
+    """The clusters a view shows: a finished `clusters` job of its dataset (its "cluster" column)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job: str = Field(pattern=r"^[0-9a-f]{32}$", description="id of the finished clusters job")
+
+
 class ViewState(BaseModel):
     """Everything a shared link restores; the same field names as the page's store and URL."""
 
@@ -218,6 +226,7 @@ class ViewState(BaseModel):
     edit_version: int | None = Field(
         None, ge=0, alias="editVersion", description="the metadata edit version the view was made at"
     )
+    clusters: ClustersState | None = Field(None, description="the clusters shown (a finished clusters job)")
 
 
 class ViewCreated(BaseModel):

@@ -28,16 +28,20 @@ import { mountToolbar } from './tools/toolbar.js';
 import { createEditActions } from './edit_actions.js';
 import { mountTagPanel } from './panels/tag_panel.js';
 import { createDerivedColumnActions } from './derived_columns.js';
+import { createClusterActions } from './cluster_actions.js';
+import { mountClusterPanel } from './panels/cluster_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
 const editActions = createEditActions(store, coreActions);
-const viewActions = createViewActions(store, coreActions, editActions);
+const derivedActions = createDerivedColumnActions(store, coreActions);
+const clusterActions = createClusterActions(store, coreActions, derivedActions);
+const viewActions = createViewActions(store, coreActions, editActions, clusterActions);
 const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
-  ...createDerivedColumnActions(store, coreActions),
+  ...derivedActions, ...clusterActions,
 };
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);
@@ -55,6 +59,7 @@ mountLabelControls(store, actions);
 mountStatusLine(store);
 mountToolbar(store, actions);
 mountTagPanel(store, actions);
+mountClusterPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

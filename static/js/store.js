@@ -63,6 +63,11 @@ export function initialState() {
     // metadata's in Colour by: [{name, type: 'numeric'|'text', values (one per dataset row, null
     // where the analysis has none), source}]; cleared when another dataset loads (derived_columns.js)
     derivedColumns: [],
+    // clusters (cluster_actions.js): null, or {job, status: 'running'|'done'|'failed', progress, error,
+    // list (the job's extras.clusters: {id, size, label, centre}), codes (Int32Array per dataset row:
+    // cluster id, -1 noise, -2 not clustered), noise}; the map draws each cluster's label at its centre
+    clusters: null,
+    showDensity: false, // density contours of the 2D layout under the points (scene/contours_layer.js)
     // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
     params: defaultParams(),
     results: {}, // key -> {coords, variance?, final}

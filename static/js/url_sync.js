@@ -17,6 +17,7 @@ const COALESCE_MS = 1000;
 const STORE_KEYS = [
   'dataset', 'coords', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
   'search', 'neighborParams', 'camera', 'phase', 'restoring', 'bookmarks', 'editVersion', 'editLatest',
+  'clusters',
 ];
 
 /** Open what the page's address names, then keep the address in step with `store`. */

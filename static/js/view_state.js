@@ -1,13 +1,14 @@
 // The shareable ViewState: built from the store, compared field by field, and written to / read
 // from the address bar. Field names are the server's (schemas.ViewState) and the store's:
 // dataset, projection, colorBy, labelBy, selection, isolated, search, neighbors, metric,
-// dimensions, camera, editVersion.
+// dimensions, camera, editVersion, clusters.
 //
 // URL form (all optional but dataset; defaults are left out to keep links short):
 //   /?dataset=<id>&projection=<pca|tsne|umap|custom|given>&job=<result id>&components=0,1,2&sphereize=1
 //    &colorBy=<column>&labelBy=<column>&selection=7,12&isolated=1,2,3
 //    &search=<query>&searchColumn=<column>&regex=1&neighbors=100&metric=cosine&dimensions=3
 //    &editVersion=N                          (the metadata edit version shown; left out when never edited)
+//    &clusters=<clusters job id>             (the clusters shown: cluster_actions.js)
 //    &camera=px,py,pz,tx,ty,tz,zoom          (rounded to 4 decimals)
 //   /?view=<id>[&camera=...]                 (a stored view; see url_sync.js for when)
 //   ...&bookmarks=<collection>               (the Bookmarks panel's list; not part of the view)
@@ -19,7 +20,7 @@ const METHODS = new Set(['pca', 'tsne', 'umap', 'custom', 'given']);
 /** The view-state fields, in URL order; `camera` changes replace the history entry, the rest push. */
 export const FIELDS = Object.freeze([
   'dataset', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
-  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion',
+  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion', 'clusters',
 ]);
 
 const round4 = (x) => Math.round(x * 1e4) / 1e4;
@@ -70,6 +71,7 @@ export function viewStateOf(s, previous = null) {
     camera: stale ? stale.camera : roundCamera(s.camera.pose ?? null),
     // A view pins the metadata version it shows; a never-edited dataset has nothing to pin.
     editVersion: s.editVersion === null || (s.editVersion === 0 && !s.editLatest) ? null : s.editVersion,
+    clusters: s.clusters?.status === 'done' && s.clusters.job ? { job: s.clusters.job } : null,
   };
 }
 
@@ -120,6 +122,7 @@ function pairs(v) {
   if (v.metric !== DEFAULT_METRIC) out.push(['metric', v.metric]);
   out.push(['dimensions', v.dimensions]);
   if (v.editVersion !== null && v.editVersion !== undefined) out.push(['editVersion', v.editVersion]);
+  if (v.clusters?.job) out.push(['clusters', v.clusters.job]);
   return out;
 }
 
@@ -188,6 +191,7 @@ export function readQuery(search) {
     dimensions: q.get('dimensions') === '2' ? 2 : 3,
     camera,
     editVersion,
+    clusters: /^[0-9a-f]{32}$/.test(q.get('clusters') ?? '') ? { job: q.get('clusters') } : null,
   };
   return out;
 }
@@ -206,6 +210,7 @@ export function withDefaults(v) {
     dimensions: 3,
     camera: null,
     editVersion: null,
+    clusters: null,
     ...Object.fromEntries(Object.entries(v).filter(([, value]) => value !== undefined)),
   };
 }

@@ -19,6 +19,8 @@ from embedding_projector.neighbors import Metric
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS
 
+# The page's derived column of a clusters result, which a shared view may colour or label by.
+CLUSTER_COLUMN = "cluster"
 MAX_MIN_SAMPLES = 100  # the k-NN graph holds at most 100 neighbours
 DEFAULT_MIN_SAMPLES = 10
 
