@@ -124,3 +124,30 @@ def test_bad_params_are_422_naming_them(client, dataset, params: dict, named: st
     r = client.post(f"/api/datasets/{dataset['id']}/projections", json=body)
     assert r.status_code == 422, r.text
     assert named in r.json()["error"], r.json()
+
+
+def test_export_and_shared_view_carry_the_clusters(client, dataset) -> None:
+    status = finished(client, dataset["id"], {"method": "clusters", "params": {"layout": dataset["layout"],
+                                                                                "min_cluster_size": 20, "label_column": "title"}})
+    labels = cluster_labels(client, status["id"])
+    names = {c["id"]: c["label"] for c in status["extras"]["clusters"]}
+    r = client.get(f"/api/projections/{dataset['layout']}/export", params={"format": "tsv", "clusters": status["id"]})
+    assert r.status_code == 200, r.text
+    lines = r.text.splitlines()
+    header = lines[0].split("\t")
+    assert header[-1] == "cluster"
+    got = [line.split("\t")[-1] for line in lines[1:]]
+    assert got == [("noise" if c < 0 else names[c]) for c in labels.tolist()]
+    # not a clusters job: a 400 naming the parameter
+    bad = client.get(f"/api/projections/{dataset['layout']}/export", params={"clusters": dataset["layout"]})
+    assert bad.status_code == 400 and "clusters" in bad.json()["error"], bad.text
+
+    # A view may colour by the clusters it names; a view naming no clusters may not, nor another job.
+    view = {"dataset": dataset["id"], "colorBy": "cluster", "clusters": {"job": status["id"]}}
+    r = client.post("/api/views", json=view)
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/views/{r.json()['id']}").json()["clusters"] == {"job": status["id"]}
+    r = client.post("/api/views", json={"dataset": dataset["id"], "colorBy": "cluster"})
+    assert r.status_code == 400 and "colorBy" in r.json()["error"]
+    r = client.post("/api/views", json={**view, "clusters": {"job": dataset["layout"]}})
+    assert r.status_code == 400 and "clusters" in r.json()["error"], r.text
