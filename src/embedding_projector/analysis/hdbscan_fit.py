@@ -43,7 +43,7 @@ def layout_labels(coords: np.ndarray, min_cluster_size: int, min_samples: int) -
         model = fast_hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples)
         return model.fit_predict(coords).astype(np.int32)
     k = min(max(GRAPH_K, min_samples), len(coords) - 1)
-    distances, neighbors = cKDTree(coords).query(coords, k=k + 1)
+    distances, neighbors = cKDTree(coords).query(coords, k=k + 1, workers=-1)
     return graph_labels(neighbors[:, 1:], distances[:, 1:], min_cluster_size, min_samples, coords)
 
 
@@ -57,6 +57,40 @@ def graph_labels(
     joined by their representatives' distances in `points` (or by an edge longer than any), so they
     split at the top of the tree.
     """
+    try:  # scikit-learn's tree routines, fed our own tree: 3-4x faster than HDBSCAN(metric="precomputed")
+        from sklearn.cluster._hdbscan._linkage import MST_edge_dtype, make_single_linkage
+        from sklearn.cluster._hdbscan._tree import tree_to_labels
+    except ImportError:  # they are private: a scikit-learn that moved them takes the public route
+        return _public_graph_labels(neighbors, distances, min_cluster_size, min_samples, points)
+    n, k = neighbors.shape
+    distances = distances.astype(np.float64)
+    core = distances[:, min(min_samples, k + 1) - 2] if min_samples >= 2 else np.zeros(n)
+    reach = np.maximum(np.maximum(core[:, None], core[neighbors]), distances)
+    rows = np.repeat(np.arange(n), k)
+    graph = sparse.csr_matrix((reach.ravel() + ZERO_SHIFT, (rows, neighbors.ravel())), shape=(n, n))
+    tree = csgraph.minimum_spanning_tree(graph).tocoo()
+    a, b, w = tree.row, tree.col, tree.data - ZERO_SHIFT
+    count, component = csgraph.connected_components(tree, directed=False)
+    if count > 1:
+        first = np.unique(component, return_index=True)[1]
+        x, y = first[:-1], first[1:]
+        if points is not None:
+            gap = np.linalg.norm(points[x] - points[y], axis=1)
+        else:
+            gap = np.full(x.size, 2.0 * float(w.max(initial=1.0)))
+        a, b = np.concatenate([a, x]), np.concatenate([b, y])
+        w = np.concatenate([w, np.maximum(np.maximum(core[x], core[y]), gap)])
+    order = np.argsort(w, kind="stable")
+    edges = np.rec.fromarrays([a[order], b[order], w[order]], dtype=MST_edge_dtype)
+    labels, _ = tree_to_labels(make_single_linkage(edges), min_cluster_size, "eom", False, 0.0, None)
+    return labels.astype(np.int32)
+
+
+def _public_graph_labels(
+    neighbors: np.ndarray, distances: np.ndarray, min_cluster_size: int, min_samples: int,
+    points: np.ndarray | None,
+) -> np.ndarray:
+    """graph_labels through scikit-learn's public HDBSCAN(metric="precomputed") on the sparse graph."""
     n, k = neighbors.shape
     from sklearn.cluster import HDBSCAN
 
