@@ -3,7 +3,8 @@
 Run: `.venv/bin/python benchmarks/bench_clusters.py [--layout-rows 400000] [--exact-rows 50000]
 [--vector-rows 50000]`. Gaussian blobs with known labels; prints a markdown table with seconds and
 the adjusted Rand index against the truth and against sklearn's exact tree (same clusters = ARI ~1).
-fast_hdbscan is timed too when it is importable (it is not a dependency; see analysis/hdbscan_fit.py).
+fast_hdbscan is timed too when it is importable (it is not a dependency; run this file with a venv
+that has it, e.g. `python -m venv /tmp/fh && /tmp/fh/bin/pip install fast-hdbscan scikit-learn`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ def main() -> None:
     parser.add_argument("--vector-rows", type=int, default=50_000)
     args = parser.parse_args()
     table = ["| input | method | seconds | ARI vs truth | ARI vs sklearn exact |", "|---|---|---|---|---|"]
-    fast = hdbscan_fit.fast_hdbscan_available()
+    try:
+        import fast_hdbscan
+    except ImportError:
+        fast_hdbscan = None
 
     for n in sorted({args.exact_rows, args.layout_rows}):
         points, truth = make_blobs(n, 2, centers=12, random_state=0)
@@ -58,17 +62,12 @@ def main() -> None:
         base, base_s = timed(lambda: exact(points, size)) if n <= args.exact_rows else (None, None)
         if base is not None:
             table.append(f"| {n:,} x 2 | sklearn HDBSCAN (exact) | {base_s:.2f} | {adjusted_rand_score(truth, base):.4f} | 1 |")
-        methods = [("k-NN graph (k-d tree) + sklearn", False)] + ([("fast_hdbscan", True)] if fast else [])
-        for name, use_fast in methods:
-            if use_fast:
-                ours, secs = timed(lambda: hdbscan_fit.layout_labels(points, size, MIN_SAMPLES))
-            else:
-                available = hdbscan_fit.fast_hdbscan_available
-                hdbscan_fit.fast_hdbscan_available = lambda: False  # the fallback path, even when installed
-                try:
-                    ours, secs = timed(lambda: hdbscan_fit.layout_labels(points, size, MIN_SAMPLES))
-                finally:
-                    hdbscan_fit.fast_hdbscan_available = available
+        methods = [("ours: k-NN graph (k-d tree) tree + sklearn's routines", lambda: hdbscan_fit.layout_labels(points, size, MIN_SAMPLES))]
+        if fast_hdbscan is not None:
+            fast_hdbscan.HDBSCAN(min_cluster_size=10, min_samples=MIN_SAMPLES).fit_predict(points[:1000])  # compile
+            methods.append(("fast_hdbscan", lambda: fast_hdbscan.HDBSCAN(min_cluster_size=size, min_samples=MIN_SAMPLES).fit_predict(points)))
+        for name, run in methods:
+            ours, secs = timed(run)
             same = f"{adjusted_rand_score(base, ours):.4f}" if base is not None else "-"
             table.append(f"| {n:,} x 2 | {name} | {secs:.2f} | {adjusted_rand_score(truth, ours):.4f} | {same} |")
         print(table[-1], flush=True)

@@ -19,12 +19,7 @@ def exact(points: np.ndarray, min_cluster_size: int, min_samples: int) -> np.nda
         return HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples, copy=True).fit_predict(points)
 
 
-def without_fast_hdbscan(monkeypatch) -> None:
-    monkeypatch.setattr(hdbscan_fit, "fast_hdbscan_available", lambda: False)
-
-
-def test_graph_hdbscan_matches_the_exact_tree(monkeypatch) -> None:
-    without_fast_hdbscan(monkeypatch)
+def test_graph_hdbscan_matches_the_exact_tree() -> None:
     rng = np.random.default_rng(0)
     centres = rng.uniform(-20, 20, size=(6, 2))
     truth = np.arange(3000) % 6
@@ -37,9 +32,8 @@ def test_graph_hdbscan_matches_the_exact_tree(monkeypatch) -> None:
         assert same >= 0.99
 
 
-def test_far_apart_groups_and_duplicates(monkeypatch) -> None:
+def test_far_apart_groups_and_duplicates() -> None:
     # Groups smaller than k leave the k-NN graph in pieces; the chained components still split cleanly.
-    without_fast_hdbscan(monkeypatch)
     rng = np.random.default_rng(1)
     truth = np.repeat(np.arange(4), 12)
     points = np.array([[0, 0], [100, 0], [0, 100], [100, 100]])[truth] + rng.normal(0, 0.5, size=(48, 2))

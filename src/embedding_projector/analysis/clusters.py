@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from embedding_projector.analysis.cluster_labels import cell_texts, cluster_names
-from embedding_projector.analysis.hdbscan_fit import GRAPH_K, fast_hdbscan_available, graph_labels, layout_labels
+from embedding_projector.analysis.hdbscan_fit import GRAPH_K, graph_labels, layout_labels
 from embedding_projector.neighbors import Metric
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS
@@ -100,7 +100,7 @@ def run(vectors: np.ndarray, params: Params, progress: Progress, **inputs: Any) 
         how = "k-NN graph of the vectors"
     else:
         labels = layout_labels(layout, min_cluster_size, min_samples)
-        how = "fast_hdbscan" if fast_hdbscan_available() else "k-NN graph of the layout"
+        how = "k-NN graph of the layout"
     progress.update(0.8, phase="naming")
     labels = _largest_first(labels)
     n_clusters = int(labels.max()) + 1 if labels.size else 0

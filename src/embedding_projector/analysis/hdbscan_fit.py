@@ -1,11 +1,11 @@
 """HDBSCAN labels of a layout or of a k-NN graph, without scikit-learn's all-pairs minimum spanning tree.
 
-scikit-learn's HDBSCAN builds its tree with Prim's algorithm over all pairs (15 s for 50k 2-D points
-here, quadratic). With a sparse precomputed distance matrix it takes scipy's minimum spanning tree
-of that graph instead, so we hand it each point's k nearest neighbours: the tree of the k-NN graph's
-mutual reachability, which keeps every edge the clusters are made of (ARI vs. the exact tree: see
-tests/test_clusters.py). `fast_hdbscan`, when installed, does the exact tree (a Boruvka k-d tree)
-faster still, and is used for layouts.
+scikit-learn's HDBSCAN builds its tree with Prim's algorithm over all pairs (15-30 s for 50k 2-D
+points here, quadratic). Here the tree is that of the k-NN graph's mutual reachability (scipy's
+minimum spanning tree over each point's k nearest neighbours), which keeps the edges clusters are
+made of, and scikit-learn's own routines turn it into clusters: ARI 0.9999 against the exact tree
+at 50k (tests/test_clusters.py, benchmarks/bench_clusters.py). fast_hdbscan (exact, numba) was
+measured too and is not used: see docs/design.md.
 """
 
 from __future__ import annotations
@@ -25,23 +25,9 @@ GRAPH_K = 15
 ZERO_SHIFT = 1e-9
 
 
-def fast_hdbscan_available() -> bool:
-    """Whether the optional fast_hdbscan package can be imported."""
-    try:
-        import fast_hdbscan  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def layout_labels(coords: np.ndarray, min_cluster_size: int, min_samples: int) -> np.ndarray:
-    """HDBSCAN labels (-1 noise) of 2-D/3-D coordinates: fast_hdbscan when installed, else the k-d tree graph."""
+    """HDBSCAN labels (-1 noise) of 2-D/3-D coordinates, through their k-d tree's k-NN graph."""
     coords = np.ascontiguousarray(coords, dtype=np.float64)
-    if fast_hdbscan_available():
-        import fast_hdbscan
-
-        model = fast_hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples)
-        return model.fit_predict(coords).astype(np.int32)
     k = min(max(GRAPH_K, min_samples), len(coords) - 1)
     distances, neighbors = cKDTree(coords).query(coords, k=k + 1, workers=-1)
     return graph_labels(neighbors[:, 1:], distances[:, 1:], min_cluster_size, min_samples, coords)
@@ -57,7 +43,7 @@ def graph_labels(
     joined by their representatives' distances in `points` (or by an edge longer than any), so they
     split at the top of the tree.
     """
-    try:  # scikit-learn's tree routines, fed our own tree: 3-4x faster than HDBSCAN(metric="precomputed")
+    try:  # scikit-learn's tree routines, fed our own tree: about 3x faster than HDBSCAN(metric="precomputed") at 400k
         from sklearn.cluster._hdbscan._linkage import MST_edge_dtype, make_single_linkage
         from sklearn.cluster._hdbscan._tree import tree_to_labels
     except ImportError:  # they are private: a scikit-learn that moved them takes the public route
