@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.cluster import HDBSCAN
 from sklearn.metrics import adjusted_rand_score
 
-from embedding_projector.analysis import hdbscan_fit
+from embedding_projector.analysis import clusters, hdbscan_fit
 from embedding_projector.analysis.cluster_labels import cluster_names, ctfidf_terms, is_multi_word
 
 
@@ -64,3 +64,11 @@ def test_names_by_ctfidf_and_by_medoid() -> None:
     assert cluster_names(None, labels, layout, 2)[0] == ["cluster 0", "cluster 1"]
     same, _, _ = cluster_names(["noise"] * 14, labels, layout, 2)
     assert same == ["noise, noise, noise", "noise, noise, noise (1)"]
+
+
+def test_vectors_are_capped_with_a_clear_message() -> None:
+    params = clusters.Params(layout="f" * 32, space="vectors")
+    assert clusters.check_fits(params, clusters.MAX_VECTOR_ROWS) is None
+    problem = clusters.check_fits(params, 400_000)
+    assert problem is not None and "'space'" in problem and "400,000" in problem
+    assert clusters.check_fits(clusters.Params(layout="f" * 32), 400_000) is None  # the layout: no cap

@@ -23,6 +23,9 @@ from embedding_projector.projections.supervision import MAX_COLUMN_CHARS
 CLUSTER_COLUMN = "cluster"
 MAX_MIN_SAMPLES = 100  # the k-NN graph holds at most 100 neighbours
 DEFAULT_MIN_SAMPLES = 10
+# On the vectors HDBSCAN needs the rows' exact k-NN graph: 50k x 50 took 143 s on 2 busy cores and
+# it grows with the square of the rows, so past this a layout (or an isolated subset) is the way.
+MAX_VECTOR_ROWS = 100_000
 
 
 class Params(BaseModel):
@@ -67,7 +70,13 @@ def sizes(params: Params, n_rows: int) -> tuple[int, int]:
 
 
 def check_fits(params: Params, n_rows: int) -> str | None:
-    """A cluster cannot be bigger than the rows there are."""
+    """A cluster cannot be bigger than the rows there are; the vectors' graph is capped in size."""
+    if params.space == "vectors" and n_rows > MAX_VECTOR_ROWS:
+        return (
+            f"parameter 'space': clustering the original vectors is limited to {MAX_VECTOR_ROWS:,} rows "
+            f"(its exact neighbour graph grows with the square of the rows; these are {n_rows:,}); "
+            "cluster the layout, or isolate fewer points"
+        )
     if params.min_cluster_size is not None and params.min_cluster_size > n_rows:
         return f"parameter 'min_cluster_size': {params.min_cluster_size} is more than the {n_rows} rows"
     if params.min_samples is not None and params.min_samples >= n_rows:
