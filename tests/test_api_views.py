@@ -41,6 +41,7 @@ def a_state(dataset: str, job: str) -> dict:
         "dimensions": 2,
         "camera": {"position": [0.1, 0.2, 3.0], "target": [0.0, 0.0, 0.0], "zoom": 1.5},
         "editVersion": None,  # never edited: the view pins no edit version (test_api_edits pins one)
+        "clusters": None,  # no clusters shown (test_api_clusters shares some)
     }
 
 
