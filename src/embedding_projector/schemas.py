@@ -203,6 +203,12 @@ class CompareState(BaseModel):
     dataset: str = Field(max_length=128)
     key: ColumnName | None = None
     k: int = Field(10, ge=1, le=100)
+class ClustersState(BaseModel):
+    """The clusters a view shows: a finished `clusters` job of its dataset (its "cluster" column)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job: str = Field(pattern=r"^[0-9a-f]{32}$", description="id of the finished clusters job")
 
 
 class ViewState(BaseModel):
@@ -229,6 +235,7 @@ class ViewState(BaseModel):
         None, ge=0, alias="editVersion", description="the metadata edit version the view was made at"
     )
     compare: CompareState | None = Field(None, description="the other embedding shown beside the map")
+    clusters: ClustersState | None = Field(None, description="the clusters shown (a finished clusters job)")
 
 
 class ViewCreated(BaseModel):

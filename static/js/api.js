@@ -263,10 +263,11 @@ function attachmentName(response, fallback) {
   }
 }
 
-/** GET /api/projections/{job}/export?format=tsv|csv|npy[&version=N]: {blob, filename}; 409 while unfinished. */
-export async function exportProjection(jobId, format, version = null) {
+/** GET /api/projections/{job}/export?format=tsv|csv|npy[&version=N][&clusters=job]: {blob, filename}; 409 while unfinished. */
+export async function exportProjection(jobId, format, version = null, clusters = null) {
   const q = new URLSearchParams({ format });
   if (version !== null && version !== undefined) q.set('version', String(version));
+  if (clusters) q.set('clusters', clusters); // adds the clusters job's "cluster" column
   const response = await request(`/api/projections/${enc(jobId)}/export?${q}`);
   return { blob: await response.blob(), filename: attachmentName(response, `projection.${format}`) };
 }

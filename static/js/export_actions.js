@@ -33,7 +33,8 @@ export function createExportActions(store) {
     downloadCoordinates(format) {
       const job = state().coords?.job;
       if (!job) return Promise.resolve(null);
-      return download('coords', () => api.exportProjection(job, format, state().editVersion));
+      const clusters = state().clusters?.status === 'done' ? state().clusters.job : null;
+      return download('coords', () => api.exportProjection(job, format, state().editVersion, clusters));
     },
     /** The metadata of the selected rows, in selection order, as TSV (header + one line per row). */
     downloadSelection() {

@@ -33,12 +33,15 @@ import { mountComparePanel } from './panels/compare_panel.js';
 import { mountCompareScene } from './scene/compare_scene.js';
 import { createFaithfulnessActions } from './faithfulness_actions.js';
 import { mountFaithfulnessPanel } from './panels/faithfulness_panel.js';
+import { createClusterActions } from './cluster_actions.js';
+import { mountClusterPanel } from './panels/cluster_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
 const editActions = createEditActions(store, coreActions);
-const viewActions = createViewActions(store, coreActions, editActions);
 const derivedActions = createDerivedColumnActions(store, coreActions);
+const clusterActions = createClusterActions(store, coreActions, derivedActions);
+const viewActions = createViewActions(store, coreActions, editActions, clusterActions);
 const compareActions = createCompareActions(store, derivedActions);
 const restoreView = viewActions.restore; // a restored view's (or bookmark's) comparison opens once its map is drawn
 viewActions.restore = async (v, options) => {
@@ -49,7 +52,7 @@ const actions = {
   ...coreActions, ...createOptionActions(store, coreActions), ...createExportActions(store),
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
-  ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions),
+  ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions), ...clusterActions,
   compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare,
 };
 const scene = createScene(byId('scene'), store, actions);
@@ -71,6 +74,7 @@ mountToolbar(store, actions);
 mountTagPanel(store, actions);
 mountComparePanel(store, actions);
 mountFaithfulnessPanel(store, actions);
+mountClusterPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

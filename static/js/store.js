@@ -74,6 +74,11 @@ export function initialState() {
     // {row, k, falseRows, missedRows} (dataset rows) or null
     faithfulness: FAITHFULNESS_IDLE,
     faithfulMarks: null,
+    // clusters (cluster_actions.js): null, or {job, status: 'running'|'done'|'failed', progress, error,
+    // list (the job's extras.clusters: {id, size, label, centre}), codes (Int32Array per dataset row:
+    // cluster id, -1 noise, -2 not clustered), noise}; the map draws each cluster's label at its centre
+    clusters: null,
+    showDensity: false, // density contours of the 2D layout under the points (scene/contours_layer.js)
     // projections: the forms, the kept results and the runs, keyed by results.js resultKey()
     params: defaultParams(),
     results: {}, // key -> {coords, variance?, final}

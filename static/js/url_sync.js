@@ -18,6 +18,7 @@ const STORE_KEYS = [
   'dataset', 'coords', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
   'search', 'neighborParams', 'camera', 'phase', 'restoring', 'bookmarks', 'editVersion', 'editLatest',
   'compare',
+  'clusters',
 ];
 
 /** Open what the page's address names, then keep the address in step with `store`. */

@@ -31,7 +31,7 @@ function clampAxes(axes, d) {
 }
 
 /** Build the view actions over `store`; `edits` (edit_actions.js) switches the metadata's edit version. */
-export function createViewActions(store, actions, edits = null) {
+export function createViewActions(store, actions, edits = null, clusters = null) {
   const state = () => store.get();
   let restoreToken = 0;
 
@@ -196,6 +196,7 @@ export function createViewActions(store, actions, edits = null) {
       }
     }
     applyRest(v);
+    if (clusters) await clusters.restoreClusters(v, current);
   }
 
   return {

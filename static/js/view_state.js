@@ -1,7 +1,7 @@
 // The shareable ViewState: built from the store, compared field by field, and written to / read
 // from the address bar. Field names are the server's (schemas.ViewState) and the store's:
 // dataset, projection, colorBy, labelBy, selection, isolated, search, neighbors, metric,
-// dimensions, camera, editVersion, compare.
+// dimensions, camera, editVersion, compare, clusters.
 //
 // URL form (all optional but dataset; defaults are left out to keep links short):
 //   /?dataset=<id>&projection=<pca|tsne|umap|custom|given>&job=<result id>&components=0,1,2&sphereize=1
@@ -9,9 +9,12 @@
 //    &search=<query>&searchColumn=<column>&regex=1&neighbors=100&metric=cosine&dimensions=3
 //    &editVersion=N                          (the metadata edit version shown; left out when never edited)
 //    &compare=<other dataset>&compareKey=<column>&compareK=10   (a comparison shown beside the map)
+//    &clusters=<clusters job id>             (the clusters shown: cluster_actions.js)
 //    &camera=px,py,pz,tx,ty,tz,zoom          (rounded to 4 decimals)
 //   /?view=<id>[&camera=...]                 (a stored view; see url_sync.js for when)
 //   ...&bookmarks=<collection>               (the Bookmarks panel's list; not part of the view)
+
+import { CLUSTER_COLUMN } from './cluster_actions.js';
 
 export const DEFAULT_NEIGHBORS = 100;
 export const DEFAULT_METRIC = 'cosine';
@@ -20,7 +23,7 @@ const METHODS = new Set(['pca', 'tsne', 'umap', 'custom', 'given']);
 /** The view-state fields, in URL order; `camera` changes replace the history entry, the rest push. */
 export const FIELDS = Object.freeze([
   'dataset', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
-  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion', 'compare',
+  'search', 'neighbors', 'metric', 'dimensions', 'camera', 'editVersion', 'compare', 'clusters',
 ]);
 
 const round4 = (x) => Math.round(x * 1e4) / 1e4;
@@ -45,11 +48,15 @@ export function finishedProjection(s) {
   };
 }
 
-/** `name` when a view can carry it: an analysis's derived column is no dataset column (the server refuses it). */
+/**
+ * `name` when a view can carry it: an analysis's derived column is no dataset column (the server
+ * refuses it), except the clusters' column, which the view's `clusters` brings back.
+ */
 function datasetColumn(s, name) {
   if (!name) return null;
   const derived = s.derivedColumns?.some((c) => c.name === name) && !s.metadata?.columns.some((c) => c.name === name);
-  return derived ? null : name;
+  const restored = name === CLUSTER_COLUMN && s.clusters?.status === 'done' && !!s.clusters.job;
+  return derived && !restored ? null : name;
 }
 
 /**
@@ -79,6 +86,7 @@ export function viewStateOf(s, previous = null) {
     // A view pins the metadata version it shows; a never-edited dataset has nothing to pin.
     editVersion: s.editVersion === null || (s.editVersion === 0 && !s.editLatest) ? null : s.editVersion,
     compare: s.compare ? { dataset: s.compare.dataset, key: s.compare.key ?? null, k: s.compare.k } : null,
+    clusters: s.clusters?.status === 'done' && s.clusters.job ? { job: s.clusters.job } : null,
   };
 }
 
@@ -134,6 +142,7 @@ function pairs(v) {
     if (v.compare.key) out.push(['compareKey', v.compare.key]);
     out.push(['compareK', v.compare.k]);
   }
+  if (v.clusters?.job) out.push(['clusters', v.clusters.job]);
   return out;
 }
 
@@ -203,6 +212,7 @@ export function readQuery(search) {
     camera,
     editVersion,
     compare: q.get('compare') ? compareOf(q) : null,
+    clusters: /^[0-9a-f]{32}$/.test(q.get('clusters') ?? '') ? { job: q.get('clusters') } : null,
   };
   return out;
 }
@@ -227,6 +237,7 @@ export function withDefaults(v) {
     camera: null,
     editVersion: null,
     compare: null,
+    clusters: null,
     ...Object.fromEntries(Object.entries(v).filter(([, value]) => value !== undefined)),
   };
 }

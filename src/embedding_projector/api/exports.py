@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from embedding_projector.analysis.cluster_export import cluster_column
 from embedding_projector.api.edits import VersionQuery
 from embedding_projector.api.projections import validate_rows
 from embedding_projector.datasets.store import DatasetStore
@@ -34,7 +35,8 @@ router = APIRouter(tags=["exports"])
 
 
 def _projection_body(
-    jobs: JobRunner, store: DatasetStore, job_id: str, fmt: ExportFormat, version: int | None = None
+    jobs: JobRunner, store: DatasetStore, job_id: str, fmt: ExportFormat, version: int | None = None,
+    clusters: str | None = None,
 ) -> tuple[str, bytes | Iterator[bytes]]:
     """The download's file name and body (bytes for .npy, lazy chunks for a table); 404/409 first."""
     status = jobs.status(job_id)
@@ -50,6 +52,8 @@ def _projection_body(
         check_columns(columns, info.n)
     except ValueError as exc:
         raise Conflict(f"dataset {status.dataset} does not match projection {job_id}: {exc}") from None
+    if clusters is not None:  # the page's "cluster" column, after the metadata
+        columns = [*columns, cluster_column(jobs, clusters, status.dataset, info.n)]
     coord_names = coordinate_names(status.method, shape[1])
     layout_columns = status.params.get("source", "").split(",") if status.method == "given" else []
     chunks = table_chunks(
@@ -70,10 +74,11 @@ async def export_projection(
     store: DatasetStoreDep,
     fmt: Annotated[ExportFormat, Query(alias="format")] = "tsv",
     version: VersionQuery = None,
+    clusters: Annotated[str | None, Query(max_length=64, description="a clusters job: adds its 'cluster' column")] = None,
 ) -> Response:
     """A finished projection as a download: coordinates + metadata (tsv, csv; with the edits at
-    `version`, else the latest) or coordinates (npy)."""
-    filename, body = await run_in_threadpool(_projection_body, jobs, store, job_id, fmt, version)
+    `version`, else the latest; plus a clusters job's column) or coordinates (npy)."""
+    filename, body = await run_in_threadpool(_projection_body, jobs, store, job_id, fmt, version, clusters)
     headers = {"Content-Disposition": content_disposition(filename)}
     if isinstance(body, bytes):
         return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from embedding_projector.analysis.clusters import CLUSTER_COLUMN
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep, ViewStoreDep, ViewWriteLimitDep
 from embedding_projector.errors import Forbidden, InputError, NotFound, Unauthorized
@@ -58,6 +59,19 @@ def _rows_problem(rows: list[int], n: int) -> str | None:
     return None
 
 
+def clusters_view_columns(job: str, dataset: str, jobs: JobRunner) -> set[str]:
+    """The derived column a view's clusters add ("cluster"); 400 unless a finished clusters job of `dataset`."""
+    try:
+        status = jobs.status(job)
+    except NotFound:
+        raise InputError(f"clusters result {job!r} does not exist", file="clusters.job") from None
+    if status.method != "clusters" or status.status != "done" or status.dataset != dataset:
+        raise InputError(
+            f"clusters result {job!r} is not a finished clusters job of dataset {dataset!r}", file="clusters.job"
+        )
+    return {CLUSTER_COLUMN}
+
+
 def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
     """A view must name an existing dataset, an edit version it has, its columns at that version, unique
     rows inside it, and a finished stored projection."""
@@ -75,6 +89,8 @@ def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
     # A column made by an edit exists from its version on: check the names against that version.
     at_version = info.columns if state.edit_version is None else store.columns_at(state.dataset, state.edit_version)
     columns = {c.name for c in at_version}
+    if state.clusters is not None:
+        columns |= clusters_view_columns(state.clusters.job, state.dataset, jobs)
     search_column = state.search.column if state.search is not None else None
     for field, column in (("colorBy", state.color_by), ("labelBy", state.label_by), ("search.column", search_column)):
         if column is not None and column not in columns:
@@ -100,9 +116,14 @@ def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
             )
 
 
+# Optional fields of issue 13, left out of a stored view when null, so a view without them reads as before.
+ANALYSIS_FIELDS = ("compare", "clusters")
+
+
 def view_json(state: ViewState) -> str:
-    """The JSON a view or bookmark is stored as; a view without a comparison reads as it did before compare existed."""
-    return state.model_dump_json(by_alias=True, exclude=None if state.compare is not None else {"compare"})
+    """The JSON a view or bookmark is stored as; analysis fields only when the view has them."""
+    exclude = {name for name in ANALYSIS_FIELDS if getattr(state, name) is None}
+    return state.model_dump_json(by_alias=True, exclude=exclude or None)
 
 
 def public_base(request: Request, settings: SettingsDep) -> str:

@@ -7,6 +7,8 @@ import { createSpritesLayer } from './sprites_layer.js';
 import { createSequencesLayer } from './sequences_layer.js';
 import { createLabelsLayer } from './labels_layer.js';
 import { createFaithfulnessMarks } from './faithfulness_marks.js';
+import { createClusterLabelsLayer } from './cluster_labels_layer.js';
+import { createContoursLayer } from './contours_layer.js';
 import { createPicker } from './picking.js';
 import { createCameraMoves, HOME_3D } from './camera_moves.js';
 import { createShapeOverlay } from '../tools/shape_overlay.js';
@@ -37,11 +39,16 @@ export function createScatterView(container, hooks) {
   canvas.dataset.camera = 'still'; // moving while a reset, fit or focus glides
   canvas.dataset.sprites = 'off'; // off | loading | on | error | too-big
   canvas.dataset.sequences = '0'; // line segments of sequences drawn (0 when hidden)
+  canvas.dataset.contours = '0'; // density contour segments drawn (0 when hidden)
   const overlay = document.createElement('div');
   overlay.className = 'scatter-overlay';
   container.append(canvas, overlay);
 
   const scene = new THREE.Scene();
+  const contours = createContoursLayer();
+  scene.add(contours.object);
+  let showContours = false;
+  let contoursStale = true;
   const sequences = createSequencesLayer();
   scene.add(sequences.object);
   const points = createPointsLayer();
@@ -58,6 +65,11 @@ export function createScatterView(container, hooks) {
   });
   const picker = createPicker();
   const marks = createFaithfulnessMarks(overlay);
+  const clusterLabels = createClusterLabelsLayer(overlay);
+  const pointsMoved = () => {
+    clusterLabels.positionsChanged();
+    contoursStale = true;
+  };
   const shapes = createShapeOverlay(container);
 
   const perspective = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
@@ -123,6 +135,7 @@ export function createScatterView(container, hooks) {
     sequences.positionsChanged();
     picker.invalidate();
     labels.screenChanged();
+    pointsMoved();
     if (t >= 1) setAnimating(false);
   }
 
@@ -142,6 +155,13 @@ export function createScatterView(container, hooks) {
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
     marks.place(projectIndex, width, height);
+    clusterLabels.place(points.positions, points.count, picker.project, width, height);
+    if (contoursStale && !glide.active) {
+      contoursStale = false;
+      contours.update(points.positions, points.count, showContours && mode === '2d');
+      canvas.dataset.contours = String(contours.count);
+      if (contours.count) requestRender();
+    }
     if (glide.active || moves.gliding) requestRender();
     if (glide.active) return;
     if (drawnPending) {
@@ -281,6 +301,7 @@ export function createScatterView(container, hooks) {
 
   function setMode(next) {
     mode = next;
+    contoursStale = true;
     controls3d.enabled = mode === '3d';
     controls2d.enabled = mode === '2d';
     canvas.dataset.mode = mode;
@@ -316,6 +337,7 @@ export function createScatterView(container, hooks) {
         points.setPositions(next);
         sequences.setPositions(points.positions);
         sequences.positionsChanged();
+        pointsMoved();
       }
       drawnPending = true;
       if (reset) moves.reset();
@@ -332,6 +354,7 @@ export function createScatterView(container, hooks) {
       points.setRingColor(ring);
       sprites.setBackground(background);
       sequences.setColor(sequence);
+      contours.setColor(sequence);
       canvas.dataset.background = background;
       requestRender();
     },
@@ -357,6 +380,18 @@ export function createScatterView(container, hooks) {
     setLabels(list, options) {
       labels.setOptions(options);
       labels.setLabels(list);
+      requestRender();
+    },
+    /** Cluster names: `names` by cluster id, `codes` the cluster of each draw index (< 0 none; null: no clusters). */
+    setClusterLabels(codes, names) {
+      clusterLabels.setClusters(codes, names);
+      requestRender();
+    },
+    /** Draw the density contours of the points under them (2D only). */
+    setContours(on) {
+      if (on === showContours) return;
+      showContours = on;
+      contoursStale = true;
       requestRender();
     },
     /** Hover is drawn in the HTML overlay, so it needs no WebGL render; `thumb`: see labels.setHover. */
@@ -426,6 +461,8 @@ export function createScatterView(container, hooks) {
       sprites.dispose();
       labels.dispose();
       marks.dispose();
+      clusterLabels.dispose();
+      contours.dispose();
       shapes.dispose();
       renderer.dispose();
       canvas.remove();

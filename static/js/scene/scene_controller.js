@@ -176,6 +176,18 @@ export function createScene(container, store, actions, { source = 'coords', prim
     view.setMarks(list);
   }
 
+  /** The clusters' names at their centres (cluster_actions.js): each drawn point's cluster, from its row. */
+  function drawClusters(state) {
+    const c = state.clusters;
+    if (!count || !c?.codes) {
+      view.setClusterLabels(null, []);
+      return;
+    }
+    const codes = new Int32Array(count);
+    for (let i = 0; i < count; i++) codes[i] = c.codes[rowOf(i)] ?? -2;
+    view.setClusterLabels(codes, c.list.map((cluster) => cluster.label));
+  }
+
   function drawAll(state, how) {
     view.setMode(state.camera.mode);
     drawPositions(state, how);
@@ -265,6 +277,8 @@ export function createScene(container, store, actions, { source = 'coords', prim
     store.subscribe(['tool'], (s) => view.setTool(s.tool)),
     store.subscribe(['pointSize'], (s) => view.setPointScale(s.pointSize)),
     store.subscribe(['cameraRequest'], followCameraRequest),
+    store.subscribe(['clusters', 'coords'], drawClusters),
+    store.subscribe(['showDensity'], (s) => view.setContours(s.showDensity)),
     // After the positions (subscribed above): the cells follow the rows drawn.
     store.subscribe([source, 'info', 'showSprites', 'coloring'], drawSprites),
   ];
@@ -273,6 +287,8 @@ export function createScene(container, store, actions, { source = 'coords', prim
   if (!primary) applyPose(store.get(), true); // before it reports its own home pose as the shared one
   view.setTool(store.get().tool);
   view.setPointScale(store.get().pointSize);
+  drawClusters(store.get());
+  view.setContours(store.get().showDensity);
 
   return {
     /** The WebGL canvas (carries data-points and data-mode for tests). */
