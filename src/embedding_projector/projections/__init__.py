@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from embedding_projector.analysis import knn_graph
+from embedding_projector.analysis import diagnostics, knn_graph
 from embedding_projector.projections import custom_axes, pca, tsne, umap_
 
 METHODS: dict[str, ModuleType] = {
@@ -24,4 +24,5 @@ METHODS: dict[str, ModuleType] = {
     "umap": umap_,
     "custom": custom_axes,
     "knn_graph": knn_graph,
+    "diagnostics": diagnostics,
 }
