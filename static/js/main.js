@@ -28,6 +28,10 @@ import { mountToolbar } from './tools/toolbar.js';
 import { createEditActions } from './edit_actions.js';
 import { mountTagPanel } from './panels/tag_panel.js';
 import { createDerivedColumnActions } from './derived_columns.js';
+import { createVectorQueryActions } from './vector_query_actions.js';
+import { mountQueryBox } from './panels/query_box.js';
+import { createDiagnosticsActions } from './diagnostics_actions.js';
+import { mountDiagnosticsPanel } from './panels/diagnostics_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -39,6 +43,7 @@ const actions = {
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
   ...createDerivedColumnActions(store, coreActions),
 };
+Object.assign(actions, createVectorQueryActions(store, actions), createDiagnosticsActions(store, actions));
 const scene = createScene(byId('scene'), store, actions);
 mountTheme(store, actions);
 mountStatusBar(store, actions);
@@ -55,6 +60,8 @@ mountLabelControls(store, actions);
 mountStatusLine(store);
 mountToolbar(store, actions);
 mountTagPanel(store, actions);
+mountQueryBox(store, actions);
+mountDiagnosticsPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;
