@@ -87,6 +87,7 @@ def test_bad_queries_are_422s_naming_the_problem(client, dataset) -> None:
         ({"expression": labels[1], "column": "nope"}, "no metadata column 'nope'"),
         ({"vector": [1.0, 2.0]}, "the vector has 2 numbers; this dataset's vectors have 8"),
         ('{"vector": [0, 0, 0, 0, 0, 0, 0, NaN]}', "number 8 is nan"),  # Python's json reads NaN
+        ({"vector": [0.0] * 7 + [1e300]}, "number 8 is beyond ±1e+15"),
         ({"vector": [0.0] * 8, "rows": [1]}, "exactly one of vector, expression or rows"),
         ({"rows": []}, "rows is empty"),
         ({"rows": [0, N]}, f"row {N} is out of range"),
@@ -102,6 +103,16 @@ def test_bad_queries_are_422s_naming_the_problem(client, dataset) -> None:
     r = post(client, dataset_id, {"vector": [0.0] * 8, "k": 10_001})
     assert r.status_code == 422 and "k" in r.json()["error"]
     assert post(client, "no-such-dataset", {"vector": [0.0] * 8}).status_code == 404
+    r = post(client, dataset_id, {"rows": [2**40]})
+    assert r.status_code == 422 and "rows" in r.json()["error"]
+    # A dataset without metadata has no labels to look terms up in.
+    r = client.post("/api/datasets", files={"vectors": ("bare.tsv", vectors_tsv(vectors[:5]))})
+    assert r.status_code == 201, r.text
+    bare = r.json()["id"]
+    for body in ({"expression": "word1"}, {"expression": "word1", "column": "word"}):
+        r = post(client, bare, body)
+        assert r.status_code == 422, r.text
+        print(body, "->", r.json()["error"])
     # The route's body limit (4 MB) refuses a bigger body before reading it.
     r = client.post(f"/api/datasets/{dataset_id}/neighbors", content=b"[" + b"0," * (3 << 20) + b"0]",
                     headers={"content-type": "application/json"})

@@ -337,7 +337,7 @@ class NeighborQueryRequest(BaseModel):
 
     vector: list[float] | None = None
     expression: str | None = None
-    rows: list[int] | None = None
+    rows: list[Annotated[int, Field(ge=0, lt=2**31)]] | None = None
     k: int = Field(10, ge=1, le=10_000)
     metric: Literal["cosine", "euclidean"] = "cosine"
     column: str | None = Field(None, description="label column an expression's terms are looked up in")

@@ -35,7 +35,7 @@ class Params(BaseModel):
     k: int = Field(10, ge=1, le=MAX_K, description="neighbours per row")
     metric: Metric = "cosine"
     duplicate_threshold: float = Field(
-        DEFAULT_DUPLICATE_THRESHOLD, ge=0, le=2, allow_inf_nan=False,
+        DEFAULT_DUPLICATE_THRESHOLD, ge=0, le=1e30, allow_inf_nan=False,
         description="pairs at a distance under this are near-duplicates",
     )
 

@@ -18,6 +18,7 @@ MAX_EXPRESSION_CHARS = 1000
 MAX_TERMS = 32
 MAX_CENTROID_ROWS = 1_000_000
 CENTROID_CHUNK = 65536
+MAX_ABS_VALUE = 1e15
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,10 @@ def check_vector(values: list[float], d: int) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(q))
     if len(bad):
         raise Unprocessable(f"the vector's number {int(bad[0]) + 1} is {float(q[bad[0]])!r}: every number must be finite")
+    big = np.flatnonzero(np.abs(q) > MAX_ABS_VALUE)
+    if len(big):
+        # The float32 scan scales by the query's norm: keep it far inside float32's range.
+        raise Unprocessable(f"the vector's number {int(big[0]) + 1} is beyond ±{MAX_ABS_VALUE:g}")
     return q
 
 
