@@ -87,7 +87,7 @@ def test_query_box_and_diagnostics(page: Page, page_errors, live_server, story: 
 
     # Diagnostics: compute, then hubness/sparsity in Colour by, a sortable list, the duplicate pair.
     page.click("#diagnostics-compute")
-    expect(page.locator("#diagnostics-summary")).to_contain_text("k = 10: hubness skewness")
+    expect(page.locator("#diagnostics-summary")).to_contain_text("k = 10 (cosine): hubness skewness")
     expect(page.locator("#duplicates-count")).to_have_text("1 near-duplicate pair (distance < 0.000001)")
     pair = page.locator("#duplicates-list li")
     expect(pair).to_have_count(1)

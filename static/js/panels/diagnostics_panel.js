@@ -34,7 +34,7 @@ export function mountDiagnosticsPanel(store, actions) {
     sortSelect.disabled = !done;
     sortSelect.value = state.diagnosticsSort;
     summary.textContent = done
-      ? `k = ${d.extras.k}: hubness skewness ${d.extras.hubness_skewness.toFixed(2)}, most listed ${d.extras.hubness_max} times`
+      ? `k = ${d.extras.k} (${d.extras.metric}): hubness skewness ${d.extras.hubness_skewness.toFixed(2)}, most listed ${d.extras.hubness_max} times`
       : '';
     const column = done ? state.derivedColumns.find((c) => c.name === state.diagnosticsSort) : null;
     list.replaceChildren(...(column ? topRows(column.values, TOP) : []).map((row) => el(
