@@ -22,6 +22,12 @@ export function mountDiagnosticsPanel(store, actions) {
   const list = byId('diagnostics-list');
   const dupCount = byId('duplicates-count');
   const dupList = byId('duplicates-list');
+  let ranked = { values: null, rows: [] }; // a 400k-row sort once per column, not per render
+
+  function top(values) {
+    if (ranked.values !== values) ranked = { values, rows: topRows(values, TOP) };
+    return ranked.rows;
+  }
 
   function render(state) {
     const d = state.diagnostics;
@@ -37,7 +43,7 @@ export function mountDiagnosticsPanel(store, actions) {
       ? `k = ${d.extras.k} (${d.extras.metric}): hubness skewness ${d.extras.hubness_skewness.toFixed(2)}, most listed ${d.extras.hubness_max} times`
       : '';
     const column = done ? state.derivedColumns.find((c) => c.name === state.diagnosticsSort) : null;
-    list.replaceChildren(...(column ? topRows(column.values, TOP) : []).map((row) => el(
+    list.replaceChildren(...(column ? top(column.values) : []).map((row) => el(
       'li',
       { className: 'result-item', dataset: { row: String(row) }, tabIndex: 0, onclick: () => actions.selectPoint(row) },
       el('span', { className: 'result-label' }, labelOf(state, row)),
