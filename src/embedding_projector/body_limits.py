@@ -28,6 +28,10 @@ UPLOAD_SLACK = 1 << 20
 # projection computed (~20 bytes a value): 400k points with PCA, t-SNE and UMAP keys fill ~150 MB.
 TENSORBOARD_BOOKMARKS_PATH = re.compile(r"/api/datasets/[^/]+/bookmarks/tensorboard/?")
 TENSORBOARD_BOOKMARKS_BYTES = 256 << 20
+# A vector query carries one d-number vector (~25 bytes a number: 4 MB is a 160k-dimension vector) or
+# the rows of a selection (~7 bytes a row: all of a 400k-row dataset).
+NEIGHBOR_QUERY_PATH = re.compile(r"/api/datasets/[^/]+/neighbors/?")
+NEIGHBOR_QUERY_BYTES = 4 << 20
 
 
 class BodyRefused(HTTPException):
@@ -74,6 +78,8 @@ def check_from_headers(scope: Scope, settings: Settings) -> int:
         limit, what = upload_body_limit(settings), "upload"
     elif scope["method"] == "POST" and TENSORBOARD_BOOKMARKS_PATH.fullmatch(scope["path"]):
         limit, what = TENSORBOARD_BOOKMARKS_BYTES, "bookmarks file"
+    elif scope["method"] == "POST" and NEIGHBOR_QUERY_PATH.fullmatch(scope["path"]):
+        limit, what = NEIGHBOR_QUERY_BYTES, "vector query"
     else:
         limit, what = settings.max_json_bytes, "request body"
     length = declared_length(headers)

@@ -285,3 +285,66 @@ class NeighborIndex:
         dots = (x * q).sum(axis=1)
         sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
         return rows, np.clip(1.0 - sims, 0.0, 2.0)
+
+    def query_vector(
+        self, q: np.ndarray, k: int, metric: Metric, exclude: tuple[int, ...] | list[int] | np.ndarray = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k rows nearest to the vector `q` (d,), rows in `exclude` left out, and their distances.
+
+        The same float32 block scan, error bound and float64 re-rank as query(), so the answer is exact.
+        `q` must be finite and of the index's dimension (ValueError otherwise: callers check first).
+        """
+        q = np.asarray(q, dtype=np.float64)
+        if q.shape != (self._d,) or not np.isfinite(q).all():
+            raise ValueError(f"q must be {self._d} finite numbers, got shape {q.shape}")
+        if metric not in METRICS:
+            raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        excluded = np.unique(np.asarray(list(exclude), dtype=np.int64))
+        if len(excluded) and (excluded[0] < 0 or excluded[-1] >= self.n):
+            raise InputError(f"an excluded row is out of range: the dataset has {self.n} rows")
+        k = min(operator.index(k), self.n - len(excluded))
+        if k < 1:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        q_norm = float(np.sqrt(q @ q))
+        if metric == "cosine" and q_norm == 0:
+            # As in query(): distance exactly 1 from everything, so the lowest rows.
+            rows = np.setdiff1d(np.arange(k + len(excluded)), excluded)[:k]
+            return rows, np.ones(k, dtype=np.float64)
+        q_unit = (q / q_norm if q_norm > 0 else q).astype(np.float32)
+        keep = k + _EXTRA_CANDIDATES
+        offset = 1.0 if metric == "cosine" else float(q @ q)
+        cand_rows: list[np.ndarray] = []
+        cand_scores: list[np.ndarray] = []
+        lower = np.full(len(self._starts), np.inf)
+        threshold = np.inf
+        for b, start in enumerate(self._starts):
+            scores = self._block_scores(b, q_unit, q_norm, metric)
+            mine = excluded[(excluded >= start) & (excluded < start + len(scores))]
+            scores[mine - start] = np.inf
+            idx = np.flatnonzero(scores < threshold)
+            if np.isfinite(threshold):
+                lower[b] = threshold
+            if len(idx) > keep:
+                part = np.argpartition(scores[idx], keep)
+                lower[b] = scores[idx[part[keep]]]
+                idx = idx[part[:keep]]
+            cand_rows.append(idx + start)
+            cand_scores.append(scores[idx])
+            pool = np.concatenate(cand_scores)
+            if len(pool) >= keep:
+                threshold = float(np.partition(pool, keep - 1)[keep - 1])
+        rows = np.concatenate(cand_rows)
+        approx = np.concatenate(cand_scores).astype(np.float64) + offset
+        err = self._error_bounds(q_norm, metric)
+        rows, dist = self._refine(rows, approx, q, k, err.max(), metric)
+        kth = dist[k - 1] if metric == "cosine" else dist[k - 1] ** 2
+        redo = np.flatnonzero(lower + offset - err <= kth)
+        if len(redo):
+            extra = [rows]
+            for b in redo:
+                scores = self._block_scores(b, q_unit, q_norm, metric).astype(np.float64)
+                extra.append(np.flatnonzero(scores + offset <= kth + err[b]) + self._starts[b])
+            rows = np.setdiff1d(np.unique(np.concatenate(extra)), excluded)
+            rows, dist = self._exact(rows, q, metric)
+        order = np.lexsort((rows, dist))[:k]
+        return rows[order].astype(np.int64), dist[order]

@@ -346,3 +346,35 @@ class EditLogAnswer(BaseModel):
 
     version: int
     entries: list[EditEntry]
+
+
+class NeighborQueryRequest(BaseModel):
+    """POST /api/datasets/{id}/neighbors: exactly one of a vector, an expression or rows (their centroid)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vector: list[float] | None = None
+    expression: str | None = None
+    rows: list[Annotated[int, Field(ge=0, lt=2**31)]] | None = None
+    k: int = Field(10, ge=1, le=10_000)
+    metric: Literal["cosine", "euclidean"] = "cosine"
+    column: str | None = Field(None, description="label column an expression's terms are looked up in")
+
+
+class QueryTerm(BaseModel):
+    """One resolved term of an expression."""
+
+    term: str
+    row: int
+    sign: Literal[1, -1]
+
+
+class NeighborQueryResponse(BaseModel):
+    """The k nearest rows to a query vector, nearest first, and the expression's resolved terms."""
+
+    query: Literal["vector", "expression", "rows"]
+    metric: Literal["cosine", "euclidean"]
+    k: int
+    column: str | None = None
+    terms: list[QueryTerm] = []
+    neighbors: list[Neighbor]

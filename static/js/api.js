@@ -154,6 +154,13 @@ export function getNeighbors(id, row, k, metric, signal) {
   return json(`/api/datasets/${enc(id)}/neighbors?${q}`, { signal });
 }
 
+/** POST /api/datasets/{id}/neighbors {vector | expression | rows, k, metric}: the k nearest rows and the resolved terms. */
+export function queryNeighbors(id, body, signal) {
+  return json(`/api/datasets/${enc(id)}/neighbors`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal,
+  });
+}
+
 /**
  * The body of a projection request: {method, params, rows}, plus "sphereize": true when the data
  * is to be sphereized (omitted otherwise: the server's default, and the same cache key as before).

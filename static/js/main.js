@@ -35,6 +35,10 @@ import { createFaithfulnessActions } from './faithfulness_actions.js';
 import { mountFaithfulnessPanel } from './panels/faithfulness_panel.js';
 import { createClusterActions } from './cluster_actions.js';
 import { mountClusterPanel } from './panels/cluster_panel.js';
+import { createVectorQueryActions } from './vector_query_actions.js';
+import { mountQueryBox } from './panels/query_box.js';
+import { createDiagnosticsActions } from './diagnostics_actions.js';
+import { mountDiagnosticsPanel } from './panels/diagnostics_panel.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -55,6 +59,7 @@ const actions = {
   ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions), ...clusterActions,
   compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare,
 };
+Object.assign(actions, createVectorQueryActions(store, actions), createDiagnosticsActions(store, actions));
 const scene = createScene(byId('scene'), store, actions);
 const compareScene = mountCompareScene(byId('compare-scene'), store, actions);
 mountTheme(store, actions);
@@ -75,6 +80,8 @@ mountTagPanel(store, actions);
 mountComparePanel(store, actions);
 mountFaithfulnessPanel(store, actions);
 mountClusterPanel(store, actions);
+mountQueryBox(store, actions);
+mountDiagnosticsPanel(store, actions);
 
 // body[data-state] lets tests (and CSS) wait for "the current view is drawn" instead of sleeping.
 let resolveReady;

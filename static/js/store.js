@@ -88,6 +88,12 @@ export function initialState() {
     neighbors: [],
     neighborsLoading: false,
     neighborParams: { k: 100, metric: 'cosine' },
+    // vector query (vector_query_actions.js): {text, kind: 'expression'|'vector'|'rows', pending, answer, error};
+    // its answer becomes the selection with selectionSource 'query' (a duplicate pair: 'duplicates')
+    vectorQuery: { text: '', kind: null, pending: false, answer: null, error: null },
+    // diagnostics job (diagnostics_actions.js): {status, progress, job, extras, error}; the list's sort key
+    diagnostics: { status: null, progress: 0, job: null, extras: null, error: null },
+    diagnosticsSort: 'hubness',
     search: { query: '', column: null, regex: false, matches: [], error: null },
     hover: null,
     // metadata edits (edit_actions.js): the version whose metadata is loaded, the latest the

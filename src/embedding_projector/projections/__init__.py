@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from embedding_projector.analysis import clusters, compare, faithfulness, knn_graph
+from embedding_projector.analysis import clusters, compare, diagnostics, faithfulness, knn_graph
 from embedding_projector.projections import custom_axes, pca, tsne, umap_
 
 METHODS: dict[str, ModuleType] = {
@@ -31,4 +31,5 @@ METHODS: dict[str, ModuleType] = {
     "compare": compare,
     "faithfulness": faithfulness,
     "clusters": clusters,
+    "diagnostics": diagnostics,
 }

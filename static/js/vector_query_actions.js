@@ -1,0 +1,63 @@
+// Vector queries: the k nearest rows to an expression ("king - man + woman"), a pasted vector or the
+// centroid of the selection (POST /api/datasets/{id}/neighbors). The answer becomes the selection
+// (source 'query'), so the map highlights it; its list stays in store.vectorQuery.
+import * as api from './api.js';
+
+const QUERY_K = 10;
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A pasted vector when every comma/space-separated token is a number, else null (an expression). */
+export function parseVector(text) {
+  const tokens = text.trim().replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+  if (tokens.length < 2 || !tokens.every((t) => NUMBER.test(t))) return null;
+  return tokens.map(Number);
+}
+
+/** Actions that run a vector query and clear its answer. */
+export function createVectorQueryActions(store, core) {
+  const state = store.get;
+  let abort = null;
+  let loadedDataset = null;
+
+  store.subscribe(['dataset'], ({ dataset }) => {
+    if (dataset === loadedDataset) return;
+    loadedDataset = dataset;
+    abort?.abort();
+    store.update({ vectorQuery: { text: '', kind: null, pending: false, answer: null, error: null } });
+  });
+
+  async function run(kind, body, text) {
+    const { dataset, neighborParams, labelBy, metadata } = state();
+    if (!dataset) return;
+    abort?.abort();
+    abort = new AbortController();
+    const mine = abort;
+    const full = { ...body, k: QUERY_K, metric: neighborParams.metric };
+    // Terms are looked up in the column the map is labelled by (a metadata column, not a derived one).
+    if (kind === 'expression' && metadata?.columns?.some((c) => c.name === labelBy)) full.column = labelBy;
+    store.update({ vectorQuery: { text, kind, pending: true, answer: null, error: null } });
+    try {
+      const answer = await api.queryNeighbors(dataset, full, mine.signal);
+      if (mine !== abort) return;
+      store.update({ vectorQuery: { text, kind, pending: false, answer, error: null } });
+      core.selectRows(answer.neighbors.map((nb) => nb.row).sort((a, b) => a - b), 'replace', 'query');
+    } catch (err) {
+      if (mine !== abort || err?.name === 'AbortError') return;
+      store.update({ vectorQuery: { text, kind, pending: false, answer: null, error: err.message } });
+    }
+  }
+
+  return {
+    /** Query by the text typed: a pasted vector when it is all numbers, else an expression over labels. */
+    queryText(text) {
+      const vector = parseVector(text);
+      if (vector) run('vector', { vector }, text);
+      else run('expression', { expression: text }, text);
+    },
+    /** The k nearest rows to the centroid of the selected points. */
+    queryCentroid() {
+      const rows = state().selection;
+      if (rows.length) run('rows', { rows: [...rows] }, `centroid of ${rows.length} selected`);
+    },
+  };
+}
