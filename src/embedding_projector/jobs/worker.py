@@ -137,10 +137,14 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
         inputs = _supervision(module, params, job, rows) | _layout(params, job)
         needed = module.graph_needed(params, vectors.shape[0]) if hasattr(module, "graph_needed") else None
         if needed is not None:
-            # The graph is its own cached job: found, or computed in this first phase and stored.
-            metric, k = needed
-            inputs["graph"] = ensure_graph(job, vectors, metric, k, progress.part(0.0, GRAPH_SHARE))
-            progress = progress.part(GRAPH_SHARE, 1.0)
+            # The graph is its own cached job: found, or computed in this first phase and stored
+            # (a 2-tuple always computes a missing graph; a third item None never does).
+            metric, k, compute_k = (*needed, needed[1])[:3]
+            graph = ensure_graph(job, vectors, metric, k, progress.part(0.0, GRAPH_SHARE), compute_k)
+            if graph is not None:
+                inputs["graph"] = graph
+                if graph.computed:
+                    progress = progress.part(GRAPH_SHARE, 1.0)
         result = module.run(vectors, params, progress, **inputs)
         n_rows = vectors.shape[0]
     files = result_paths(Path(job["results_dir"]), job_id)
