@@ -524,7 +524,7 @@ class JobRunner:
             return
         try:
             with worker.send_lock:
-                worker.conn.send(("warm-up", self._warm_up_function))
+                worker.conn.send(("warm-up", self._warm_up_function, self._n_workers > 1))
         except OSError:  # it just died; its sentinel will replace it
             worker.ready = False
             return

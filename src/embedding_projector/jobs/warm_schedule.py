@@ -6,8 +6,9 @@ right after a start, the first t-SNE took 2.9x as long as a warm one. So:
   "warm" or "warm-failed", and the next idle cold worker is asked);
 - jobs go to an idle worker that is not warming, warm ones first (UMAP needs the compiled code;
   t-SNE, PCA and knn_graph need no numba at all), and to a warming one only when no other is idle;
-- the warm-up thread runs at the lowest CPU priority (worker.py), so a job in another worker
-  keeps both cores.
+- the warm-up thread runs at the lowest CPU priority (worker.py) when there are other workers, so
+  a job in another worker keeps both cores. (Not with one worker: a job beside a starved warm-up
+  thread in the same process would wait for the GIL it holds.)
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def next_to_warm(workers: Sequence[WorkerState]) -> WorkerState | None:
 
 
 def dispatch_order(workers: Sequence[WorkerState]) -> list[WorkerState]:
-    """The idle, ready workers in the order they should take jobs: not warming and warm first."""
+    """The idle, ready workers in the order they should take jobs: not warming and warm first.
+
+    A warming worker is left out while another is still starting (it is ready within seconds): a
+    job beside the warm-up in one process shares its GIL with numba's compiler.
+    """
     idle = [w for w in workers if w.ready and w.job is None]
+    if any(not w.ready for w in workers):
+        idle = [w for w in idle if not w.warming]
     return sorted(idle, key=lambda w: (w.warming, not w.warm))

@@ -89,11 +89,12 @@ class Outbox:
             self.conn.send(message)
 
 
-def _warm(outbox: Outbox, function: str, idle: threading.Event) -> None:
-    # The lowest CPU priority for this thread only (Linux keeps one per thread): a job in another
-    # worker keeps both cores, and the thread ends with the warm-up.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
+def _warm(outbox: Outbox, function: str, idle: threading.Event, yield_cpu: bool) -> None:
+    # With `yield_cpu`, the lowest CPU priority for this thread only (Linux keeps one per thread):
+    # a job in another worker keeps both cores, and the thread ends with the warm-up.
+    if yield_cpu:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
     module, name = function.split(":")
     try:
         warm_up = getattr(importlib.import_module(module), name)
@@ -203,8 +204,8 @@ def _write_arrays(
 def worker_main(conn: Connection, parent_pid: int) -> None:
     """Entry point of a worker process: serve jobs from `conn` until told to stop.
 
-    A ("warm-up", "module:function") message starts the warm-up in a thread, so the worker still
-    takes jobs; while one runs, the warm-up waits between its steps.
+    A ("warm-up", "module:function", yield_cpu) message starts the warm-up in a thread, so the
+    worker still takes jobs; while one runs, the warm-up waits between its steps.
     """
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     lower_priority(WORKER_NICENESS)
@@ -220,7 +221,9 @@ def worker_main(conn: Connection, parent_pid: int) -> None:
         if job is None:
             return
         if isinstance(job, tuple) and job[0] == "warm-up":
-            threading.Thread(target=_warm, args=(outbox, job[1], idle), name="warm-up", daemon=True).start()
+            _, function, yield_cpu = job
+            threading.Thread(target=_warm, args=(outbox, function, idle, yield_cpu), name="warm-up",
+                             daemon=True).start()
             continue
         idle.clear()
         try:
