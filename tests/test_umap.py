@@ -197,7 +197,7 @@ def test_a_cached_graph_replaces_the_neighbour_search() -> None:
     from embedding_projector.analysis import knn_graph
     from embedding_projector.analysis.graph_cache import Graph
 
-    vectors, _ = clustered(2000, 30, clusters=10, seed=2)
+    vectors, _ = clustered(1200, 30, clusters=10, seed=2)
     params = umap_.Params(n_neighbors=15)
     assert umap_.graph_needed(params, len(vectors)) == ("cosine", 14, None)
     assert umap_.graph_needed(params, umap_.GRAPH_MIN_ROWS) == ("cosine", 14, 100)
@@ -206,8 +206,8 @@ def test_a_cached_graph_replaces_the_neighbour_search() -> None:
     graph = Graph("g2", neighbors, distances, computed=True).first(14)
     knn = umap_.precomputed_knn(graph, 15)
     assert (knn[0][:, 0] == np.arange(len(vectors))).all() and (knn[1][:, 0] == 0).all()
-    with_graph = umap_.run(vectors, params, Progress(), graph=graph, n_epochs=100)
-    library = umap_.run(vectors, params, Progress(), n_epochs=100)
+    with_graph = umap_.run(vectors, params, Progress(), graph=graph, n_epochs=60)
+    library = umap_.run(vectors, params, Progress(), n_epochs=60)
     assert with_graph.extras["neighbors"] == "computed graph" and with_graph.extras["graph"] == "g2"
     assert library.extras["neighbors"] == "umap-learn"
     ours = trustworthiness(vectors, with_graph.coords, n_neighbors=10)
