@@ -158,7 +158,7 @@ np.save("{args.scratch}/tsne.npy", np.asarray(y, dtype=np.float32))
 print(time.perf_counter() - t)"""
     lib = fresh_process(lib_code)
     theirs = np.load(f"{args.scratch}/tsne.npy")
-    rows.append((f"t-SNE {n:,}, {iterations} iterations, graph cached ({status['extras'].get('neighbors')})",
+    rows.append((f"t-SNE {n:,}, {iterations} iterations (neighbours: {status['extras'].get('neighbors')})",
                  f"{wall:.1f} s, trustworthiness {trust(ours, 'euclidean'):.4f}",
                  f"openTSNE direct: {lib:.1f} s, trustworthiness {trust(theirs, 'euclidean'):.4f}"))
     status, wall = run_job(server, "umap", {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine"})
@@ -174,7 +174,7 @@ np.save("{args.scratch}/umap.npy", np.asarray(y, dtype=np.float32))
 print(time.perf_counter() - t)"""
     lib = fresh_process(lib_code)
     theirs = np.load(f"{args.scratch}/umap.npy")
-    rows.append((f"UMAP {n:,}, graph cached ({status['extras'].get('neighbors')})",
+    rows.append((f"UMAP {n:,} (neighbours: {status['extras'].get('neighbors')}; cached by the graph section)",
                  f"{wall:.1f} s, trustworthiness {trust(ours, 'cosine'):.4f}",
                  f"umap-learn direct (warm): {lib:.1f} s, trustworthiness {trust(theirs, 'cosine'):.4f}"))
     return rows
