@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
+
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
@@ -72,3 +76,28 @@ def test_graph_of_a_row_subset_and_refusals(client, dataset) -> None:
     assert client.get(f"/api/projections/{status['id']}/labels").status_code == 404
     r = client.post(f"/api/datasets/{dataset_id}/projections", json={"method": "knn_graph", "params": {"k": 101}})
     assert r.status_code == 422 and "'k'" in r.json()["error"]
+
+
+def test_deleting_a_running_graph_job_ends_it(client) -> None:
+    # 30k x 16 float32 (just under the tests' 2 MB upload limit): a k=100 graph takes seconds.
+    vectors = np.random.default_rng(5).normal(size=(30_000, 16)).astype("<f4")
+    buffer = io.BytesIO()
+    np.save(buffer, vectors)
+    r = client.post("/api/datasets", files={"vectors": ("big.npy", buffer.getvalue())})
+    assert r.status_code == 201, r.text
+    body = {"method": "knn_graph", "params": {"k": 100, "metric": "euclidean"}}
+    job = client.post(f"/api/datasets/{r.json()['id']}/projections", json=body).json()
+    with client.stream("GET", f"/api/projections/{job['id']}/events") as events:
+        for line in events.iter_lines():
+            if line.startswith("data:") and json.loads(line[5:]).get("info", {}).get("rows_done", 0) > 0:
+                running = json.loads(line[5:])
+                break
+    assert running["status"] == "running" and running["progress"] < 1
+    pid = running["worker"]
+    cancelled = client.delete(f"/api/projections/{job['id']}").json()
+    assert cancelled["status"] == "cancelled"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the worker computing it is gone (and replaced)
+    assert pid not in [w["pid"] for w in client.get("/api/status").json()["workers"]]
+    assert client.get(f"/api/projections/{job['id']}").json()["status"] == "cancelled"
+    assert client.get(f"/api/projections/{job['id']}/neighbors").status_code == 409

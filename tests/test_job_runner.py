@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -253,3 +254,40 @@ def test_fair_queue_serves_the_client_whose_last_turn_is_oldest() -> None:
     assert queue.remove("c1") and not queue.remove("c1")
     assert [queue.pop() for _ in range(len(queue))] == ["b1", "a2", "b2", "a3", "a4"]
     assert queue.pop() is None
+
+
+def test_workers_warm_up_one_at_a_time_and_jobs_avoid_the_warming_one(
+    tmp_path: Path, vectors_file: Path, monkeypatch
+) -> None:
+    log = tmp_path / "warm.jsonl"
+    monkeypatch.setenv("FAKE_WARM_LOG", str(log))
+    r = JobRunner(tmp_path / "results", workers=2, warm_up_function="tests.fake_warmup:warm_up")
+    r.start()
+    try:
+        def info() -> list[dict]:
+            return r.workers_info()
+
+        deadline = time.monotonic() + 30
+        while not log.exists() and time.monotonic() < deadline:
+            # While the first worker warms, a job goes to the other one.
+            status = r.submit("d", "fp", vectors_file, "pca", {"components": 2 + len(info())}, None).status
+            assert wait(r, status.id) == "done"
+            warming = [w["pid"] for w in info() if w["warming"]]
+            if warming:
+                assert r.status(status.id).worker not in warming
+            time.sleep(0.2)
+        while len(log.read_text().splitlines()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        runs = [json.loads(line) for line in log.read_text().splitlines()]
+        assert len(runs) == 2 and {w["pid"] for w in runs} == set(r.worker_pids())
+        first, second = sorted(runs, key=lambda w: w["start"])
+        assert second["start"] >= first["end"] - 0.05, "two workers warmed up at once"
+        assert first["nice"] == second["nice"] == 19  # the warm-up thread yields to any job
+        assert all(w["warm"] for w in info())
+        # A killed worker is replaced, and the fresh one warms up too.
+        os.kill(r.worker_pids()[0], signal.SIGKILL)
+        while len(log.read_text().splitlines()) < 3 and time.monotonic() < deadline + 15:
+            time.sleep(0.1)
+        assert len(log.read_text().splitlines()) == 3
+    finally:
+        r.stop()

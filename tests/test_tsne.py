@@ -194,3 +194,33 @@ def test_supervision_needs_one_label_per_row(clusters) -> None:
     params = tsne.Params(iterations=50, supervise_column="class")
     with pytest.raises(ValueError, match="3 labels for 400 rows"):
         tsne.run(vectors, params, Progress(), labels=["a", "b", "c"])
+
+
+def test_affinities_from_the_cached_graph_match_the_library_run() -> None:
+    """openTSNE on the knn_graph's neighbours (PrecomputedNeighbors) is as faithful as its own search."""
+    from embedding_projector.analysis import knn_graph
+    from embedding_projector.analysis.graph_cache import Graph
+
+    vectors, _ = clustered(1500, 30, clusters=10, seed=2)
+    params = tsne.Params(perplexity=20, iterations=150, seed=1)
+    metric, k, compute_k = tsne.graph_needed(params, len(vectors))
+    assert (metric, k, compute_k) == ("euclidean", 60, None)  # below GRAPH_MIN_ROWS: look up only
+    assert tsne.graph_needed(params, tsne.GRAPH_MIN_ROWS)[2] == 100
+    assert tsne.graph_needed(tsne.Params(perplexity=34), 5000) is None  # 102 neighbours: not in a graph
+    neighbors, distances = knn_graph.compute(vectors, 100, metric, Progress())
+    seen: list[dict] = []
+    with_graph = tsne.run(vectors, params, Progress(lambda _f, info, _c: seen.append(info)),
+                          graph=Graph("g1", neighbors, distances).first(k))
+    library = tsne.run(vectors, params, Progress())
+    assert with_graph.extras["neighbors"] == "cached graph" and with_graph.extras["graph"] == "g1"
+    assert library.extras["neighbors"] == "openTSNE (exact)"
+    assert any(info.get("iteration") for info in seen)  # snapshots still flow
+    ours = trustworthiness(vectors, with_graph.coords, n_neighbors=10)
+    theirs = trustworthiness(vectors, library.coords, n_neighbors=10)
+    print(f"trustworthiness: graph {ours:.4f}, openTSNE's own neighbours {theirs:.4f}")
+    assert ours >= theirs - 0.01
+    # Supervision reweights the graph's affinities as it does the library's.
+    labels = [str(i % 3) for i in range(len(vectors))]
+    supervised = tsne.run(vectors, tsne.Params(perplexity=20, iterations=50, supervise_column="c"), Progress(),
+                          labels=labels, graph=Graph("g1", neighbors, distances).first(k))
+    assert supervised.extras["supervised"]["classes"] == 3 and supervised.extras["neighbors"] == "cached graph"

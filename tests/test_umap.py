@@ -190,3 +190,27 @@ def test_supervision_raises_the_label_wise_knn_accuracy() -> None:
     assert supervised.extras["supervised"] == {"labelled": 600, "classes": 4}
     assert semi.extras["supervised"] == {"labelled": 400, "classes": 4}
     assert "supervised" not in plain.extras
+
+
+def test_a_cached_graph_replaces_the_neighbour_search() -> None:
+    """umap-learn on the knn_graph (precomputed_knn, each row first) is as faithful as its own search."""
+    from embedding_projector.analysis import knn_graph
+    from embedding_projector.analysis.graph_cache import Graph
+
+    vectors, _ = clustered(1200, 30, clusters=10, seed=2)
+    params = umap_.Params(n_neighbors=15)
+    assert umap_.graph_needed(params, len(vectors)) == ("cosine", 14, None)
+    assert umap_.graph_needed(params, umap_.GRAPH_MIN_ROWS) == ("cosine", 14, 100)
+    assert umap_.graph_needed(umap_.Params(n_neighbors=102), 5000) is None
+    neighbors, distances = knn_graph.compute(vectors, 100, "cosine", Progress())
+    graph = Graph("g2", neighbors, distances, computed=True).first(14)
+    knn = umap_.precomputed_knn(graph, 15)
+    assert (knn[0][:, 0] == np.arange(len(vectors))).all() and (knn[1][:, 0] == 0).all()
+    with_graph = umap_.run(vectors, params, Progress(), graph=graph, n_epochs=60)
+    library = umap_.run(vectors, params, Progress(), n_epochs=60)
+    assert with_graph.extras["neighbors"] == "computed graph" and with_graph.extras["graph"] == "g2"
+    assert library.extras["neighbors"] == "umap-learn"
+    ours = trustworthiness(vectors, with_graph.coords, n_neighbors=10)
+    theirs = trustworthiness(vectors, library.coords, n_neighbors=10)
+    print(f"trustworthiness: graph {ours:.4f}, umap-learn's own neighbours {theirs:.4f}")
+    assert ours >= theirs - 0.01

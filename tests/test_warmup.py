@@ -6,6 +6,8 @@ import sys
 
 import numba
 
+from embedding_projector.analysis import knn_graph
+from embedding_projector.analysis.graph_cache import Graph
 from embedding_projector.jobs.warmup import warm_up
 from embedding_projector.projections import umap_
 from embedding_projector.projections.progress import Progress
@@ -37,7 +39,11 @@ def test_warm_up_is_quiet_and_covers_what_real_runs_compile(capfd) -> None:
     params = umap_.Params(metric="euclidean", seed=1, dimensions=3)
     umap_.run(vectors, params, Progress(), n_epochs=5)
     umap_.run(vectors[:1000], umap_.Params(), Progress(), n_epochs=5)
+    # Neighbours from a cached k-NN graph (umap-learn's precomputed_knn) compile nothing new either.
+    neighbors, distances = knn_graph.compute(vectors, 14, "cosine", Progress())
+    umap_.run(vectors, umap_.Params(), Progress(), n_epochs=5, graph=Graph("g", neighbors, distances))
     after = compiled_signatures()
     new = {name: (before.get(name, 0), n) for name, n in after.items() if n != before.get(name, 0)}
     print(f"warm-up took {seconds:.1f} s; compiled afterwards: {new}")
     assert new == {}
+

@@ -20,6 +20,9 @@ Metric = Literal["cosine", "euclidean"]
 METRICS: tuple[str, ...] = get_args(Metric)
 
 DEFAULT_BLOCK_ROWS = 65536
+# Index rows per block of a batched scan: with 512 queries the float32 score matrix is 8 MiB.
+SCAN_BLOCK_ROWS = 4096
+SEED_ROWS = 1024
 # Candidates kept per block beyond k, so float32 rounding near the k-th distance rarely forces
 # a second scan.
 _EXTRA_CANDIDATES = 16
@@ -91,8 +94,8 @@ class NeighborIndex:
         """Exact k nearest of each of `rows` (each itself excluded): (m, k) int64 rows, float64 distances.
 
         The batched form of query(): one float32 matrix product per block of the index, the same
-        error bound, and a float64 re-rank. A query the bound cannot settle (near-ties at the k-th
-        distance, a zero vector) falls back to query(), so every answer is exact.
+        kind of error bound, and a float64 re-rank. A query the bound cannot settle (near-ties at
+        the k-th distance, a zero vector) falls back to query(), so every answer is exact.
         """
         rows = np.asarray(rows, dtype=np.int64)
         if metric not in METRICS:
@@ -101,50 +104,92 @@ class NeighborIndex:
         m = len(rows)
         if k < 1 or m == 0:
             return np.empty((m, max(k, 0)), dtype=np.int64), np.empty((m, max(k, 0)), dtype=np.float64)
-        keep = k + _EXTRA_CANDIDATES
-        q_unit = self._unit[rows]  # (m, d), C order
+        keep = min(k + _EXTRA_CANDIDATES, self.n - 1)
         q_norm = self._norms[rows].astype(np.float64)
-        offset = np.ones(m) if metric == "cosine" else q_norm * q_norm
-        cand_rows, cand_scores = [], []
-        lower = np.full(m, np.inf)  # lowest score any block dropped, per query
-        for b, start in enumerate(self._starts):
-            stop = min(start + self._block_rows, self.n)
-            scores = q_unit @ self._unit[start:stop].T  # (m, block)
-            if metric == "cosine":
-                np.negative(scores, out=scores)
-            else:
-                scores *= self._norms[start:stop]
-                scores *= (-2.0 * q_norm).astype(np.float32)[:, None]
-                scores += self._sq_norms[start:stop]
-            own = np.flatnonzero((rows >= start) & (rows < stop))
-            scores[own, rows[own] - start] = np.inf
-            if scores.shape[1] > keep:
-                part = np.argpartition(scores, keep, axis=1)
-                lower = np.minimum(lower, np.take_along_axis(scores, part[:, keep : keep + 1], axis=1)[:, 0])
-                idx = part[:, :keep]
-            else:
-                idx = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
-            cand_rows.append(idx + start)
-            cand_scores.append(np.take_along_axis(scores, idx, axis=1))
-        cand = np.hstack(cand_rows)
-        approx = np.hstack(cand_scores).astype(np.float64) + offset[:, None]
-        if cand.shape[1] > keep:  # only the `keep` best candidates are re-ranked exactly
-            part = np.argpartition(approx, keep, axis=1)
-            lower = np.minimum(lower + offset, np.take_along_axis(approx, part[:, keep : keep + 1], axis=1)[:, 0])
-            cand = np.take_along_axis(cand, part[:, :keep], axis=1)
+        if metric == "cosine":
+            queries = self._unit[rows]  # similarity q.x / |q||x|; distance = 1 - similarity
+            offset = np.ones(m)
         else:
-            lower = lower + offset
-        dist = self._exact_many(rows, cand, metric)
-        order = np.lexsort((cand, dist), axis=1)[:, :k]
-        out_rows = np.take_along_axis(cand, order, axis=1)
+            # similarity 2 q.x - |x|^2 = |q|^2 - |x - q|^2, as one product over d + 1 columns
+            queries = np.empty((m, self._d + 1), dtype=np.float32)
+            np.multiply(self._unit[rows], (2.0 * q_norm)[:, None], out=queries[:, :-1], casting="same_kind")
+            queries[:, -1] = -1.0
+            offset = q_norm * q_norm
+        pool_sim, pool_row = self._scan(queries, rows, keep, metric)
+        # Every row left out scored at most the pool's lowest similarity.
+        lower = offset - pool_sim.min(axis=1).astype(np.float64)
+        dist = self._exact_many(rows, pool_row, metric)
+        order = np.lexsort((pool_row, dist), axis=1)[:, :k]
+        out_rows = np.take_along_axis(pool_row, order, axis=1).astype(np.int64)
         out_dist = np.take_along_axis(dist, order, axis=1)
-        # Every row left out scored at least `lower`, so its exact distance is at least lower - err.
+        # A row left out is at (squared, for euclidean) distance >= lower - err.
         kth = out_dist[:, k - 1] if metric == "cosine" else out_dist[:, k - 1] ** 2
         err = self._batch_error_bounds(q_norm, metric)
         unsure = np.flatnonzero((lower - err <= kth) | (q_norm == 0))
         for i in unsure:
             out_rows[i], out_dist[i] = self.query(int(rows[i]), k, metric)
         return out_rows, out_dist
+
+    def _scan(self, queries: np.ndarray, rows: np.ndarray, keep: int, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+        """The `keep` highest float32 similarities of each query over all rows but its own, and those rows.
+
+        A running per-query threshold (the lowest similarity in its pool) is compared first, and
+        only the few entries above it are merged into the pool: a full partition of every
+        (batch x block) score matrix would cost several times the matrix product at d = 50.
+        """
+        m = len(rows)
+        pool_sim = np.full((m, keep), -np.inf, dtype=np.float32)
+        pool_row = np.zeros((m, keep), dtype=np.int32)
+        step = min(self._block_rows, SCAN_BLOCK_ROWS)
+        # A small first block seeds each pool with a full partition; every later block only merges
+        # what beats the pool's lowest similarity, about keep x block / rows-seen entries per query.
+        seed = min(self.n, max(4 * keep, SEED_ROWS))
+        bounds = [(0, seed), *((s, min(s + step, self.n)) for s in range(seed, self.n, step))]
+        scratch = np.empty((m, max(seed, step)), dtype=np.float32)
+        above_scratch = np.empty((m, step), dtype=bool)
+        # The block in C order: a product with it ran 2x faster than with the F-order index.
+        block = np.empty((max(seed, step), queries.shape[1]), dtype=np.float32)
+        hit_of = np.empty(m, dtype=np.int64)
+        for start, stop in bounds:
+            width = stop - start
+            sims = scratch[:, :width]
+            x = block[:width]
+            if metric == "cosine":
+                x[:] = self._unit[start:stop]
+            else:
+                np.multiply(self._unit[start:stop], self._norms[start:stop, None], out=x[:, :-1])
+                x[:, -1] = self._sq_norms[start:stop]
+            np.matmul(queries, x.T, out=sims)
+            own = np.flatnonzero((rows >= start) & (rows < stop))
+            sims[own, rows[own] - start] = -np.inf
+            if start == 0:
+                best = np.argpartition(sims, width - keep, axis=1)[:, -keep:]
+                pool_sim[:] = np.take_along_axis(sims, best, axis=1)
+                pool_row[:] = best
+                continue
+            above = above_scratch[:, :width]
+            np.greater(sims, pool_sim.min(axis=1)[:, None], out=above)
+            flat = np.flatnonzero(above)  # 8x faster than a 2-D np.nonzero
+            if len(flat) == 0:
+                continue
+            qi, col = np.divmod(flat, width)
+            counts = np.bincount(qi, minlength=m)
+            hits = np.flatnonzero(counts)
+            c = counts[hits]
+            slot = np.arange(len(qi)) - np.repeat(np.cumsum(c) - c, c)
+            hit_of[hits] = np.arange(len(hits))
+            at = hit_of[qi]
+            widest = int(c.max())
+            merged_sim = np.full((len(hits), keep + widest), -np.inf, dtype=np.float32)
+            merged_row = np.zeros((len(hits), keep + widest), dtype=np.int32)
+            merged_sim[:, :keep] = pool_sim[hits]
+            merged_row[:, :keep] = pool_row[hits]
+            merged_sim[at, keep + slot] = sims[qi, col]
+            merged_row[at, keep + slot] = col + start
+            best = np.argpartition(merged_sim, widest, axis=1)[:, -keep:]
+            pool_sim[hits] = np.take_along_axis(merged_sim, best, axis=1)
+            pool_row[hits] = np.take_along_axis(merged_row, best, axis=1)
+        return pool_sim, pool_row
 
     def _exact_many(self, rows: np.ndarray, cand: np.ndarray, metric: Metric) -> np.ndarray:
         """Float64 distances from each query row to its candidates: (m, c)."""
@@ -163,12 +208,14 @@ class NeighborIndex:
         return np.clip(1.0 - sims, 0.0, 2.0)
 
     def _batch_error_bounds(self, q_norm: np.ndarray, metric: Metric) -> np.ndarray:
-        """Per query, the largest of _error_bounds over the blocks."""
+        """Per query, a bound (x2 for safety) on |approximate - exact| of _scan's similarities."""
         if metric == "cosine":
             return np.full(len(q_norm), 2 * _U32 * (2 * self._d + 8))
-        m = float(self._block_max_norm.max())
-        d = self._d
-        return 2 * _U32 * ((d + 2) * m * m + 2 * (3 * d + 14) * m * q_norm)
+        # A float32 dot product of length d + 1 errs by at most (d + 1) u sum |a_i b_i|, and
+        # sum |a_i b_i| <= 2 |q| |x| + |x|^2; rounding each factor (unit vector, norm, product)
+        # to float32 adds 3 u per factor.
+        m = float(self._block_max_norm.max()) if len(self._block_max_norm) else 0.0
+        return 2 * _U32 * (self._d + 9) * (m * m + 2 * m * q_norm)
 
     def _check_row(self, row: int) -> int:
         try:

@@ -33,6 +33,7 @@ class Graph:
     job_id: str
     neighbors: np.ndarray
     distances: np.ndarray
+    computed: bool = False  # computed for this job just now (rather than found in the cache)
 
     @property
     def k(self) -> int:
@@ -41,7 +42,7 @@ class Graph:
 
     def first(self, k: int) -> Graph:
         """The graph of the k nearest (k <= self.k)."""
-        return Graph(self.job_id, self.neighbors[:, :k], self.distances[:, :k])
+        return Graph(self.job_id, self.neighbors[:, :k], self.distances[:, :k], self.computed)
 
 
 def graph_key(
@@ -111,20 +112,26 @@ def store_graph(
     return status
 
 
-def ensure_graph(job: dict[str, Any], vectors: np.ndarray, metric: Metric, k: int, progress: Progress) -> Graph:
-    """The graph of a worker job's rows: the cached one, or computed now and cached for the next job.
+def ensure_graph(
+    job: dict[str, Any], vectors: np.ndarray, metric: Metric, k: int, progress: Progress, compute_k: int | None = -1
+) -> Graph | None:
+    """The graph of a worker job's rows: the cached one (k columns), or computed now and cached for the next job.
 
     `job` is the worker's job spec (dataset, fingerprint, rows_path, sphereize, results_dir);
-    `vectors` are the job's rows as the job sees them (sphereized when it is).
+    `vectors` are the job's rows as the job sees them (sphereized when it is). When no cached graph
+    has k neighbours, one with `compute_k` (>= k; -1: k) is computed and stored, and its first k
+    columns are returned; with compute_k None, nothing is computed and the answer is None.
     """
     results_dir = Path(job["results_dir"])
     rows = None if job["rows_path"] is None else np.fromfile(job["rows_path"], dtype="<i8").tolist()
     sphereize = bool(job.get("sphereize"))
     found = find_graph(results_dir, job["dataset"], job["fingerprint"], metric, k, rows, sphereize)
-    if found is not None:
+    if found is not None or compute_k is None:
         return found
+    compute_k = max(k, compute_k)
     began = time.monotonic()
-    neighbors, distances = knn_graph.compute(vectors, k, metric, progress)
-    store_graph(results_dir, job["dataset"], job["fingerprint"], k, metric, rows, sphereize, neighbors, distances,
-                round(time.monotonic() - began, 3))
-    return Graph(graph_key(job["dataset"], job["fingerprint"], k, metric, rows, sphereize), neighbors, distances)
+    neighbors, distances = knn_graph.compute(vectors, compute_k, metric, progress)
+    store_graph(results_dir, job["dataset"], job["fingerprint"], compute_k, metric, rows, sphereize, neighbors,
+                distances, round(time.monotonic() - began, 3))
+    key = graph_key(job["dataset"], job["fingerprint"], compute_k, metric, rows, sphereize)
+    return Graph(key, neighbors, distances, computed=True).first(min(k, neighbors.shape[1]))

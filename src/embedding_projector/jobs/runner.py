@@ -22,6 +22,7 @@ from embedding_projector.errors import Conflict, Forbidden, NotFound, Unauthoriz
 from embedding_projector.jobs.fair_queue import FairQueue
 from embedding_projector.jobs.given_results import store_given
 from embedding_projector.jobs.job_key import RESULT_FORMAT, job_key
+from embedding_projector.jobs.warm_schedule import dispatch_order, next_to_warm
 from embedding_projector.jobs.records import (
     INTERRUPTED,
     UNFINISHED,
@@ -61,6 +62,8 @@ class _Worker:
     job: str | None = None
     ready: bool = False
     warm: bool = False
+    warming: bool = False  # asked to warm up and not done yet
+    warm_failed: bool = False
 
 
 @dataclass
@@ -84,9 +87,12 @@ class JobRunner:
     the results folder when asked.
     """
 
-    def __init__(self, results_dir: Path, workers: int, warm_up: bool = True) -> None:
+    def __init__(self, results_dir: Path, workers: int, warm_up: bool = True,
+                 warm_up_function: str = "embedding_projector.jobs.warmup:warm_up") -> None:
+        """`warm_up_function` ("module:function") is what a worker runs when asked to warm up."""
         self.results_dir = results_dir
         self._warm_up = warm_up
+        self._warm_up_function = warm_up_function
         self.results_dir.mkdir(parents=True, exist_ok=True)
         self._n_workers = workers
         self._ctx = mp.get_context("spawn")
@@ -160,9 +166,10 @@ class JobRunner:
             return [w.process.pid for w in self._workers]
 
     def workers_info(self) -> list[dict[str, Any]]:
-        """Each worker's pid, whether it is busy and whether its warm-up finished."""
+        """Each worker's pid, whether it is busy, whether its warm-up runs and whether it finished."""
         with self._lock:
-            return [{"pid": w.process.pid, "busy": w.job is not None, "warm": w.warm} for w in self._workers]
+            return [{"pid": w.process.pid, "busy": w.job is not None, "warm": w.warm, "warming": w.warming}
+                    for w in self._workers]
 
     def _wake(self) -> None:
         with self._wake_lock:
@@ -172,7 +179,7 @@ class JobRunner:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=worker_main,
-            args=(child, os.getpid(), self._warm_up),
+            args=(child, os.getpid()),
             name="projector-worker",
             daemon=True,
         )
@@ -489,8 +496,8 @@ class JobRunner:
         return None
 
     def _dispatch(self) -> None:
-        """Hand queued jobs to idle workers, round-robin over clients."""
-        for worker in list(self._workers):
+        """Hand queued jobs to idle workers (round-robin over clients), then let one idle worker warm up."""
+        for worker in dispatch_order(self._workers):
             if not self._queue:
                 break
             if worker.ready and worker.job is None:
@@ -511,6 +518,20 @@ class JobRunner:
                 if job.max_seconds is not None:
                     self._wake()  # the listener's wait must now end at this job's time limit
         self._notify_positions()
+        self._start_warm_up()
+
+    def _start_warm_up(self) -> None:
+        """Ask the next idle cold worker to warm up (one at a time: warm_schedule.py)."""
+        worker = next_to_warm(self._workers) if self._warm_up and not self._stopping else None
+        if worker is None:
+            return
+        try:
+            with worker.send_lock:
+                worker.conn.send(("warm-up", self._warm_up_function, self._n_workers > 1))
+        except OSError:  # it just died; its sentinel will replace it
+            worker.ready = False
+            return
+        worker.warming = True
 
     def _overdue(self) -> tuple[list[tuple[_Worker, str]], float | None]:
         """Take the workers of jobs past their time limit out of the pool; seconds to the next limit."""
@@ -567,8 +588,9 @@ class JobRunner:
                 self._dispatch()
                 return
             if kind in ("warm", "warm-failed"):
-                worker.warm = kind == "warm"
+                worker.warm, worker.warm_failed, worker.warming = kind == "warm", kind == "warm-failed", False
                 log.info("worker %s warm-up: %s", worker.process.pid, message[1])
+                self._start_warm_up()
                 return
             job = self._jobs.get(message[1])
             if job is None or worker.job != message[1]:

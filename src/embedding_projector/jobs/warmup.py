@@ -10,6 +10,7 @@ can need:
   wide rows: 600 x 1024 float32 = 2.4 MiB);
 - the parallel layout (no seed) and the serial one (a seed);
 - 2-D and 3-D;
+- neighbours from a cached k-NN graph (umap-learn's precomputed_knn);
 - a neighbour graph in more than 2 x dimensions pieces, whose layout measures distances between
   the pieces' float64 centroids with umap-learn's own (numba) metric.
 Arrays have the dtype and layout of a real run (C-contiguous, writable float32), since numba
@@ -19,9 +20,12 @@ compiles again for another type.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
+from embedding_projector.analysis import knn_graph
+from embedding_projector.analysis.graph_cache import Graph
 from embedding_projector.projections import tsne, umap_
 from embedding_projector.projections.progress import Progress
 
@@ -29,8 +33,11 @@ UMAP_WARM_ROWS, UMAP_WARM_DIM = 600, 1024
 UMAP_WARM_EPOCHS = 3
 
 
-def warm_up() -> float:
-    """Run the tiny projections in this process; return the seconds it took."""
+def warm_up(between_steps: Callable[[], object] = lambda: None) -> float:
+    """Run the tiny projections in this process; return the seconds it took.
+
+    `between_steps` is called before each run (the worker's: wait while a job runs in this process).
+    """
     start = time.perf_counter()
     rng = np.random.default_rng(0)
     quiet = Progress()
@@ -43,8 +50,16 @@ def warm_up() -> float:
     # the libraries' warnings itself.
     for metric in ("cosine", "euclidean"):
         params = umap_.Params(metric=metric, n_neighbors=10)
+        between_steps()
         umap_.run(wide, params, quiet, n_epochs=UMAP_WARM_EPOCHS, force_approximation=True)
+        between_steps()
         umap_.run(pieces, params, quiet, n_epochs=UMAP_WARM_EPOCHS)  # the small-data path
+        between_steps()
+        # Neighbours from a cached graph (precomputed_knn: int32 indices, no search index).
+        neighbors, distances = knn_graph.compute(pieces, 9, metric, quiet)
+        umap_.run(pieces, params, quiet, n_epochs=UMAP_WARM_EPOCHS, graph=Graph("warm-up", neighbors, distances))
+    between_steps()
     umap_.run(small, umap_.Params(seed=0, dimensions=3), quiet, n_epochs=UMAP_WARM_EPOCHS)
+    between_steps()
     tsne.run(small, tsne.Params(perplexity=10, iterations=50), quiet)
     return time.perf_counter() - start

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -27,6 +28,7 @@ SNAPSHOT_INTERVAL = 0.25  # seconds between intermediate coordinate snapshots se
 # Workers yield the CPU to the server process, so page requests and neighbour queries keep
 # answering while a projection keeps every core busy; an idle server costs the jobs nothing.
 WORKER_NICENESS = 5
+WARM_UP_NICENESS = 19  # the warm-up thread's (absolute) nice value
 
 
 __all__ = ["ResultFiles", "result_paths", "run_job", "worker_main"]
@@ -87,11 +89,16 @@ class Outbox:
             self.conn.send(message)
 
 
-def _warm(outbox: Outbox) -> None:
-    from embedding_projector.jobs.warmup import warm_up
-
+def _warm(outbox: Outbox, function: str, idle: threading.Event, yield_cpu: bool) -> None:
+    # With `yield_cpu`, the lowest CPU priority for this thread only (Linux keeps one per thread):
+    # a job in another worker keeps both cores, and the thread ends with the warm-up.
+    if yield_cpu:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
+    module, name = function.split(":")
     try:
-        outbox.send(("warm", warm_up()))
+        warm_up = getattr(importlib.import_module(module), name)
+        outbox.send(("warm", warm_up(between_steps=idle.wait)))
     except Exception as exc:  # a failed warm-up only costs the first user run its compile time
         outbox.send(("warm-failed", f"{type(exc).__name__}: {exc}"))
 
@@ -139,10 +146,14 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
             inputs["inputs"] = dict(job["inputs"], results_dir=job["results_dir"])
         needed = module.graph_needed(params, vectors.shape[0]) if hasattr(module, "graph_needed") else None
         if needed is not None:
-            # The graph is its own cached job: found, or computed in this first phase and stored.
-            metric, k = needed
-            inputs["graph"] = ensure_graph(job, vectors, metric, k, progress.part(0.0, GRAPH_SHARE))
-            progress = progress.part(GRAPH_SHARE, 1.0)
+            # The graph is its own cached job: found, or computed in this first phase and stored
+            # (a 2-tuple always computes a missing graph; a third item None never does).
+            metric, k, compute_k = (*needed, needed[1])[:3]
+            graph = ensure_graph(job, vectors, metric, k, progress.part(0.0, GRAPH_SHARE), compute_k)
+            if graph is not None:
+                inputs["graph"] = graph
+                if graph.computed:
+                    progress = progress.part(GRAPH_SHARE, 1.0)
         result = module.run(vectors, params, progress, **inputs)
         n_rows = vectors.shape[0]
     files = result_paths(Path(job["results_dir"]), job_id)
@@ -192,15 +203,18 @@ def _write_arrays(
     return entries
 
 
-def worker_main(conn: Connection, parent_pid: int, warm_up: bool = True) -> None:
-    """Entry point of a worker process: serve jobs from `conn` until told to stop."""
+def worker_main(conn: Connection, parent_pid: int) -> None:
+    """Entry point of a worker process: serve jobs from `conn` until told to stop.
+
+    A ("warm-up", "module:function", yield_cpu) message starts the warm-up in a thread, so the
+    worker still takes jobs; while one runs, the warm-up waits between its steps.
+    """
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     lower_priority(WORKER_NICENESS)
     outbox = Outbox(conn)
     outbox.send(("ready", os.getpid()))
-    if warm_up:
-        # In a thread, so the worker takes jobs (a PCA, say) while numba compiles.
-        threading.Thread(target=_warm, args=(outbox,), name="warm-up", daemon=True).start()
+    idle = threading.Event()
+    idle.set()
     while True:
         try:
             job = conn.recv()
@@ -208,9 +222,17 @@ def worker_main(conn: Connection, parent_pid: int, warm_up: bool = True) -> None
             return
         if job is None:
             return
+        if isinstance(job, tuple) and job[0] == "warm-up":
+            _, function, yield_cpu = job
+            threading.Thread(target=_warm, args=(outbox, function, idle, yield_cpu), name="warm-up",
+                             daemon=True).start()
+            continue
+        idle.clear()
         try:
             run_job(job, outbox)
         except Exception as exc:  # reported to the job table; the worker stays alive
             detail = io.StringIO()
             traceback.print_exc(file=detail)
             outbox.send(("failed", job["id"], f"{type(exc).__name__}: {exc}", detail.getvalue()))
+        finally:
+            idle.set()

@@ -5,8 +5,12 @@ Optional module attributes:
 - `check_fits(params, n_rows) -> str | None`: size limits, checked before a job is queued;
 - `NEEDS_COLUMN` with `check_matches(params, values)`: pattern axes over a column;
 - `column_read(params) -> str | None`: a metadata column the job reads (passed as `labels=`);
-- `graph_needed(params, n_rows) -> (metric, k) | None`: the worker finds or computes the rows'
-  k-NN graph first (analysis/graph_cache.py) and passes it as `graph=`;
+- `graph_needed(params, n_rows) -> (metric, k) | (metric, k, compute_k) | None`: the worker looks
+  up the rows' cached k-NN graph with >= k neighbours (analysis/graph_cache.py) and passes its first
+  k columns as `graph=`. When none is cached it computes and caches one with compute_k (>= k)
+  neighbours first (a 2-tuple: compute_k = k); with compute_k None it computes nothing and passes
+  no `graph=` (t-SNE/UMAP below their GRAPH_MIN_ROWS then find neighbours themselves). Only a
+  computed graph takes the first GRAPH_SHARE of the progress bar; `graph.computed` says which;
 - a `layout` field in Params (a finished job id): the job runs on that layout's rows and sphereize,
   and the worker passes its coordinates as `layout=`;
 - `extra_inputs(params, store, *, dataset, rows, trusted) -> dict`: inputs from outside the job's

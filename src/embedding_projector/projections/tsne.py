@@ -34,6 +34,10 @@ from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes, supervised_affinities
 
 EXACT_NEIGHBORS_BUDGET = 50_000**2 * 50  # n^2 d
+# From this many rows a run without a cached graph computes the exact k=100 graph first and caches
+# it (knn_graph), so the next run with another perplexity (up to 33) finds its neighbours for free.
+GRAPH_MIN_ROWS = 20_000
+GRAPH_MAX_K = 100  # knn_graph.MAX_K
 FFT_MIN_N = 20_000
 KL_EVERY = 50  # iterations between KL evaluations (openTSNE's default interval)
 REPORT_INTERVAL = 0.1  # least seconds between two progress reports with positions
@@ -103,6 +107,36 @@ def check_fits(params: Params, n: int) -> str | None:
     return None
 
 
+def neighbours_needed(params: Params, n: int) -> int:
+    """How many neighbours openTSNE's affinities take: 3 x perplexity, at most n - 1."""
+    return min(n - 1, int(3 * params.perplexity))
+
+
+def graph_needed(params: Params, n: int) -> tuple[str, int, int | None] | None:
+    """The cached euclidean graph this run can use: (metric, k, k to compute when none is cached).
+
+    None when a graph cannot serve (3 x perplexity above 100 neighbours): openTSNE finds them.
+    Below GRAPH_MIN_ROWS a missing graph is not computed (openTSNE's own search is as quick).
+    """
+    k = neighbours_needed(params, n)
+    if k > GRAPH_MAX_K or k < 1:
+        return None
+    return "euclidean", k, (min(GRAPH_MAX_K, n - 1) if n >= GRAPH_MIN_ROWS else None)
+
+
+def graph_affinities(graph: Any, params: Params, threads: int) -> Any:
+    """openTSNE's perplexity-based affinities from the cached graph's first 3 x perplexity neighbours."""
+    from openTSNE.affinity import PerplexityBasedNN
+    from openTSNE.nearest_neighbors import PrecomputedNeighbors
+
+    k = neighbours_needed(params, graph.neighbors.shape[0])
+    index = PrecomputedNeighbors(
+        np.ascontiguousarray(graph.neighbors[:, :k], dtype=np.int64),
+        np.ascontiguousarray(graph.distances[:, :k], dtype=np.float64),
+    )
+    return PerplexityBasedNN(perplexity=params.perplexity, knn_index=index, n_jobs=threads, verbose=False)
+
+
 def phases(iterations: int) -> tuple[int, int]:
     """The early-exaggeration and main iteration counts for `iterations` in total."""
     early = min(EARLY_EXAGGERATION_ITERATIONS, iterations // 3)
@@ -144,11 +178,13 @@ def run(
     *,
     labels: list | None = None,
     n_jobs: int | None = None,
+    graph: Any = None,
 ) -> ProjectionResult:
     """Embed `vectors` (n, d) with t-SNE; snapshots are sent from the iteration callbacks.
 
     `labels` (one per row: the supervising column's values) make the layout supervised.
     `n_jobs` overrides the number of threads (default: all cores from THREADED_MIN_N rows).
+    `graph` (graph_cache.Graph, euclidean, >= 3 x perplexity neighbours) replaces openTSNE's search.
     """
     from openTSNE import TSNE
     from openTSNE.affinity import MultiscaleMixture
@@ -175,17 +211,22 @@ def run(
         verbose=False,
     )
     affinities = None
-    extras: dict = {}
+    extras: dict = {"neighbors": f"openTSNE ({tsne.neighbors})"}
+    if graph is not None:
+        affinities = graph_affinities(graph, params, threads)
+        extras["neighbors"] = "computed graph" if getattr(graph, "computed", False) else "cached graph"
+        extras["graph"] = graph.job_id
     if labels is not None:
         if len(labels) != n:
             raise ValueError(f"{len(labels)} labels for {n} rows")
         codes = label_codes(labels)
-        # The affinities TSNE.prepare_initial would compute, then TensorBoard's label prior on them.
-        affinities = MultiscaleMixture(
-            data, tsne.perplexity, method=tsne.neighbors, metric=tsne.metric,
-            metric_params=tsne.metric_params, n_jobs=tsne.n_jobs, random_state=tsne.random_state,
-            verbose=False, knn_kwargs=tsne.knn_kwargs,
-        )
+        if affinities is None:
+            # The affinities TSNE.prepare_initial would compute, then TensorBoard's label prior on them.
+            affinities = MultiscaleMixture(
+                data, tsne.perplexity, method=tsne.neighbors, metric=tsne.metric,
+                metric_params=tsne.metric_params, n_jobs=tsne.n_jobs, random_state=tsne.random_state,
+                verbose=False, knn_kwargs=tsne.knn_kwargs,
+            )
         affinities.P = supervised_affinities(affinities.P, codes, params.supervise_factor)
         extras["supervised"] = {"labelled": int((codes >= 0).sum()), "classes": int(codes.max() + 1)}
     embedding = tsne.prepare_initial(data, affinities=affinities)

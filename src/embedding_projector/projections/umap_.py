@@ -23,7 +23,7 @@ import sys
 import time
 import warnings
 from types import CodeType
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes
 
+# From this many rows a run without a cached graph computes the exact k=100 graph first and caches
+# it (knn_graph), so the next run with other n_neighbors (up to 101) finds its neighbours for free.
+GRAPH_MIN_ROWS = 20_000
+GRAPH_MAX_K = 100  # knn_graph.MAX_K
 NEIGHBORS_SHARE = 0.3  # share of the progress bar given to the neighbour graph and initialisation
 REPORT_INTERVAL = 0.1  # least seconds between two progress reports with positions (as t-SNE)
 _BAR = re.compile(r"(\d+)/(\d+)")
@@ -92,6 +96,30 @@ def check_fits(params: Params, n: int) -> str | None:
     return None
 
 
+def graph_needed(params: Params, n: int) -> tuple[str, int, int | None] | None:
+    """The cached graph this run can use: (metric, k, k to compute when none is cached), or None.
+
+    umap-learn counts the point itself among its n_neighbors, so the graph needs n_neighbors - 1.
+    Below GRAPH_MIN_ROWS a missing graph is not computed (umap-learn's own search is as quick).
+    """
+    k = params.n_neighbors - 1
+    if k > GRAPH_MAX_K or k > n - 1:
+        return None
+    return params.metric, k, (min(GRAPH_MAX_K, n - 1) if n >= GRAPH_MIN_ROWS else None)
+
+
+def precomputed_knn(graph: Any, n_neighbors: int) -> tuple[np.ndarray, np.ndarray, None]:
+    """umap-learn's precomputed_knn from the graph: each row itself first (distance 0), then its nearest."""
+    n = graph.neighbors.shape[0]
+    indices = np.empty((n, n_neighbors), dtype=np.int32)
+    dists = np.empty((n, n_neighbors), dtype=np.float32)
+    indices[:, 0] = np.arange(n)
+    dists[:, 0] = 0.0
+    indices[:, 1:] = graph.neighbors[:, : n_neighbors - 1]
+    dists[:, 1:] = graph.distances[:, : n_neighbors - 1]
+    return indices, dists, None
+
+
 class EpochStream:
     """A write-only text stream for tqdm that turns each "n/total" bar into a progress report.
 
@@ -149,11 +177,14 @@ def run(
     labels: list | None = None,
     n_epochs: int | None = None,
     force_approximation: bool = False,
+    graph: Any = None,
 ) -> ProjectionResult:
     """Embed `vectors` (n, d) with UMAP, reporting the neighbour stage and then every epoch.
 
     `labels` (one per row: the supervising column's values) make the layout supervised.
     `n_epochs` and `force_approximation` (NN-descent even below 4096 rows) serve the warm-up.
+    `graph` (graph_cache.Graph of params.metric, >= n_neighbors - 1 neighbours) replaces
+    umap-learn's neighbour search.
     """
     # The libraries' notes ("Tensorflow not installed", "n_jobs value 1 overridden to 1 by
     # setting random_state", eigensolver, numba and graph remarks) are about choices made on
@@ -179,6 +210,11 @@ def run(
         target = label_codes(labels)  # umap-learn's categorical target: -1 is unlabelled
 
     progress.update(0.0, stage="neighbors")
+    knn = (None, None, None)
+    neighbors_from = "umap-learn"
+    if graph is not None:
+        knn = precomputed_knn(graph, params.n_neighbors)
+        neighbors_from = "computed graph" if getattr(graph, "computed", False) else "cached graph"
     stream = EpochStream(progress, getattr(optimize_layout_euclidean, "__code__", None))
     reducer = umap.UMAP(
         n_components=params.dimensions,
@@ -189,6 +225,7 @@ def run(
         target_weight=params.target_weight,
         n_epochs=n_epochs,
         force_approximation_algorithm=force_approximation,
+        precomputed_knn=knn,
         verbose=False,
         tqdm_kwds={
             "disable": False,
@@ -209,7 +246,9 @@ def run(
         coords[lost] = coords[~lost].mean(axis=0) if (~lost).any() else 0.0
     epochs = stream.epochs or (500 if n <= 10_000 else 200)
     progress.update(1.0, stage="done", epoch=epochs, epochs=epochs)
-    extras: dict = {"epochs": epochs, "disconnected": int(lost.sum())}
+    extras: dict = {"epochs": epochs, "disconnected": int(lost.sum()), "neighbors": neighbors_from}
+    if graph is not None:
+        extras["graph"] = graph.job_id
     if target is not None:
         extras["supervised"] = {"labelled": int((target >= 0).sum()), "classes": int(target.max() + 1)}
     return ProjectionResult(coords=coords, extras=extras)
