@@ -6,7 +6,7 @@ right after a start, the first t-SNE took 2.9x as long as a warm one. So:
   "warm" or "warm-failed", and the next idle cold worker is asked);
 - jobs go to an idle worker that is not warming, warm ones first (UMAP needs the compiled code;
   t-SNE, PCA and knn_graph need no numba at all), and to a warming one only when no other is idle;
-- the warm-up thread runs at the lowest CPU priority (worker.py) when there are other workers, so
+- the warm-up thread runs under SCHED_IDLE (worker.py) when there are other workers, so
   a job in another worker keeps both cores. (Not with one worker: a job beside a starved warm-up
   thread in the same process would wait for the GIL it holds.)
 """

@@ -43,6 +43,31 @@ def _exit_when_orphaned(parent: int) -> None:
         time.sleep(1.0)
 
 
+def idle_priority() -> None:
+    """Run the calling thread only when a core is otherwise idle (SCHED_IDLE; else the highest nice value)."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: the calling thread
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
+
+
+def start_numba_threads() -> None:
+    """Start numba's parallel threads from this (normal-priority) thread, before a warm-up thread does.
+
+    Threads inherit their creator's scheduling policy and an unprivileged thread can never leave
+    SCHED_IDLE. numba's workqueue and TBB layers keep one pool per process, which must not be born
+    in the warm-up thread, or every later UMAP job's parallel loops here would run at idle priority.
+    (OpenMP keeps a team per calling thread, so the warm-up's own team never serves a job.)
+    """
+    try:
+        from numba.np.ufunc import parallel
+
+        parallel._launch_threads()
+    except Exception:  # a numba without this private hook: the pool starts later, as before
+        pass
+
+
 def lower_priority(niceness: int) -> None:
     """Raise the nice value of every thread of this process by `niceness`.
 
@@ -90,11 +115,12 @@ class Outbox:
 
 
 def _warm(outbox: Outbox, function: str, idle: threading.Event, yield_cpu: bool) -> None:
-    # With `yield_cpu`, the lowest CPU priority for this thread only (Linux keeps one per thread):
-    # a job in another worker keeps both cores, and the thread ends with the warm-up.
+    # With `yield_cpu`, this thread only runs on a core nothing else wants (Linux keeps a policy per
+    # thread). nice 19 was not enough: t-SNE's threads meet at a barrier every iteration, and a warm-up
+    # that kept a core for one time slice each time made a job in another worker 1.4-4x slower.
+    # SCHED_IDLE yields at once to any thread that wakes up.
     if yield_cpu:
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
+        idle_priority()
     module, name = function.split(":")
     try:
         warm_up = getattr(importlib.import_module(module), name)
@@ -224,6 +250,8 @@ def worker_main(conn: Connection, parent_pid: int) -> None:
             return
         if isinstance(job, tuple) and job[0] == "warm-up":
             _, function, yield_cpu = job
+            if yield_cpu:
+                start_numba_threads()
             threading.Thread(target=_warm, args=(outbox, function, idle, yield_cpu), name="warm-up",
                              daemon=True).start()
             continue
