@@ -123,3 +123,20 @@ def test_query_box_and_diagnostics(page: Page, page_errors, live_server, story: 
     expect(page.locator("#legend .colorbar")).to_be_visible()
     expect(page.locator("#legend")).to_contain_text("hubness")
     print(f"hubness max {hub.max()}, skewness shown: {page.locator('#diagnostics-summary').text_content()}")
+
+    # k and the duplicate threshold are the user's: k 5 and a threshold that takes in the closest pairs.
+    page.fill("#diagnostics-k", "150")
+    page.click("#diagnostics-compute")
+    assert page.eval_on_selector("#diagnostics-k", "f => f.validationMessage") != ""
+    expect(page.locator("#diagnostics-summary")).to_contain_text("k = 10 (cosine)")  # nothing was started
+    knn5 = np.argsort(d, axis=1, kind="stable")[:, :5]
+    pairs = {(min(i, int(j)), max(i, int(j))) for i in range(len(d)) for j in knn5[i]}
+    closest = sorted(float(d[i, j]) for i, j in pairs)
+    threshold = float(f"{(closest[3] + closest[4]) / 2:.3g}")  # between the 4th and 5th closest pairs
+    want = sum(dist < threshold for dist in closest)
+    page.fill("#diagnostics-k", "5")
+    page.fill("#diagnostics-threshold", str(threshold))
+    page.click("#diagnostics-compute")
+    expect(page.locator("#diagnostics-summary")).to_contain_text("k = 5 (cosine): hubness skewness")
+    expect(page.locator("#duplicates-count")).to_have_text(f"{want} near-duplicate pairs (distance < {threshold:g})")
+    expect(page.locator("#duplicates-list li")).to_have_count(want)
