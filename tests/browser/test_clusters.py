@@ -57,13 +57,15 @@ CENTRES = """() => {
 def blobs_dataset(live_server) -> str:
     vectors, truth = clustered(N, 12, clusters=3, seed=4)
     rng = np.random.default_rng(2)
-    rows = [[" ".join([PLANTED[t], *rng.choice(COMMON, size=2, replace=False)]), f"w{i}"] for i, t in enumerate(truth.tolist())]
+    # Columns: a unique id-like word first, a few groups, then the titles that name the clusters.
+    rows = [[f"w{i}", f"g{i % 4}", " ".join([PLANTED[t], *rng.choice(COMMON, size=2, replace=False)])]
+            for i, t in enumerate(truth.tolist())]
     # A sparse background over the blobs' range, titled by common words only.
     vectors = np.vstack([vectors, rng.uniform(-12, 12, size=(BACKGROUND, 12)).astype(np.float32)])
-    rows += [[" ".join(rng.choice(COMMON, size=3, replace=False)), f"b{i}"] for i in range(BACKGROUND)]
+    rows += [[f"b{i}", f"g{i % 4}", " ".join(rng.choice(COMMON, size=3, replace=False))] for i in range(BACKGROUND)]
     with httpx.Client(base_url=live_server.url, timeout=60) as client:
         r = client.post("/api/datasets", files={
-            "vectors": ("blobs.tsv", vectors_tsv(vectors)), "metadata": ("meta.tsv", metadata_tsv(rows, ["title", "word"])),
+            "vectors": ("blobs.tsv", vectors_tsv(vectors)), "metadata": ("meta.tsv", metadata_tsv(rows, ["word", "group", "title"])),
         }, data={"name": "cluster blobs"})
     assert r.status_code == 201, r.text
     return r.json()["id"]
@@ -114,7 +116,11 @@ def test_find_clusters_names_them_on_the_map_and_a_shared_link_restores_them(pag
     wait_settled(page)
 
     page.fill("#cluster-min-size", "20")
-    page.select_option("#cluster-label-column", "title")
+    # The naming column's default skips the unique "word" (Label by), then follows Label by.
+    expect(page.locator("#label-by")).to_have_value("word")
+    expect(page.locator("#cluster-label-column")).to_have_value("group")
+    page.select_option("#label-by", "title")
+    expect(page.locator("#cluster-label-column")).to_have_value("title")
     page.click("#cluster-button")
     page.wait_for_function(CLUSTERS_DONE, timeout=60_000)
     expect(page.locator("#cluster-status")).to_have_text(re.compile(r"^3 clusters, \d+ noise points?$"))
