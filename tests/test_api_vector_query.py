@@ -88,6 +88,11 @@ def test_bad_queries_are_422s_naming_the_problem(client, dataset) -> None:
         ({"vector": [1.0, 2.0]}, "the vector has 2 numbers; this dataset's vectors have 8"),
         ('{"vector": [0, 0, 0, 0, 0, 0, 0, NaN]}', "number 8 is nan"),  # Python's json reads NaN
         ({"vector": [0.0] * 7 + [1e300]}, "number 8 is beyond ±1e+15"),
+        ('{"vector": [0, 0, 1e999, 0, 0, 0, 0, 0]}', "number 3 is inf"),
+        ('{"vector": [0, null, 0, 0, 0, 0, 0, 0]}', "the vector's number 2 is null"),
+        ({"vector": [0.0] * 8}, "the query vector is zero: it has no direction for cosine"),
+        ({"expression": f"{labels[1]} - {labels[1]}"}, "the query vector is zero"),
+        ({"expression": f"{labels[1]} - {labels[2]} + {labels[2]} - {labels[1]}"}, "the query vector is zero"),
         ({"vector": [0.0] * 8, "rows": [1]}, "exactly one of vector, expression or rows"),
         ({"rows": []}, "rows is empty"),
         ({"rows": [0, N]}, f"row {N} is out of range"),
@@ -100,6 +105,10 @@ def test_bad_queries_are_422s_naming_the_problem(client, dataset) -> None:
             r = post(client, dataset_id, body)
         assert r.status_code == 422, (body, r.text)
         assert message in r.json()["error"], (message, r.json()["error"])
+    # euclidean has an answer for the zero vector: the rows nearest the origin
+    r = post(client, dataset_id, {"vector": [0.0] * 8, "k": 3, "metric": "euclidean"})
+    assert r.status_code == 200, r.text
+    assert [n["row"] for n in r.json()["neighbors"]] == np.argsort(np.linalg.norm(vectors, axis=1))[:3].tolist()
     r = post(client, dataset_id, {"vector": [0.0] * 8, "k": 10_001})
     assert r.status_code == 422 and "k" in r.json()["error"]
     assert post(client, "no-such-dataset", {"vector": [0.0] * 8}).status_code == 404

@@ -353,7 +353,7 @@ class NeighborQueryRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    vector: list[float] | None = None
+    vector: list[float | None] | None = None  # null (a browser's Infinity) gets our own 422
     expression: str | None = None
     rows: list[Annotated[int, Field(ge=0, lt=2**31)]] | None = None
     k: int = Field(10, ge=1, le=10_000)

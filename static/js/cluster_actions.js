@@ -50,7 +50,9 @@ export function createClusterActions(store, core, derived) {
         codes[rows ? rows[i] : i] = id;
         return id < 0 ? NOISE : names[id];
       });
-      derived.setDerivedColumn({ name: CLUSTER_COLUMN, type: 'text', values: spreadOverRows(n, values, rows), source: status.id });
+      derived.setDerivedColumn({
+        name: CLUSTER_COLUMN, type: 'text', values: spreadOverRows(n, values, rows), source: status.id, neutral: NOISE,
+      });
       store.update({
         clusters: { job: status.id, status: 'done', progress: 1, error: null, list, codes, noise: status.extras.noise ?? 0 },
       });

@@ -19,6 +19,9 @@ export const DEFAULT_COLOR = '#3b73b9';
 /** Colour of rows whose value is missing, and of the "other" categories past the palette. */
 export const MISSING_COLOR = '#9e9e9e';
 
+/** Colour of a category a derived column marks as `neutral` (cluster "noise"): a lighter grey than missing. */
+export const NEUTRAL_COLOR = '#bdbdbd';
+
 // Viridis sampled at 9 even stops; interpolated linearly in between.
 const VIRIDIS = [
   '#440154', '#472c7a', '#3b518b', '#2c718e', '#21908d', '#27ad81', '#5cc863', '#aadc32', '#fde725',
@@ -152,7 +155,7 @@ function legendOrder(a, b) {
   return b.count - a.count || a.value.localeCompare(b.value);
 }
 
-function categorical(values) {
+function categorical(values, neutral) {
   const counts = new Map();
   for (const v of values) {
     if (v === null || v === undefined || v === '') continue;
@@ -162,13 +165,18 @@ function categorical(values) {
   const byCount = [...counts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
   const coloured = byCount.slice(0, MAX_CATEGORIES).map(([value, count]) => ({ value: String(value), raw: value, count }));
   coloured.sort(legendOrder);
+  // The neutral value goes last and takes no palette colour, so the first colours go to real categories.
+  const isNeutral = (entry) => neutral !== undefined && neutral !== null && entry.raw === neutral;
+  coloured.sort((a, b) => isNeutral(a) - isNeutral(b));
+  let paletteIndex = 0;
+  const hexOf = coloured.map((entry) => (isNeutral(entry) ? NEUTRAL_COLOR : CATEGORICAL[paletteIndex++]));
   // Palette slots follow the legend order, so the strong first colours go to its first entries.
   const slotOfValue = new Map(coloured.map((entry, i) => [entry.raw, i]));
   const otherSlot = coloured.length;
   const missingSlot = coloured.length + 1;
   // One flat RGB table by slot (the palette's colours, then grey for "other" and for missing).
   const table = new Float32Array((missingSlot + 1) * 3);
-  for (let s = 0; s <= missingSlot; s++) table.set(hexToRgb(s < otherSlot ? CATEGORICAL[s] : MISSING_COLOR), s * 3);
+  for (let s = 0; s <= missingSlot; s++) table.set(hexToRgb(s < otherSlot ? hexOf[s] : MISSING_COLOR), s * 3);
   const colors = new Float32Array(values.length * 3);
   const slots = new Uint16Array(values.length); // the legend entry of each row
   let otherCount = 0;
@@ -190,7 +198,7 @@ function categorical(values) {
     colors[i * 3 + 1] = table[s * 3 + 1];
     colors[i * 3 + 2] = table[s * 3 + 2];
   }
-  const entries = coloured.map(({ value, count }, i) => ({ value, count, color: CATEGORICAL[i], slot: i }));
+  const entries = coloured.map(({ value, count }, i) => ({ value, count, color: hexOf[i], slot: i }));
   if (otherCount) {
     const groups = byCount.length - coloured.length;
     entries.push({ value: `other (${groups} values)`, count: otherCount, color: MISSING_COLOR, slot: otherSlot, other: true });
@@ -245,11 +253,12 @@ function sequential(values) {
  * {colors: Float32Array(n*3), slots: Uint16Array(n) (legend entry of each row) | null,
  *  legend: null | {kind: 'categorical', entries} | {kind: 'sequential', diverging, min, max, lo, hi}}.
  * `asCategories`: colour a numeric column by its distinct values (the "categorical" checkbox).
+ * A column's optional `neutral` value (a derived column's "noise") is drawn in NEUTRAL_COLOR.
  */
 export function colorRows(n, column, asCategories = false) {
   if (!column) return { colors: fill(n, DEFAULT_COLOR), slots: null, legend: null };
   const kind = column.type === 'numeric' && !asCategories ? 'sequential' : 'categorical';
-  const result = kind === 'sequential' ? sequential(column.values) : categorical(column.values);
+  const result = kind === 'sequential' ? sequential(column.values) : categorical(column.values, column.neutral);
   result.legend.column = column.name;
   return result;
 }

@@ -8,10 +8,12 @@ export function createDerivedColumnActions(store, core) {
   return {
     /**
      * Add or replace the derived column `name`: `values` has one entry per dataset row (null where
-     * the analysis has none, such as rows outside an isolated subset); type 'numeric' or 'text'.
+     * the analysis has none, such as rows outside an isolated subset); type 'numeric' or 'text';
+     * `neutral`: a value drawn in a neutral grey when coloured by (optional, such as cluster "noise").
      */
-    setDerivedColumn({ name, type, values, source }) {
+    setDerivedColumn({ name, type, values, source, neutral }) {
       const column = { name, type, values, source, derived: true };
+      if (neutral !== undefined) column.neutral = neutral;
       const others = state().derivedColumns.filter((c) => c.name !== name);
       store.update({ derivedColumns: [...others, column] });
       if (state().colorBy === name) core.setColorBy(name);

@@ -32,8 +32,8 @@ export function createDiagnosticsActions(store, derived) {
   }
 
   return {
-    /** Start the diagnostics job over all rows, with the Inspector's distance metric. */
-    async computeDiagnostics() {
+    /** Start the diagnostics job over all rows, with the Inspector's distance metric, k and the duplicate threshold. */
+    async computeDiagnostics({ k = 10, duplicateThreshold = 1e-6 } = {}) {
       const { dataset, neighborParams } = state();
       if (!dataset) return;
       token += 1;
@@ -44,7 +44,7 @@ export function createDiagnosticsActions(store, derived) {
         if (mine === token) store.update({ diagnostics: { ...IDLE, status: 'failed', error: err.message || String(err) } });
       };
       try {
-        const body = api.projectionBody('diagnostics', { k: 10, metric: neighborParams.metric }, null);
+        const body = api.projectionBody('diagnostics', { k, metric: neighborParams.metric, duplicate_threshold: duplicateThreshold }, null);
         const first = await api.createProjection(dataset, body);
         if (mine !== token) return;
         const receive = (status) => {

@@ -5,12 +5,18 @@ import * as api from './api.js';
 
 const QUERY_K = 10;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const NOT_FINITE = /^[-+]?(nan|inf|infinity)$/i;
 
-/** A pasted vector when every comma/space-separated token is a number, else null (an expression). */
+/** A pasted vector when every comma/space-separated token is a number (or nan/inf), else null (an
+ * expression): {vector} or, when a number is not finite, {error} naming its position. */
 export function parseVector(text) {
   const tokens = text.trim().replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
-  if (tokens.length < 2 || !tokens.every((t) => NUMBER.test(t))) return null;
-  return tokens.map(Number);
+  if (tokens.length < 2 || !tokens.every((t) => NUMBER.test(t) || NOT_FINITE.test(t))) return null;
+  const vector = tokens.map(Number);
+  // JSON has no Infinity/NaN (they would be sent as null): refuse here, naming the number.
+  const bad = vector.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) return { error: `the vector's number ${bad + 1} is '${tokens[bad]}': every number must be finite` };
+  return { vector };
 }
 
 /** Actions that run a vector query and clear its answer. */
@@ -50,8 +56,11 @@ export function createVectorQueryActions(store, core) {
   return {
     /** Query by the text typed: a pasted vector when it is all numbers, else an expression over labels. */
     queryText(text) {
-      const vector = parseVector(text);
-      if (vector) run('vector', { vector }, text);
+      const pasted = parseVector(text);
+      if (pasted?.error) {
+        abort?.abort();
+        store.update({ vectorQuery: { text, kind: 'vector', pending: false, answer: null, error: pasted.error } });
+      } else if (pasted) run('vector', { vector: pasted.vector }, text);
       else run('expression', { expression: text }, text);
     },
     /** The k nearest rows to the centroid of the selected points. */

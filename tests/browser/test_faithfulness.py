@@ -16,7 +16,8 @@ from tests.browser.conftest import open_projector
 from tests.browser.projection_helpers import wait_settled
 
 SUMMARY = re.compile(r"^mean recall@10 (\d\.\d\d) · trustworthiness (\d\.\d\d) · continuity (\d\.\d\d) \(300-point sample\)$")
-FALSE_RGB = (0xE8, 0x59, 0x0C)
+FALSE_RGB = (0x0C, 0xA6, 0x78)
+SELECTED_RGB = (0xFF, 0x17, 0x44)
 MISSED_RGB = (0x1C, 0x7E, 0xD6)
 
 
@@ -123,6 +124,27 @@ def test_check_faithfulness_colours_lists_marks_and_is_dropped_with_its_layout(p
             assert near(patch, rgb) > 5, f"no {kind} ring around row {r}"
             checked += 1
     assert checked >= len(false_rows), "the rings' points are off screen"
+    # The rings leave the selected point's own marker visible: its red centre, no ring colour on it.
+    at = page.evaluate(f"window.__projector.screenPositionOf({row})")
+    x, y = int(at["x"] * scale), int(at["y"] * scale)
+    centre = image[y - 3:y + 4, x - 3:x + 4]
+    ring_pixels = near(centre, FALSE_RGB) + near(centre, MISSED_RGB)
+    print(f"selected point: {near(centre, SELECTED_RGB)} red and {ring_pixels} ring pixels in its 7x7 centre")
+    assert near(centre, SELECTED_RGB) >= 25 and ring_pixels == 0
+    # The k field shows "100" whole; k over 100 is refused with the field's message, not clamped.
+    room = page.evaluate("""() => {
+        const k = document.getElementById('faith-k');
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = getComputedStyle(k).font;
+        return k.clientWidth - ctx.measureText('100').width;
+    }""")
+    assert room >= 24, f"the k field leaves {room:.1f} px beside '100' (padding and the spin buttons need more)"
+    page.fill("#faith-k", "150")
+    page.click("#faith-check")
+    assert page.eval_on_selector("#faith-k", "k => k.validationMessage") != ""
+    assert page.input_value("#faith-k") == "150"
+    assert page.evaluate("window.__projector.store.get().faithfulness.job") == job
+    page.fill("#faith-k", "10")
 
     # A shared view leaves the column out (it is no dataset column), so Share still works while coloured by it.
     page.click("#share-button")

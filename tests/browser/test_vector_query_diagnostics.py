@@ -42,7 +42,7 @@ def upload(base_url: str, story: StoryData) -> tuple[str, np.ndarray]:
 
 
 def test_query_box_and_diagnostics(page: Page, page_errors, live_server, story: StoryData) -> None:
-    page_errors.allow(r"status of 422")  # the two bad queries below
+    page_errors.allow(r"status of 422")  # the bad queries below
     dataset_id, vectors = upload(live_server.url, story)
     words = story.words
     open_projector(page, live_server.url, dataset_id)
@@ -84,6 +84,17 @@ def test_query_box_and_diagnostics(page: Page, page_errors, live_server, story: 
     page.fill("#query-input", "1 2 3")
     page.press("#query-input", "Enter")
     expect(page.locator("#query-message")).to_contain_text("the vector has 3 numbers; this dataset's vectors have 16")
+    # A zero vector has no cosine direction; a non-finite number is named by its position, not sent.
+    page.fill("#query-input", " ".join(["0"] * 16))
+    page.press("#query-input", "Enter")
+    expect(page.locator("#query-message")).to_have_text(
+        "the query vector is zero: it has no direction for cosine (euclidean can answer it)")
+    page.fill("#query-input", "0.5 " * 5 + "1e999 " + "0 " * 10)
+    page.press("#query-input", "Enter")
+    expect(page.locator("#query-message")).to_have_text("the vector's number 6 is '1e999': every number must be finite")
+    page.fill("#query-input", "nan 0 0")
+    page.press("#query-input", "Enter")
+    expect(page.locator("#query-message")).to_have_text("the vector's number 1 is 'nan': every number must be finite")
 
     # Diagnostics: compute, then hubness/sparsity in Colour by, a sortable list, the duplicate pair.
     page.click("#diagnostics-compute")
@@ -112,3 +123,20 @@ def test_query_box_and_diagnostics(page: Page, page_errors, live_server, story: 
     expect(page.locator("#legend .colorbar")).to_be_visible()
     expect(page.locator("#legend")).to_contain_text("hubness")
     print(f"hubness max {hub.max()}, skewness shown: {page.locator('#diagnostics-summary').text_content()}")
+
+    # k and the duplicate threshold are the user's: k 5 and a threshold that takes in the closest pairs.
+    page.fill("#diagnostics-k", "150")
+    page.click("#diagnostics-compute")
+    assert page.eval_on_selector("#diagnostics-k", "f => f.validationMessage") != ""
+    expect(page.locator("#diagnostics-summary")).to_contain_text("k = 10 (cosine)")  # nothing was started
+    knn5 = np.argsort(d, axis=1, kind="stable")[:, :5]
+    pairs = {(min(i, int(j)), max(i, int(j))) for i in range(len(d)) for j in knn5[i]}
+    closest = sorted(float(d[i, j]) for i, j in pairs)
+    threshold = float(f"{(closest[3] + closest[4]) / 2:.3g}")  # between the 4th and 5th closest pairs
+    want = sum(dist < threshold for dist in closest)
+    page.fill("#diagnostics-k", "5")
+    page.fill("#diagnostics-threshold", str(threshold))
+    page.click("#diagnostics-compute")
+    expect(page.locator("#diagnostics-summary")).to_contain_text("k = 5 (cosine): hubness skewness")
+    expect(page.locator("#duplicates-count")).to_have_text(f"{want} near-duplicate pairs (distance < {threshold:g})")
+    expect(page.locator("#duplicates-list li")).to_have_count(want)

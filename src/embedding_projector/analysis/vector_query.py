@@ -19,6 +19,7 @@ MAX_TERMS = 32
 MAX_CENTROID_ROWS = 1_000_000
 CENTROID_CHUNK = 65536
 MAX_ABS_VALUE = 1e15
+ZERO_RELATIVE = 1e-9  # "king - king" sums unit vectors to 0 or to rounding noise about 1e-16 per term
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,14 @@ def expression_vector(terms: list[Term], vectors: np.ndarray, metric: str) -> np
     return signs @ x
 
 
-def check_vector(values: list[float], d: int) -> np.ndarray:
+def check_vector(values: list[float | None], d: int) -> np.ndarray:
     """A pasted vector as float64 (d,); Unprocessable for a wrong length or a non-finite value."""
     if len(values) != d:
         raise Unprocessable(f"the vector has {len(values)} numbers; this dataset's vectors have {d}")
+    missing = next((i for i, v in enumerate(values) if v is None), None)
+    if missing is not None:
+        # JSON.stringify writes Infinity and NaN as null: name the position rather than pydantic's "vector.0".
+        raise Unprocessable(f"the vector's number {missing + 1} is null: every number must be finite")
     q = np.asarray(values, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(q))
     if len(bad):
@@ -123,6 +128,13 @@ def check_vector(values: list[float], d: int) -> np.ndarray:
         # The float32 scan scales by the query's norm: keep it far inside float32's range.
         raise Unprocessable(f"the vector's number {int(big[0]) + 1} is beyond ±{MAX_ABS_VALUE:g}")
     return q
+
+
+def check_direction(q: np.ndarray, metric: str, scale: float = 0.0) -> None:
+    """Unprocessable when cosine gets a zero query (or one that cancels to rounding noise of `scale`)."""
+    norm = float(np.linalg.norm(q))
+    if metric == "cosine" and (norm == 0 or norm <= ZERO_RELATIVE * scale):
+        raise Unprocessable("the query vector is zero: it has no direction for cosine (euclidean can answer it)")
 
 
 def centroid(rows: list[int], vectors: np.ndarray) -> np.ndarray:

@@ -71,6 +71,8 @@ def answer_query(store: DatasetStore, dataset_id: str, request: NeighborQueryReq
         column = request.column or default_label_column(store, dataset_id)
         terms = vector_query.resolve_terms(parsed, store.column_values(dataset_id, column), column)
         q = vector_query.expression_vector(terms, vectors, request.metric)
+    # cosine adds unit vectors, so an expression's own rounding is relative to its number of terms
+    vector_query.check_direction(q, request.metric, float(len(terms)))
     rows, distances = store.neighbor_index(dataset_id).query_vector(
         q, request.k, request.metric, exclude=[t.row for t in terms]
     )

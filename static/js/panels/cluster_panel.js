@@ -3,6 +3,23 @@
 import { byId, setOptions } from '../dom.js';
 import { userColumns } from '../metadata.js';
 
+/** Whether every present value of `column` differs (an id column: its values name no group). */
+function allDistinct(column) {
+  const seen = new Set();
+  for (const v of column.values) {
+    if (v === null || v === undefined || v === '') continue;
+    if (seen.has(v)) return false;
+    seen.add(v);
+  }
+  return true;
+}
+
+/** The default naming column among `text` columns: Label by when it names groups, else the first that does, else none. */
+export function defaultNamingColumn(text, labelBy) {
+  const useful = text.filter((c) => !allDistinct(c));
+  return (useful.find((c) => c.name === labelBy) ?? useful[0])?.name ?? '';
+}
+
 /** Wire #cluster-form and #density-toggle to the store and the cluster actions. */
 export function mountClusterPanel(store, actions) {
   const form = byId('cluster-form');
@@ -16,10 +33,20 @@ export function mountClusterPanel(store, actions) {
   const density = byId('density-toggle');
 
   const number = (input) => (input.value === '' ? null : Number(input.value));
+  // The user's pick stands until another dataset's metadata; until then the default follows Label by.
+  let picked = null;
+  let defaults = { metadata: undefined, labelBy: undefined, name: '' };
+  column.addEventListener('change', () => {
+    picked = column.value;
+  });
 
   function render(s) {
     const text = userColumns(s.metadata?.columns ?? []).filter((c) => c.type === 'text');
-    const chosen = column.value || (text[0]?.name ?? '');
+    if (defaults.metadata !== s.metadata || defaults.labelBy !== s.labelBy) {
+      if (defaults.metadata !== s.metadata) picked = null;
+      defaults = { metadata: s.metadata, labelBy: s.labelBy, name: defaultNamingColumn(text, s.labelBy) };
+    }
+    const chosen = picked === '' || (picked !== null && text.some((c) => c.name === picked)) ? picked : defaults.name;
     setOptions(column, [{ value: '', text: '(numbered)' }, ...text.map((c) => ({ value: c.name, text: c.name }))], chosen);
     const c = s.clusters;
     const running = c?.status === 'running';
@@ -43,6 +70,6 @@ export function mountClusterPanel(store, actions) {
   });
   space.addEventListener('change', () => render(store.get()));
   density.addEventListener('change', () => actions.setShowDensity(density.checked));
-  store.subscribe(['metadata', 'clusters', 'coords', 'info', 'showDensity', 'camera'], render);
+  store.subscribe(['metadata', 'labelBy', 'clusters', 'coords', 'info', 'showDensity', 'camera'], render);
   render(store.get());
 }

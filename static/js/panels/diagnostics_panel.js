@@ -61,7 +61,17 @@ export function mountDiagnosticsPanel(store, actions) {
     )));
   }
 
-  compute.addEventListener('click', () => actions.computeDiagnostics());
+  const kField = byId('diagnostics-k');
+  const thresholdField = byId('diagnostics-threshold');
+  compute.addEventListener('click', () => {
+    // Out-of-range values are refused with the field's own message (k 1..100, a threshold >= 0).
+    const bad = [kField, thresholdField].find((f) => !f.checkValidity());
+    if (bad) {
+      bad.reportValidity();
+      return;
+    }
+    actions.computeDiagnostics({ k: Number(kField.value), duplicateThreshold: Number(thresholdField.value) });
+  });
   sortSelect.addEventListener('change', () => actions.setDiagnosticsSort(sortSelect.value));
   store.subscribe(['diagnostics', 'diagnosticsSort', 'derivedColumns', 'dataset', 'labelBy', 'metadata'], render);
   render(store.get());

@@ -22,10 +22,12 @@ export function mountFaithfulnessPanel(store, actions) {
   const root = byId('faithfulness-panel');
   const k = el('input', { type: 'number', id: 'faith-k', min: 1, max: 100, step: 1, value: String(DEFAULT_K), attrs: { 'aria-label': 'Neighbours compared (k)' } });
   const check = el('button', { type: 'button', id: 'faith-check', onclick: () => {
-    const value = Math.round(Number(k.value));
-    const kk = Number.isFinite(value) ? Math.min(100, Math.max(1, value)) : DEFAULT_K;
-    k.value = String(kk);
-    actions.checkFaithfulness(kk);
+    // k outside 1..100 (or not whole) is refused with the field's own message, not silently clamped.
+    if (!k.checkValidity()) {
+      k.reportValidity();
+      return;
+    }
+    actions.checkFaithfulness(k.value === '' ? DEFAULT_K : Number(k.value));
   } }, 'Check faithfulness');
   const status = el('div', { id: 'faith-status', className: 'hint', attrs: { role: 'status' } });
   const summary = el('div', { id: 'faith-summary', className: 'faith-summary' });

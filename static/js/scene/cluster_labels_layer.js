@@ -1,6 +1,7 @@
 // Cluster names on the map: one HTML label per cluster at the centre (mean position) of its
 // points as drawn, at a constant pixel size whatever the zoom. Biggest clusters first; a label
-// that would overlap one already placed is hidden, so names never pile up. Text via textContent.
+// that would overlap one already placed is hidden, so names never pile up; a label near the edge is
+// pushed inside the plot rather than cut off. Text via textContent.
 
 const PAD = 4; // px kept free around a placed label
 
@@ -14,6 +15,7 @@ export function createClusterLabelsLayer(overlay) {
   let nodes = [];
   let centres = new Float32Array(0); // x, y, z per cluster
   let counts = new Float64Array(0);
+  let sizes = new Float32Array(0); // width, height per cluster, 0 until measured
   let stale = true;
   const at = { x: 0, y: 0, visible: false };
 
@@ -30,8 +32,19 @@ export function createClusterLabelsLayer(overlay) {
       sums[c * 3 + 2] += positions[i * 3 + 2];
     }
     centres = new Float32Array(k * 3);
+    sizes.fill(0); // a new layout may come with a new theme or font: measure again
     for (let c = 0; c < k; c++) for (let j = 0; j < 3; j++) centres[c * 3 + j] = counts[c] ? sums[c * 3 + j] / counts[c] : 0;
     stale = false;
+  }
+
+  // A hidden node measures 0 x 0, so its size is taken while shown and kept: otherwise a label hidden
+  // once would count as a point and be shown again over its neighbour.
+  function measure(c) {
+    if (!sizes[c * 2]) {
+      nodes[c].hidden = false;
+      sizes[c * 2] = nodes[c].offsetWidth;
+      sizes[c * 2 + 1] = nodes[c].offsetHeight;
+    }
   }
 
   return {
@@ -47,6 +60,7 @@ export function createClusterLabelsLayer(overlay) {
         return node;
       });
       root.replaceChildren(...nodes);
+      sizes = new Float32Array(nodes.length * 2);
       stale = true;
     },
     /** The points moved (a new layout, a glide step): the centres are recomputed on the next place(). */
@@ -62,15 +76,23 @@ export function createClusterLabelsLayer(overlay) {
       for (const c of order) {
         const node = nodes[c];
         project(centres, c, width, height, at);
-        const w = node.offsetWidth;
-        const h = node.offsetHeight;
-        const box = { x0: at.x - w / 2 - PAD, y0: at.y - h / 2 - PAD, x1: at.x + w / 2 + PAD, y1: at.y + h / 2 + PAD };
         const onScreen = counts[c] > 0 && at.visible && at.x >= 0 && at.y >= 0 && at.x <= width && at.y <= height;
-        const free = onScreen && !placed.some((p) => p.x0 < box.x1 && box.x0 < p.x1 && p.y0 < box.y1 && box.y0 < p.y1);
+        if (!onScreen) {
+          node.hidden = true;
+          continue;
+        }
+        measure(c);
+        const w = sizes[c * 2];
+        const h = sizes[c * 2 + 1];
+        // Centred on the cluster, then clamped inside the plot (a name wider than it starts at its left).
+        const left = Math.round(Math.max(0, Math.min(width - w, at.x - w / 2)));
+        const top = Math.round(Math.max(0, Math.min(height - h, at.y - h / 2)));
+        const box = { x0: left - PAD, y0: top - PAD, x1: left + w + PAD, y1: top + h + PAD };
+        const free = !placed.some((p) => p.x0 < box.x1 && box.x0 < p.x1 && p.y0 < box.y1 && box.y0 < p.y1);
         node.hidden = !free;
         if (!free) continue;
         placed.push(box);
-        node.style.transform = `translate(${Math.round(at.x - w / 2)}px, ${Math.round(at.y - h / 2)}px)`;
+        node.style.transform = `translate(${left}px, ${top}px)`;
       }
     },
     dispose() {

@@ -399,9 +399,9 @@ export function createScatterView(container, hooks) {
       picker.useCamera(camera());
       labels.setHover(index, text, projectIndex, thumb);
     },
-    /** Faithfulness rings: [{index, kind: 'false' | 'missed'}] (see faithfulness_marks.js). */
-    setMarks(list) {
-      marks.setMarks(list);
+    /** Faithfulness rings: [{index, kind: 'false' | 'missed'}] around draw index `selected` (see faithfulness_marks.js). */
+    setMarks(list, selected = -1) {
+      marks.setMarks(list, selected);
       requestRender();
     },
     setMode(next) {

@@ -173,7 +173,7 @@ export function createScene(container, store, actions, { source = 'coords', prim
         if (index >= 0) list.push({ index, kind });
       }
     }
-    view.setMarks(list);
+    view.setMarks(list, faithfulMarks ? indexOf(faithfulMarks.row) : -1);
   }
 
   /** The clusters' names at their centres (cluster_actions.js): each drawn point's cluster, from its row. */
