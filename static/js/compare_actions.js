@@ -7,8 +7,11 @@ import { errorText } from './projection_runs.js';
 export const OVERLAP_COLUMN = 'overlap';
 const OTHER_PCA_COMPONENTS = 3;
 
-/** Wait for job status `first` to end: the final status (done, failed or cancelled); onStatus on each. */
-function finished(first, onStatus) {
+/**
+ * Wait for job status `first` to end: the final status (done, failed or cancelled); onStatus on each.
+ * `onWatch(close)` receives the function that stops following it (Stop and Close call it).
+ */
+function finished(first, onStatus, onWatch = () => {}) {
   if (api.TERMINAL.has(first.status)) return Promise.resolve(first);
   return new Promise((resolve, reject) => {
     const close = api.watchJob(first.id, {
@@ -18,7 +21,10 @@ function finished(first, onStatus) {
       },
       onLost: () => api.getJob(first.id).then((s) => (api.TERMINAL.has(s.status) ? resolve(s) : reject(new Error('Lost contact with the comparison job'))), reject),
     });
-    void close;
+    onWatch(() => {
+      close();
+      resolve({ ...first, status: 'cancelled' });
+    });
   });
 }
 
@@ -44,11 +50,25 @@ export function compareCoordsOf(compare, shownRows) {
   };
 }
 
-/** Actions: compareWith({dataset, key, k}), closeCompare(), and followView(v) for a restored ViewState. */
-export function createCompareActions(store, core) {
+/**
+ * Actions: compareWith({dataset, key, k}), stopCompare(), closeCompare(), and followView(v) for a
+ * restored ViewState. `core`: the derived-column actions; `colors`: setColorBy (a view's `overlap`).
+ */
+export function createCompareActions(store, core, colors = null) {
   const state = store.get;
   let token = 0;
   let drawnFor; // the shown rows the second map was last built for
+  let running = null; // {id, cancelKey, unwatch} of the compare job this tab started and still follows
+  let colorWhenReady = false; // a restored view coloured by the overlap: colour once the column arrives
+
+  // Cancel the running compare job on the server (its cancel key), and stop following it.
+  function cancelRunning() {
+    const job = running;
+    running = null;
+    if (!job) return;
+    job.unwatch?.();
+    api.cancelJob(job.id, job.cancelKey).catch(() => {}); // finished or gone meanwhile: nothing to stop
+  }
 
   const patch = (fields) => store.update({ compare: { ...state().compare, ...fields } });
   const shownRows = () => state().coords?.rows ?? null;
@@ -64,7 +84,9 @@ export function createCompareActions(store, core) {
 
   // `fit`: frame the narrower first map anew (not for a restored view: its camera was shared that way).
   async function compareWith({ dataset, key = null, k = 10 }, { fit = true } = {}) {
+    cancelRunning();
     const mine = ++token;
+    colorWhenReady = colorWhenReady && mine === restoreToken;
     const current = () => mine === token && state().compare?.for === state().dataset;
     const other = state().datasets.find((d) => d.id === dataset);
     store.update({
@@ -80,7 +102,12 @@ export function createCompareActions(store, core) {
       const started = await api.createProjection(state().dataset, api.projectionBody('compare', params, null));
       if (!current()) return;
       patch({ job: started.id });
-      const done = await finished(started, (s) => current() && patch({ progress: s.progress ?? 0 }));
+      const job = { id: started.id, cancelKey: started.cancel_key ?? null, unwatch: null };
+      if (!api.TERMINAL.has(started.status)) running = job;
+      const done = await finished(started, (s) => current() && patch({ progress: s.progress ?? 0 }), (close) => {
+        job.unwatch = close;
+      });
+      if (running === job) running = null;
       if (!current()) return;
       if (done.status !== 'done') throw new Error(done.error || `the comparison ${done.status}`);
       const [overlap, matched, otherRows] = await Promise.all(
@@ -89,6 +116,8 @@ export function createCompareActions(store, core) {
       if (!current()) return;
       const values = Array.from(overlap.data, (v, i) => (matched.data[i] ? v : null));
       core.setDerivedColumn({ name: OVERLAP_COLUMN, type: 'numeric', values, source: `compare:${done.id}` });
+      if (colorWhenReady && mine === restoreToken) colors?.setColorBy(OVERLAP_COLUMN);
+      colorWhenReady = false;
       patch({ summary: done.extras, mostChanged: done.extras.most_changed ?? [], otherRows: otherRows.data, message: 'Drawing the other map…' });
       // The other map: the other dataset's PCA (cached like any PCA).
       const pca = await api.createProjection(dataset, api.projectionBody('pca', { components: OTHER_PCA_COMPONENTS }, null));
@@ -104,8 +133,18 @@ export function createCompareActions(store, core) {
     }
   }
 
+  // Stop: cancel the running comparison; the control stays open with a "Stopped" line.
+  function stopCompare() {
+    if (!state().compare?.busy) return;
+    token++;
+    cancelRunning();
+    patch({ busy: false, message: '', note: 'Comparison stopped.' });
+  }
+
   function closeCompare() {
     token++;
+    cancelRunning();
+    colorWhenReady = false;
     if (!state().compare && !state().compareCoords) return;
     const wasOpen = !!state().compareCoords;
     store.update({ compare: null, compareCoords: null });
@@ -121,8 +160,11 @@ export function createCompareActions(store, core) {
     if (s.compare?.layout && shownRows() !== drawnFor) redraw();
   });
 
+  let restoreToken = -1; // the token of the comparison a restored view started
+
   return {
     compareWith,
+    stopCompare,
     closeCompare,
     /** A restored ViewState's `compare`: start that comparison (unless it is the one shown), or close. */
     followView(v) {
@@ -133,7 +175,18 @@ export function createCompareActions(store, core) {
         return;
       }
       const same = have && have.dataset === want.dataset && (have.key ?? null) === (want.key ?? null) && have.k === (want.k ?? 10);
-      if (!same || have.error) compareWith({ dataset: want.dataset, key: want.key ?? null, k: want.k ?? 10 }, { fit: false });
+      const colour = v.colorBy === OVERLAP_COLUMN;
+      if (!same || have.error) {
+        restoreToken = token + 1;
+        colorWhenReady = colour;
+        compareWith({ dataset: want.dataset, key: want.key ?? null, k: want.k ?? 10 }, { fit: false });
+      } else if (colour) {
+        if (state().derivedColumns.some((c) => c.name === OVERLAP_COLUMN)) colors?.setColorBy(OVERLAP_COLUMN);
+        else {
+          restoreToken = token;
+          colorWhenReady = true;
+        }
+      }
     },
   };
 }
