@@ -35,15 +35,18 @@ function finished(first, onStatus, onWatch = () => {}) {
 export function compareCoordsOf(compare, shownRows) {
   if (!compare?.layout || !compare.otherRows) return null;
   const { layout, otherRows } = compare;
+  // A layout of some of the other rows (an isolated view's PCA): its point index of each other row.
+  const at = layout.rows ? new Map(Array.from(layout.rows, (r, i) => [r, i])) : null;
+  const indexOf = (row) => (otherRows[row] < 0 ? -1 : at ? at.get(otherRows[row]) ?? -1 : otherRows[row]);
   const rows = [];
   const take = (row) => {
-    if (otherRows[row] >= 0) rows.push(row);
+    if (indexOf(row) >= 0) rows.push(row);
   };
   if (shownRows) shownRows.forEach(take);
   else for (let row = 0; row < otherRows.length; row++) take(row);
   const d = layout.d;
   const data = new Float32Array(rows.length * d);
-  rows.forEach((row, i) => data.set(layout.data.subarray(otherRows[row] * d, otherRows[row] * d + d), i * d));
+  rows.forEach((row, i) => data.set(layout.data.subarray(indexOf(row) * d, indexOf(row) * d + d), i * d));
   return {
     data, n: rows.length, d, rows: Int32Array.from(rows), job: layout.job, key: `compare:${layout.job}`,
     view: `compare:${layout.job}:${shownRows ? shownRows.length : 'all'}`, method: 'pca', seq: 'final',
@@ -126,8 +129,10 @@ export function createCompareActions(store, core, colors = null) {
       if (pcaDone.status !== 'done') throw new Error(pcaDone.error || `the other dataset's PCA ${pcaDone.status}`);
       const coords = await api.getCoords(pcaDone.id);
       if (!current()) return;
-      patch({ busy: false, progress: 1, message: '', layout: { ...coords, job: pcaDone.id, method: 'pca' } });
+      const full = { ...coords, job: pcaDone.id, method: 'pca' };
+      patch({ busy: false, progress: 1, message: '', layout: full, fullLayout: full, isolatedPca: false });
       redraw(fit);
+      if (shownRows()) followRows();
     } catch (err) {
       if (current()) patch({ busy: false, error: errorText(err), message: '' });
     }
@@ -152,12 +157,43 @@ export function createCompareActions(store, core, colors = null) {
     if (wasOpen && state().coords) refit();
   }
 
+  // Isolated points: the other map is the other dataset's PCA of the rows matched to them (falling
+  // back to its PCA of all rows when that cannot run); all points again: its full PCA.
+  async function followRows() {
+    const c = state().compare;
+    const rows = shownRows();
+    drawnFor = rows;
+    if (!c?.fullLayout) return;
+    if (!rows) {
+      patch({ layout: c.fullLayout, isolatedPca: false });
+      redraw();
+      return;
+    }
+    const mine = token;
+    const stale = () => mine !== token || shownRows() !== rows || !state().compare;
+    const other = [...new Set(Array.from(rows, (r) => c.otherRows[r]).filter((r) => r >= 0))].sort((a, b) => a - b);
+    let layout = c.fullLayout;
+    try {
+      if (other.length > OTHER_PCA_COMPONENTS) {
+        const job = await api.createProjection(c.dataset, api.projectionBody('pca', { components: OTHER_PCA_COMPONENTS }, other));
+        const done = await finished(job, () => {});
+        if (stale()) return;
+        if (done.status === 'done') layout = { ...(await api.getCoords(done.id)), rows: Int32Array.from(other), job: done.id, method: 'pca' };
+      }
+    } catch {
+      // The other map keeps the PCA of all the other rows; its caption says so.
+    }
+    if (stale()) return;
+    patch({ layout, isolatedPca: layout !== c.fullLayout });
+    redraw();
+  }
+
   // Another dataset ends the comparison; isolating or another layout redraws the second map.
   store.subscribe(['dataset'], (s) => {
     if (s.compare && s.compare.for !== s.dataset) closeCompare();
   });
   store.subscribe(['coords'], (s) => {
-    if (s.compare?.layout && shownRows() !== drawnFor) redraw();
+    if (s.compare?.fullLayout && shownRows() !== drawnFor) followRows();
   });
 
   let restoreToken = -1; // the token of the comparison a restored view started

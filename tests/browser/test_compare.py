@@ -201,7 +201,10 @@ def test_two_linked_maps_and_a_shared_link(
     isolated = page.evaluate("() => window.__projector.store.get().coords.rows.length")
     page.wait_for_function("n => document.querySelector('#scene canvas').dataset.points === String(n)", arg=isolated)
     page.wait_for_function(SECOND_DRAWN, arg=isolated)
-    expect(page.locator("#compare-caption")).to_contain_text("second embedding: PCA of all its rows")
+    # The other map is the other dataset's PCA of the isolated points' matches (its own job, on those rows).
+    expect(page.locator("#compare-caption")).to_contain_text("second embedding: PCA of the isolated points' matches")
+    layout = page.evaluate("() => { const l = window.__projector.store.get().compare.layout; return [l.n, l.rows?.length]; }")
+    assert layout == [isolated, isolated], layout
     page.select_option("#color-by", "overlap")
 
     # The address is the shared view: a new tab on it shows both maps again.

@@ -88,13 +88,16 @@ export function mountComparePanel(store, actions) {
     renderChanged(s);
   }
 
-  // The second map shows the other dataset's PCA of all its rows, also when this map is isolated.
+  // Isolated: the second map is the other dataset's PCA of the rows matched to the isolated points,
+  // or (when that could not run) its PCA of all its rows.
   function renderCaption(s) {
     const c = s.compare;
     caption.hidden = !c;
-    caption.textContent = !c ? '' : s.coords?.rows
-      ? `${c.otherName}: PCA of all its rows (the isolated points shown), linked to the map on the left`
-      : `${c.otherName}: PCA, linked to the map on the left`;
+    caption.textContent = !c ? '' : !s.coords?.rows
+      ? `${c.otherName}: PCA, linked to the map on the left`
+      : c.isolatedPca
+        ? `${c.otherName}: PCA of the isolated points' matches, linked to the map on the left`
+        : `${c.otherName}: PCA of all its rows (the isolated points shown), linked to the map on the left`;
   }
 
   // Rebuilt only when the list or its labels change: a rebuild between a press and its release
