@@ -103,7 +103,11 @@ export function createCompareActions(store, core, colors = null) {
     try {
       const params = { other: dataset, k, ...(key ? { key } : {}) };
       const started = await api.createProjection(state().dataset, api.projectionBody('compare', params, null));
-      if (!current()) return;
+      if (!current()) {
+        // Stopped, closed or replaced before the start answered: cancel the job it started.
+        if (!api.TERMINAL.has(started.status)) api.cancelJob(started.id, started.cancel_key ?? null).catch(() => {});
+        return;
+      }
       patch({ job: started.id });
       const job = { id: started.id, cancelKey: started.cancel_key ?? null, unwatch: null };
       if (!api.TERMINAL.has(started.status)) running = job;

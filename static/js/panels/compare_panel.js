@@ -80,7 +80,11 @@ export function mountComparePanel(store, actions) {
     syncControls(c);
     stage.classList.toggle('comparing', !!c);
     close.hidden = !c;
+    // Stop takes Compare's place while it runs, and the status line is under the list: nothing above
+    // the most-changed list moves when the comparison finishes (a list moving under the pointer between
+    // press and release lost the click).
     stop.hidden = !c?.busy;
+    run.hidden = !!c?.busy;
     renderCaption(s);
     status.classList.toggle('error-text', !!c?.error);
     status.textContent = !c ? '' : c.error ? c.error : c.busy ? `${c.message} ${Math.round((c.progress ?? 0) * 100)}%` : c.note ?? '';
