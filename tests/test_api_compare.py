@@ -102,6 +102,12 @@ def test_a_view_names_an_existing_other_dataset(client, datasets) -> None:
     assert client.get(f"/api/views/{r.json()['id']}").json()["compare"]["dataset"] == datasets["copy"]
     r = client.post("/api/views", json={**state, "compare": {"dataset": "nope"}})
     assert r.status_code == 400 and r.json()["file"] == "compare.dataset"
+    # A comparison's view may colour by its overlap; a view without a comparison may not.
+    r = client.post("/api/views", json={**state, "colorBy": "overlap"})
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/views/{r.json()['id']}").json()["colorBy"] == "overlap"
+    r = client.post("/api/views", json={"dataset": datasets["a"], "colorBy": "overlap"})
+    assert r.status_code == 400 and r.json()["file"] == "colorBy"
 
 
 def test_the_other_datasets_fingerprint_joins_the_key_and_its_paths_do_not() -> None:

@@ -46,7 +46,7 @@ const editActions = createEditActions(store, coreActions);
 const derivedActions = createDerivedColumnActions(store, coreActions);
 const clusterActions = createClusterActions(store, coreActions, derivedActions);
 const viewActions = createViewActions(store, coreActions, editActions, clusterActions);
-const compareActions = createCompareActions(store, derivedActions);
+const compareActions = createCompareActions(store, derivedActions, coreActions);
 const restoreView = viewActions.restore; // a restored view's (or bookmark's) comparison opens once its map is drawn
 viewActions.restore = async (v, options) => {
   await restoreView(v, options);
@@ -57,7 +57,7 @@ const actions = {
   ...viewActions, ...createBookmarkActions(store, viewActions), ...createPageHintActions(store),
   ...createLabelActions(store), ...createToolActions(store), ...editActions,
   ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions), ...clusterActions,
-  compareWith: compareActions.compareWith, closeCompare: compareActions.closeCompare,
+  compareWith: compareActions.compareWith, stopCompare: compareActions.stopCompare, closeCompare: compareActions.closeCompare,
 };
 Object.assign(actions, createVectorQueryActions(store, actions), createDiagnosticsActions(store, actions));
 const scene = createScene(byId('scene'), store, actions);

@@ -48,14 +48,18 @@ export function finishedProjection(s) {
   };
 }
 
+const OVERLAP_COLUMN = 'overlap'; // compare_actions.js OVERLAP_COLUMN (not imported: it pulls in the job modules)
+
 /**
  * `name` when a view can carry it: an analysis's derived column is no dataset column (the server
- * refuses it), except the clusters' column, which the view's `clusters` brings back.
+ * refuses it), except the clusters' column, which the view's `clusters` brings back, and the
+ * comparison's `overlap`, which the view's `compare` brings back.
  */
 function datasetColumn(s, name) {
   if (!name) return null;
   const derived = s.derivedColumns?.some((c) => c.name === name) && !s.metadata?.columns.some((c) => c.name === name);
-  const restored = name === CLUSTER_COLUMN && s.clusters?.status === 'done' && !!s.clusters.job;
+  const restored = (name === CLUSTER_COLUMN && s.clusters?.status === 'done' && !!s.clusters.job)
+    || (name === OVERLAP_COLUMN && !!s.compare);
   return derived && !restored ? null : name;
 }
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from embedding_projector.analysis.graph_cache import Graph
 
 MOST_CHANGED = 100
+OVERLAP_COLUMN = "overlap"  # the page's derived column of a comparison (a view with `compare` may colour by it)
 MAX_K = 100  # knn_graph.MAX_K (not read from it: knn_graph may be half-imported when this loads)
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.analysis.clusters import CLUSTER_COLUMN
+from embedding_projector.analysis.compare import OVERLAP_COLUMN
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep, ViewStoreDep, ViewWriteLimitDep
 from embedding_projector.errors import Forbidden, InputError, NotFound, Unauthorized
@@ -91,6 +92,8 @@ def check_view(state: ViewState, store: DatasetStore, jobs: JobRunner) -> None:
     columns = {c.name for c in at_version}
     if state.clusters is not None:
         columns |= clusters_view_columns(state.clusters.job, state.dataset, jobs)
+    if state.compare is not None:
+        columns.add(OVERLAP_COLUMN)  # the comparison's per-point overlap, which the view's compare brings back
     search_column = state.search.column if state.search is not None else None
     for field, column in (("colorBy", state.color_by), ("labelBy", state.label_by), ("search.column", search_column)):
         if column is not None and column not in columns:
