@@ -99,22 +99,23 @@ def check_choices_and_stop(page: Page, other: str, short: str, huge: str) -> Non
             pass
 
 
-def selected_pixel_near(page: Page, row: int, which: str = "screenPositionOf", tries: int = 10) -> bool:
+CAMERAS_STILL = "() => [...document.querySelectorAll('canvas.scatter-canvas')].every((c) => c.dataset.camera === 'still')"
+
+
+def selected_pixel_near(page: Page, row: int, which: str = "screenPositionOf") -> bool:
     """Whether the selected colour is drawn within 3 px of dataset row `row` on a map (`which`: the
-    window.__projector read-out of its page position), within `tries` frames: the position is read
-    anew each time, as the camera may still be moving (the first map refits when the second opens)."""
-    for attempt in range(tries):
-        if attempt:
-            page.wait_for_timeout(150)
-        at = page.evaluate(f"r => window.__projector.{which}(r)", row)
-        if not at:
-            continue
-        image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-        for dx in range(-3, 4):
-            for dy in range(-3, 4):
-                pixel = image.getpixel((round(at["x"]) + dx, round(at["y"]) + dy))
-                if max(abs(a - b) for a, b in zip(pixel, SELECTED_RGB)) < 40:
-                    return True
+    window.__projector read-out of its page position), once both cameras rest (the first map
+    refits when the second opens)."""
+    page.wait_for_function(CAMERAS_STILL)
+    at = page.evaluate(f"r => window.__projector.{which}(r)", row)
+    if not at:
+        return False
+    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    for dx in range(-3, 4):
+        for dy in range(-3, 4):
+            pixel = image.getpixel((round(at["x"]) + dx, round(at["y"]) + dy))
+            if max(abs(a - b) for a, b in zip(pixel, SELECTED_RGB)) < 40:
+                return True
     return False
 
 
