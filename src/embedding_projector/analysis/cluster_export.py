@@ -9,8 +9,20 @@ import numpy as np
 from embedding_projector.analysis.clusters import CLUSTER_COLUMN
 from embedding_projector.errors import InputError, NotFound
 from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.schemas import JobStatus
 
 NOISE = "noise"
+
+
+def check_clusters_job(jobs: JobRunner, job: str, dataset: str, field: str) -> JobStatus:
+    """The status of `job`; 400 naming `field` unless it is a finished clusters job of `dataset`."""
+    try:
+        status = jobs.status(job)
+    except NotFound:
+        raise InputError(f"{field}: no clusters result {job[:40]!r}", file=field) from None
+    if status.method != "clusters" or status.status != "done" or status.dataset != dataset:
+        raise InputError(f"{field}: {job[:40]} is not a finished clusters job of dataset {dataset!r}", file=field)
+    return status
 
 
 def cluster_column(jobs: JobRunner, clusters_job: str, dataset: str, n_rows: int) -> dict[str, Any]:
@@ -18,14 +30,7 @@ def cluster_column(jobs: JobRunner, clusters_job: str, dataset: str, n_rows: int
 
     400 (naming `clusters`) unless `clusters_job` is a finished clusters job of `dataset`.
     """
-    try:
-        status = jobs.status(clusters_job)
-    except NotFound:
-        raise InputError(f"clusters: no clusters result {clusters_job[:40]!r}", file="clusters") from None
-    if status.method != "clusters" or status.status != "done" or status.dataset != dataset:
-        raise InputError(
-            f"clusters: {clusters_job} is not a finished clusters job of dataset {dataset!r}", file="clusters"
-        )
+    status = check_clusters_job(jobs, clusters_job, dataset, "clusters")
     path, info = jobs.array_path(clusters_job, "labels")
     labels = np.fromfile(path, dtype="<i4", count=int(info.shape[0]))
     names = [c["label"] for c in status.extras.get("clusters", [])]

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from embedding_projector.analysis.cluster_labels import cell_texts, cluster_names
 from embedding_projector.analysis.hdbscan_fit import GRAPH_K, graph_labels, layout_labels
+from embedding_projector.analysis.layout_axes import LayoutAxes
 from embedding_projector.neighbors import Metric
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS
@@ -49,17 +50,10 @@ class Params(BaseModel):
         None, min_length=1, max_length=MAX_COLUMN_CHARS, description="text column that names the clusters"
     )
     metric: Metric = Field("cosine", description="distance between the vectors (space 'vectors' only)")
-    axes: list[int] | None = Field(
+    axes: LayoutAxes = Field(
         None, min_length=1, max_length=3,
         description="the layout's columns on screen (PCA's components, 0-based); None: the first three",
     )
-
-    @field_validator("axes")
-    @classmethod
-    def _distinct_axes(cls, axes: list[int] | None) -> list[int] | None:
-        if axes is not None and (len(set(axes)) != len(axes) or min(axes) < 0 or max(axes) > 9):
-            raise ValueError("axes must be distinct column numbers 0..9")
-        return axes
 
 
 def sizes(params: Params, n_rows: int) -> tuple[int, int]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from embedding_projector.analysis.rank_scores import tree_neighbors, trust_and_continuity
+from embedding_projector.analysis.layout_axes import LayoutAxes
 from embedding_projector.neighbors import Metric
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
@@ -35,17 +36,10 @@ class Params(BaseModel):
     layout: str = Field(..., min_length=1, max_length=200, description="job id of the finished layout to check")
     k: int = Field(10, ge=1, le=MAX_K, description="neighbours compared per point")
     metric: Metric = "cosine"
-    axes: list[int] | None = Field(
+    axes: LayoutAxes = Field(
         None, min_length=1, max_length=3,
         description="the layout's columns on screen (PCA components shown); default: its first three",
     )
-
-    @field_validator("axes")
-    @classmethod
-    def _distinct_axes(cls, axes: list[int] | None) -> list[int] | None:
-        if axes is not None and (len(set(axes)) != len(axes) or min(axes) < 0 or max(axes) > 9):
-            raise ValueError("axes must be distinct column numbers 0..9")
-        return axes
 
 
 def check_fits(params: Params, n: int) -> str | None:

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from embedding_projector.analysis.cluster_export import check_clusters_job
 from embedding_projector.analysis.clusters import CLUSTER_COLUMN
 from embedding_projector.analysis.compare import OVERLAP_COLUMN
 from embedding_projector.datasets.store import DatasetStore
@@ -62,14 +63,7 @@ def _rows_problem(rows: list[int], n: int) -> str | None:
 
 def clusters_view_columns(job: str, dataset: str, jobs: JobRunner) -> set[str]:
     """The derived column a view's clusters add ("cluster"); 400 unless a finished clusters job of `dataset`."""
-    try:
-        status = jobs.status(job)
-    except NotFound:
-        raise InputError(f"clusters result {job!r} does not exist", file="clusters.job") from None
-    if status.method != "clusters" or status.status != "done" or status.dataset != dataset:
-        raise InputError(
-            f"clusters result {job!r} is not a finished clusters job of dataset {dataset!r}", file="clusters.job"
-        )
+    check_clusters_job(jobs, job, dataset, "clusters.job")
     return {CLUSTER_COLUMN}
 
 
