@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="start the web server (the default command)")
     serve.add_argument("--host", help="address to listen on [PROJECTOR_HOST, default 127.0.0.1]")
-    serve.add_argument("--port", type=int, help="port to listen on [PROJECTOR_PORT, default 8000]")
+    serve.add_argument("-p", "--port", type=int, help="port to listen on, 0 for a free one [PROJECTOR_PORT, default 8000]")
     serve.add_argument("--data-dir", type=Path, help="data folder [PROJECTOR_DATA_DIR, default ./data]")
     serve.add_argument("--workers", type=int, help="projection worker processes [PROJECTOR_WORKERS]")
     serve.add_argument(
@@ -92,20 +93,47 @@ def serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    print(f"Embedding Projector on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
-    app = create_app(settings)
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        print(f"embedding-projector: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
+    # The first line of output, flushed: a caller that passed --port 0 reads the port from it.
+    print(f"Embedding Projector on {base_url(settings.host, port)}  (data: {settings.data_dir})", flush=True)
+    app = create_app(settings.model_copy(update={"port": port}))
     config = uvicorn.Config(
         app,
         host=settings.host,
-        port=settings.port,
+        port=port,
         log_level="info",
         timeout_graceful_shutdown=STOP_GRACE_SECONDS,
         # uvicorn would believe X-Forwarded-For from 127.0.0.1; public_mode.client_id believes it
         # only from PROJECTOR_TRUSTED_PROXIES.
         proxy_headers=False,
     )
-    QuickStopServer(config, on_exit=lambda: begin_shutdown(app)).run()
+    QuickStopServer(config, on_exit=lambda: begin_shutdown(app)).run(sockets=[sock])
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (port 0: a free one the system picks), ready for uvicorn."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(host: str, port: int) -> str:
+    """http://host:port/ for an address to listen on, with an IPv6 host in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
 
 
 def import_command(args: argparse.Namespace) -> int:

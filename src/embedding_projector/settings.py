@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROJECTOR_", extra="ignore")
 
     host: str = Field("127.0.0.1", description="Address the server listens on.")
-    port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the server listens on; 0 picks a free one.")
     data_dir: Path = Field(
         Path("data"), description="Folder holding datasets, cached projection results and views."
     )
