@@ -23,6 +23,10 @@ _BAD_SOURCE_LIST = re.compile(r"[;,\x00-\x1f\x7f]")
 # capabilities that must not reach third parties. fetch() POSTs still carry a true Origin.
 REFERRER_POLICY = "no-referrer"
 
+# Who may frame a server that ep.show() starts for a notebook: the local Jupyter (or VS Code) page on
+# any port. Only that local server gets it; a hosted one keeps the 'self' default.
+LOCAL_FRAME_ANCESTORS = "'self' http://localhost:* http://127.0.0.1:* https://localhost:* https://127.0.0.1:* vscode-webview:"
+
 
 def inline_script_hashes(html: str) -> list[str]:
     """CSP sources ('sha256-…') for the inline <script> elements of `html`, over their exact text."""
