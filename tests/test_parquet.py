@@ -142,3 +142,23 @@ def test_several_list_columns_need_a_vector_name() -> None:
 def test_empty_table_and_empty_vectors() -> None:
     assert "no rows" in parse_error(pa.table({"vec": pa.array([], type=pa.list_(pa.float32()))})).message
     assert "empty" in parse_error(pa.table({"vec": pa.array([[], []], type=pa.list_(pa.float32()))})).message
+
+
+def test_vector_option_takes_the_named_column(tmp_path: Path) -> None:
+    a, b = np.ones((3, 2), dtype=np.float32), np.arange(9, dtype=np.float32).reshape(3, 3)
+    table = pa.table({"a": vectors_column(a, "list"), "b": vectors_column(b, "list"), "w": ["x", "y", "z"]})
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    matrix, meta = parse_parquet(path, "t.parquet", vector_column="b")
+    assert np.array_equal(matrix, b)
+    assert meta is not None and [c.name for c in meta.columns] == ["w"]
+
+
+@pytest.mark.parametrize(("column", "problem"), [("missing", "has no column 'missing'"),
+                                                  ("w", "column 'w' is string, not a list of numbers")])
+def test_vector_option_refuses_a_bad_column_listing_the_columns(column: str, problem: str) -> None:
+    data = parquet_bytes(pa.table({"v": [[1.0, 2.0]], "w": ["x"]}))
+    with pytest.raises(InputError) as err:
+        parse_parquet(data, "t.parquet", vector_column=column)
+    assert err.value.file == "t.parquet" and problem in err.value.message
+    assert "(its columns: v (list<element: double>), w (string))" in err.value.message

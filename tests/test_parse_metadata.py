@@ -161,3 +161,34 @@ def test_row_count_excludes_header() -> None:
 def test_too_many_rows() -> None:
     err = parse_error(b"a\nb\nc\n", expected_rows=2)
     assert "has 3 data rows but the vectors have 2 rows" in err.message
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def test_csv_has_a_header_and_quoted_commas() -> None:
+    data = b'word,note,rank\nalpha,"one, two",1\n"be""ta","line\nbreak",2\n'
+    meta = parse_metadata(data, "m.csv", expected_rows=2)
+    assert [(c.name, c.type) for c in meta.columns] == [("word", "text"), ("note", "text"), ("rank", "numeric")]
+    assert meta.columns[0].values == ["alpha", 'be"ta']
+    assert meta.columns[1].values == ["one, two", "line\nbreak"]
+    assert meta.columns[2].values == [1.0, 2.0]
+
+
+def test_csv_single_column_still_has_a_header() -> None:
+    meta = parse_metadata(b"label\na\nb\n", "m.csv")
+    assert meta.columns == [Column(name="label", type="text", values=["a", "b"])]
+
+
+def test_csv_ragged_row_names_the_line_where_the_record_starts() -> None:
+    # The quoted field spans lines 2 and 3, so the short record starts on line 4.
+    with pytest.raises(InputError) as err:
+        parse_metadata(b'a,b\n"x\ny",1\nonly\n', "m.csv")
+    assert (err.value.file, err.value.line) == ("m.csv", 4)
+    assert "m.csv line 4: expected 2 fields as in the header, found 1" in err.value.message
+
+
+def test_csv_row_count_mismatch_is_the_tsv_error() -> None:
+    with pytest.raises(InputError) as err:
+        parse_metadata(b"a,b\n1,2\n3,4\n", "m.csv", expected_rows=3)
+    assert err.value.message == "m.csv has 2 data rows but the vectors have 3 rows"

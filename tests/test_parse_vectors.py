@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from embedding_projector.datasets.parse_vectors import (
+    parse_data_file,
     parse_vectors,
     parse_vectors_npy,
     parse_vectors_tsv,
@@ -401,3 +402,36 @@ def test_rejected_4m_row_file_fails_fast(tmp_path: Path) -> None:
     print(f"4M rows, fault on the last line: {took:.2f} s")
     assert_position(err, 4_000_000, 2)
     assert took < 5
+
+
+# --- NPZ ---------------------------------------------------------------------------------------
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
+def test_npz_with_one_2d_array_takes_it() -> None:
+    matrix = np.arange(12, dtype=np.float64).reshape(4, 3)
+    got = parse_vectors(_npz(emb=matrix, labels=np.arange(4)), "a.npz")
+    assert got.dtype == np.float32 and np.array_equal(got, matrix)
+
+
+def test_npz_named_array_and_conventional_name() -> None:
+    a, b = np.ones((3, 2)), np.zeros((3, 5))
+    matrix, meta = parse_data_file(_npz(a=a, b=b), "two.npz", vector="b")
+    assert matrix.shape == (3, 5) and meta is None
+    assert parse_vectors(_npz(other=a, embeddings=b), "two.npz").shape == (3, 5)
+    with pytest.raises(InputError, match=r"two\.npz has no array 'c' \(its arrays: a \(3, 2\) float64, b"):
+        parse_data_file(_npz(a=a, b=b), "two.npz", vector="c")
+    with pytest.raises(InputError, match="several 2-D arrays"):
+        parse_vectors(_npz(a=a, b=b), "two.npz")
+
+
+def test_npz_object_array_is_refused_without_unpickling() -> None:
+    objects = np.empty((2, 2), dtype=object)
+    objects[:] = [[1, 2], [3, "x"]]
+    with pytest.raises(InputError, match=r"o\.npz array 'arr_0' holds Python objects \(pickle\)"):
+        parse_vectors(_npz(arr_0=objects), "o.npz")

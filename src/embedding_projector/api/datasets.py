@@ -57,14 +57,15 @@ async def upload_dataset(
     store: DatasetStoreDep,
     settings: SettingsDep,
     vectors: UploadFile | None = File(
-        None, description="vectors.tsv (TensorBoard format), .npy or .parquet; optional with x, y coordinates"
+        None, description="vectors.tsv (TensorBoard format), .npy, .npz or .parquet; optional with x, y coordinates"
     ),
     metadata: UploadFile | None = File(
-        None, description="metadata.tsv (TensorBoard format); x, y (z) columns are a given layout"
+        None, description="metadata.tsv (TensorBoard format) or .csv with a header; x, y (z) columns are a given layout"
     ),
     sprite: UploadFile | None = File(None, description="sprite sheet (PNG or JPEG), one image per row"),
     sprite_dim: str | None = Form(None, description="one image's size in pixels: 28 or 28,28"),
     name: str | None = Form(None),
+    vector_column: str | None = Form(None, description="the Parquet column or .npz array holding the vectors"),
     public: bool = Form(False, description="list it to everyone and let anyone project it"),
 ) -> DatasetInfo:
     """Parse the uploaded files and store them as a new dataset, all or nothing.
@@ -99,7 +100,7 @@ async def upload_dataset(
             matrix, meta, coords_file = None, None, first_file
             if vectors is not None and vectors_name is not None:
                 spooled.append(_spool(vectors, store.staging))
-                matrix, meta = parse_data_file(spooled[-1], vectors_name)
+                matrix, meta = parse_data_file(spooled[-1], vectors_name, vector=vector_column or None)
             if metadata is not None and metadata_name is not None:
                 coords_file = metadata_name
                 if meta is not None:

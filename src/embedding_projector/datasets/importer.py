@@ -254,8 +254,11 @@ def import_files(
     name: str | None = None,
     max_sprite_pixels: int = 8192 * 8192,
     coords: list[str] | None = None,
+    vector: str | None = None,
 ) -> Imported:
-    """Import a vectors file (.tsv, .npy, .parquet) with an optional metadata file and sprite sheet.
+    """Import a vectors file (.tsv, .npy, .npz, .parquet) with an optional metadata file and sprite sheet.
+
+    `vector` names the Parquet column or .npz array holding the vectors (--vector).
 
     Columns x, y (z), or the 2 or 3 columns `coords` names (--coords), become a given layout. A
     Parquet file without vectors, or a metadata .tsv given as `vectors`, is coordinates only.
@@ -267,11 +270,11 @@ def import_files(
     cell = parse_sprite_dim(sprite_dim, "--sprite-dim") if sprite is not None else None
     label = name or vectors.stem
     origin = f"file:{vectors.resolve()}"
-    digest = files_digest(label, vectors, metadata, sprite, repr(cell), repr(coords))
+    digest = files_digest(label, vectors, metadata, sprite, repr(cell), repr(coords), *([vector] if vector else []))
     existing = store.find_origin(origin, digest)
     if existing is not None:
         return Imported(existing, existed=True)
-    matrix, meta, coords_file = _read_data(vectors, metadata)
+    matrix, meta, coords_file = _read_data(vectors, metadata, vector)
     if metadata is not None:
         if meta is not None:
             raise InputError(
@@ -281,7 +284,7 @@ def import_files(
             )
         rows = None if matrix is None else matrix.shape[0]
         meta = parse_metadata(metadata, metadata.name, expected_rows=rows)
-    from_tsv = coords_file.lower().endswith((".tsv", ".txt")) or metadata is not None
+    from_tsv = coords_file.lower().endswith((".tsv", ".txt", ".csv")) or metadata is not None
     data = assemble(
         matrix, meta, coords_file, coords, first_line=2 if from_tsv else 1, row_word="line" if from_tsv else "row"
     )
@@ -305,15 +308,20 @@ def import_files(
     return Imported(info, existed=False)
 
 
-def _read_data(vectors: Path, metadata: Path | None) -> tuple[np.ndarray | None, Metadata | None, str]:
+def _read_data(
+    vectors: Path, metadata: Path | None, vector: str | None = None
+) -> tuple[np.ndarray | None, Metadata | None, str]:
     """(vectors or None, metadata or None, the file the coordinates come from) of import_files' inputs.
 
     A .tsv with a header of names (a metadata file: coordinates only) is told from a vectors .tsv
-    by its first line: vectors are numbers only.
+    by its first line: vectors are numbers only. A .csv is always metadata.
     """
-    if metadata is None and vectors.suffix.lower() in (".tsv", ".txt") and _has_name_header(vectors):
+    suffix = vectors.suffix.lower()
+    if metadata is None and vector is None and (
+        suffix == ".csv" or suffix in (".tsv", ".txt") and _has_name_header(vectors)
+    ):
         return None, parse_metadata(vectors, vectors.name), vectors.name
-    matrix, meta = parse_data_file(vectors, vectors.name)
+    matrix, meta = parse_data_file(vectors, vectors.name, vector=vector)
     return matrix, meta, metadata.name if metadata is not None else vectors.name
 
 

@@ -1,7 +1,12 @@
-"""metadata.tsv -> typed columns, following TensorBoard's rule: one column means no header."""
+"""metadata.tsv -> typed columns, following TensorBoard's rule: one column means no header.
+
+A .csv file is comma-separated with a header row, quoted as the csv module reads it, typed the same.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -34,11 +39,17 @@ class Metadata:
 def parse_metadata(
     source: bytes | Path, filename: str, expected_rows: int | None = None
 ) -> Metadata:
-    """Parse metadata.tsv: a header row when lines hold TABs, else one header-less 'label' column."""
+    """Parse metadata.tsv: a header row when lines hold TABs, else one header-less 'label' column.
+
+    A file named .csv is comma-separated with a header row (quoting as the csv module reads it).
+    """
     data = source.read_bytes() if isinstance(source, Path) else bytes(source)
     text = _decode(data, filename)
     if not text.strip():
         raise InputError(f"{filename} is empty", file=filename)
+    if filename.lower().endswith(".csv"):
+        names, cells = _csv_cells(text, filename)
+        return _finish(names, cells, filename, expected_rows)
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     lines = text.split("\n")
@@ -56,7 +67,11 @@ def parse_metadata(
             lines.pop()
         names = unique_names(lines[0].split("\t"))
         cells = _split_rows(lines[1:], len(names), filename)
+    return _finish(names, cells, filename, expected_rows)
 
+
+def _finish(names: list[str], cells: list[list[str]], filename: str, expected_rows: int | None) -> Metadata:
+    """Typed columns from the split cells, checked against the vectors' row count."""
     n_rows = len(cells[0])
     if expected_rows is not None and n_rows != expected_rows:
         raise InputError(
@@ -68,6 +83,37 @@ def parse_metadata(
         raise InputError(f"{filename} has a header row but no data rows", file=filename, line=2)
     columns = [_typed_column(name, values) for name, values in zip(names, cells, strict=True)]
     return Metadata(columns=columns, n_rows=n_rows)
+
+
+def _csv_cells(text: str, filename: str) -> tuple[list[str], list[list[str]]]:
+    """(header names, columns of cells) of a CSV text; InputError naming the line of a ragged record."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    try:
+        while True:
+            start = reader.line_num + 1  # a quoted field may span lines: name where the record starts
+            try:
+                records.append((start, next(reader)))
+            except StopIteration:
+                break
+    except csv.Error as exc:
+        raise InputError(f"{filename} line {reader.line_num}: {exc}", file=filename, line=reader.line_num) from None
+    while records and not records[-1][1]:  # blank lines at the end
+        records.pop()
+    if not records[0][1]:
+        raise InputError(f"{filename} line 1: the header row is empty", file=filename, line=1)
+    names = unique_names(records[0][1])
+    width = len(names)
+    for line, fields in records[1:]:
+        if len(fields) != width:
+            raise InputError(
+                f"{filename} line {line}: expected {width} {'field' if width == 1 else 'fields'} "
+                f"as in the header, found {len(fields)}",
+                file=filename,
+                line=line,
+            )
+    rows = [fields for _, fields in records[1:]]
+    return names, [[row[j] for row in rows] for j in range(width)]
 
 
 def _rows(n: int, noun: str) -> str:

@@ -23,12 +23,13 @@ def is_parquet(head: bytes, filename: str) -> bool:
 
 
 def parse_parquet(
-    source: bytes | Path, filename: str, *, vectors_optional: bool = False
+    source: bytes | Path, filename: str, *, vectors_optional: bool = False, vector_column: str | None = None
 ) -> tuple[np.ndarray | None, Metadata | None]:
     """The float32 (n, d) matrix and, when there are other columns, their metadata with types kept.
 
     With `vectors_optional`, a file without a list column answers (None, all its columns): a file
-    of coordinates only (x, y columns) is read as metadata.
+    of coordinates only (x, y columns) is read as metadata. `vector_column` names the vectors
+    column (--vector); it must exist and hold lists of numbers.
     """
     try:
         # Buffered reads, batch by batch: the peak is the matrix plus one batch, not a decoded
@@ -39,12 +40,15 @@ def parse_parquet(
             rows = parquet.metadata.num_rows
             if rows == 0:
                 raise InputError(f"{filename} has no rows", file=filename)
-            if vectors_optional and not any(_is_vector_type(field.type) for field in schema):
+            if vectors_optional and vector_column is None and not any(_is_vector_type(f.type) for f in schema):
                 table = parquet.read()
                 names = unique_names(table.schema.names)
                 columns = [_metadata_column(label, table.column(i)) for i, label in enumerate(names)]
                 return None, Metadata(columns=columns, n_rows=rows)
-            index = _vector_column(schema, filename)
+            if vector_column is not None:
+                index = _named_vector_column(schema, vector_column, filename)
+            else:
+                index = _vector_column(schema, filename)
             name = schema.names[index]
             if schema.names.count(name) > 1:
                 raise InputError(f"{filename} has several columns named {name!r}", file=filename)
@@ -68,6 +72,21 @@ def _is_vector_type(dtype: pa.DataType) -> bool:
         return False
     value = dtype.value_type
     return pa.types.is_floating(value) or pa.types.is_integer(value)
+
+
+def _named_vector_column(schema: pa.Schema, name: str, filename: str) -> int:
+    """The index of the column --vector names; InputError listing the columns when it is not a vector column."""
+    listing = ", ".join(f"{f.name} ({f.type})" for f in schema)
+    if name not in schema.names:
+        raise InputError(f"{filename} has no column {name!r} (its columns: {listing})", file=filename)
+    index = schema.names.index(name)
+    if not _is_vector_type(schema.field(index).type):
+        raise InputError(
+            f"{filename} column {name!r} is {schema.field(index).type}, not a list of numbers "
+            f"(its columns: {listing})",
+            file=filename,
+        )
+    return index
 
 
 def _vector_column(schema: pa.Schema, filename: str) -> int:

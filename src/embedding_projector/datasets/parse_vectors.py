@@ -1,8 +1,9 @@
-"""Vectors files (TensorBoard's vectors.tsv, a 2-D .npy array, Parquet) -> a float32 matrix, or InputError."""
+"""Vectors files (TensorBoard's vectors.tsv, a 2-D .npy array, an .npz archive, Parquet) -> a float32 matrix, or InputError."""
 
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,6 +22,7 @@ _PICKLE_OPCODE = b"\x80"
 _BOM = b"\xef\xbb\xbf"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _CELL_PREVIEW = 40
+NPZ_VECTOR_NAMES = ("vectors", "embeddings", "embedding")
 
 
 def parse_vectors(source: bytes | Path, filename: str) -> np.ndarray:
@@ -39,23 +41,36 @@ def parse_vectors_and_metadata(source: bytes | Path, filename: str) -> tuple[np.
     return _parse_matrix(source, filename, head), None
 
 
-def parse_data_file(source: bytes | Path, filename: str) -> tuple[np.ndarray | None, Metadata | None]:
-    """Like parse_vectors_and_metadata, but a Parquet file may lack vectors (coordinates only): (None, columns)."""
+def parse_data_file(
+    source: bytes | Path, filename: str, *, vector: str | None = None
+) -> tuple[np.ndarray | None, Metadata | None]:
+    """Like parse_vectors_and_metadata, but a Parquet file may lack vectors (coordinates only): (None, columns).
+
+    `vector` names the Parquet column or the .npz array that holds the vectors (--vector).
+    """
     with _open(source) as stream:
         head = stream.read(len(NPY_MAGIC))
     if not head.startswith(NPY_MAGIC) and is_parquet(head, filename):
+        if vector is not None:
+            return parse_parquet(source, filename, vector_column=vector)
         return parse_parquet(source, filename, vectors_optional=True)
-    return _parse_matrix(source, filename, head), None
-
-
-def _parse_matrix(source: bytes | Path, filename: str, head: bytes) -> np.ndarray:
-    if head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy"):
-        return parse_vectors_npy(source, filename)
-    if head.startswith(_ZIP_MAGIC):
+    if vector is not None and not _is_npz(head, filename):
         raise InputError(
-            f"{filename} is a zip archive (such as .npz); upload a .npy array or a vectors .tsv",
+            f"{filename}: a vector column or array ({vector!r}) can be named only in a Parquet or .npz file",
             file=filename,
         )
+    return _parse_matrix(source, filename, head, vector), None
+
+
+def _is_npz(head: bytes, filename: str) -> bool:
+    return head.startswith(_ZIP_MAGIC) or filename.lower().endswith(".npz")
+
+
+def _parse_matrix(source: bytes | Path, filename: str, head: bytes, vector: str | None = None) -> np.ndarray:
+    if head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy"):
+        return parse_vectors_npy(source, filename)
+    if _is_npz(head, filename):
+        return parse_vectors_npz(source, filename, vector)
     return parse_vectors_tsv(source, filename)
 
 
@@ -340,18 +355,7 @@ def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
         raise InputError(f"{filename} is not a valid .npy file ({exc})", file=filename) from None
     if array.dtype.hasobject:
         raise pickled
-    if array.dtype.kind not in "biuf":
-        raise InputError(
-            f"{filename} holds {array.dtype} values; vectors must be real numbers "
-            "(float, int or bool)",
-            file=filename,
-        )
-    if array.ndim != 2 or 0 in array.shape:
-        raise InputError(
-            f"{filename} has shape {array.shape}; vectors must be a 2-D array "
-            "(rows, dimensions) with at least one of each",
-            file=filename,
-        )
+    _check_array(array.dtype, array.shape, filename)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, reported below
         if isinstance(source, Path) and isinstance(array, np.memmap):
             matrix = _read_rows(source, array, filename)
@@ -359,7 +363,28 @@ def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
             # A memmap must be copied out of the file; an in-memory writable array may be reused.
             copy = True if isinstance(array, np.memmap) or not array.flags.writeable else None
             matrix = np.array(array, dtype=np.float32, order="C", copy=copy)
-    bad = _first_non_finite(matrix) if array.dtype.kind == "f" else None
+    return _finite(matrix, array.dtype, filename)
+
+
+def _check_array(dtype: np.dtype, shape: tuple[int, ...], filename: str) -> None:
+    """InputError unless the array is a 2-D array of real numbers with at least one row and column."""
+    if dtype.kind not in "biuf":
+        raise InputError(
+            f"{filename} holds {dtype} values; vectors must be real numbers "
+            "(float, int or bool)",
+            file=filename,
+        )
+    if len(shape) != 2 or 0 in shape:
+        raise InputError(
+            f"{filename} has shape {shape}; vectors must be a 2-D array "
+            "(rows, dimensions) with at least one of each",
+            file=filename,
+        )
+
+
+def _finite(matrix: np.ndarray, dtype: np.dtype, filename: str) -> np.ndarray:
+    """The matrix, or InputError naming its first value that is not finite."""
+    bad = _first_non_finite(matrix) if dtype.kind == "f" else None
     if bad is not None:
         row, col = bad
         raise InputError(
@@ -399,3 +424,71 @@ def _read_rows(path: Path, array: np.memmap, filename: str) -> np.ndarray:
             else:
                 out[start : start + count] = block.reshape(count, inner)
     return out
+
+
+# --- NPZ -----------------------------------------------------------------------------------------
+
+
+def parse_vectors_npz(source: bytes | Path, filename: str, name: str | None = None) -> np.ndarray:
+    """The vectors of an .npz archive: the array `name`, else its only 2-D numeric array, else the
+    one named vectors, embeddings or embedding. Never unpickles (object arrays are refused)."""
+    try:
+        with zipfile.ZipFile(_open(source)) as archive:
+            headers = {
+                member[: -len(".npy")]: _npy_header(archive, member, filename)
+                for member in archive.namelist()
+                if member.endswith(".npy")
+            }
+            chosen = _npz_choice(headers, filename, name)
+            label = f"{filename} array {chosen!r}"
+            dtype, shape = headers[chosen]
+            if dtype.hasobject:
+                raise InputError(
+                    f"{label} holds Python objects (pickle), which is not accepted; save a numeric array",
+                    file=filename,
+                )
+            _check_array(dtype, shape, label)
+            with archive.open(chosen + ".npy") as member:
+                array = np.lib.format.read_array(member, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as exc:
+        raise InputError(f"{filename} is not a valid .npz file ({exc})", file=filename) from None
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, reported below
+        matrix = np.ascontiguousarray(array, dtype=np.float32)
+    return _finite(matrix, dtype, label)
+
+
+def _npy_header(archive: zipfile.ZipFile, member: str, filename: str) -> tuple[np.dtype, tuple[int, ...]]:
+    """(dtype, shape) of one array in the archive, read from its header without loading it."""
+    with archive.open(member) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    return dtype, shape
+
+
+def _npz_choice(headers: dict[str, tuple[np.dtype, tuple[int, ...]]], filename: str, name: str | None) -> str:
+    """The name of the array that holds the vectors; InputError listing the arrays when unclear."""
+    listing = ", ".join(f"{key} {shape} {dtype}" for key, (dtype, shape) in headers.items()) or "none"
+    if name is not None:
+        if name not in headers:
+            raise InputError(f"{filename} has no array {name!r} (its arrays: {listing})", file=filename)
+        return name
+    matrices = [
+        key for key, (dtype, shape) in headers.items()
+        if len(shape) == 2 and not dtype.hasobject and dtype.kind in "biuf"
+    ]
+    if len(matrices) == 1:
+        return matrices[0]
+    if len(headers) == 1:  # the one array, whatever it is: its own check says what is wrong with it
+        return next(iter(headers))
+    named = [key for key in headers if key.lower() in NPZ_VECTOR_NAMES]
+    if len(named) == 1:
+        return named[0]
+    problem = "no 2-D numeric array" if not matrices else "several 2-D arrays"
+    raise InputError(
+        f"{filename} has {problem} to take the vectors from (its arrays: {listing}); name one with "
+        f"--vector, or call it one of {', '.join(NPZ_VECTOR_NAMES)}",
+        file=filename,
+    )
