@@ -151,3 +151,57 @@ def postgres_url() -> str:
     if out.returncode != 0:
         pytest.fail(f"could not start PostgreSQL for the tests:\n{out.stderr}")
     return out.stdout.strip().splitlines()[-1]
+
+
+@dataclass
+class OpenedCommand:
+    """A running `embedding-projector PATH...`: its process, base URL and the dataset URLs it printed."""
+
+    process: subprocess.Popen
+    base: str
+    urls: list[str]
+    lines: list[str]
+
+    def wait_for_line(self, start: str, timeout: float = 30) -> str:
+        """The first output line that holds `start`, waiting for it to be printed."""
+        with self._printed:
+            found = self._printed.wait_for(
+                lambda: any(start in line for line in self.lines) or self.process.poll() is not None,
+                timeout,
+            )
+        match = next((line for line in self.lines if start in line), None)
+        assert found and match is not None, f"no line {start!r} in:\n" + "\n".join(self.lines)
+        return match
+
+    _printed: threading.Condition = field(default_factory=threading.Condition)
+
+
+def _collect_lines(command: OpenedCommand) -> None:
+    """Append each output line of the command to its list, waking whoever waits for one."""
+    for raw in command.process.stdout:
+        with command._printed:
+            command.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            command._printed.notify_all()
+    command.process.wait()
+    with command._printed:
+        command._printed.notify_all()
+
+
+@contextlib.contextmanager
+def run_open(args: list[str], env: dict[str, str], datasets: int = 1, timeout: float = 90,
+             command: list[str] | None = None) -> Iterator[OpenedCommand]:
+    """Run `python -m embedding_projector ARGS` (or `command`), wait until it serves, stop it after."""
+    full_env = {**os.environ, "PROJECTOR_WARMUP": "false", "PROJECTOR_WORKERS": "1", **env, "PYTHONUNBUFFERED": "1"}
+    cmd = command or [sys.executable, "-m", "embedding_projector", *args]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env)
+    opened = OpenedCommand(process, "", [], [])
+    threading.Thread(target=_collect_lines, args=(opened,), daemon=True).start()
+    try:
+        first = opened.wait_for_line("Embedding Projector on ", timeout)
+        opened.base = first.split()[3]
+        opened.wait_for_line("Application startup complete", timeout)
+        opened.urls = [line for line in opened.lines if line.startswith(opened.base + "?dataset=")]
+        assert len(opened.urls) == datasets, "\n".join(opened.lines)
+        yield opened
+    finally:
+        stop_process(process)
