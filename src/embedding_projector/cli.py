@@ -151,7 +151,7 @@ def _run_server(settings: Settings, dataset_ids: Sequence[str] = (), open_browse
 
     from embedding_projector.app import begin_shutdown, create_app
     from embedding_projector.browser_launch import OpenOnStartServer
-    from embedding_projector.uvicorn_server import STOP_GRACE_SECONDS
+    from embedding_projector.uvicorn_server import STOP_GRACE_SECONDS, QuickStopServer
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     try:
@@ -177,8 +177,10 @@ def _run_server(settings: Settings, dataset_ids: Sequence[str] = (), open_browse
         # only from PROJECTOR_TRUSTED_PROXIES.
         proxy_headers=False,
     )
-    server = OpenOnStartServer(config, on_exit=lambda: begin_shutdown(app),
-                               url=links[0] if open_browser and links else None)
+    if open_browser and links:
+        server: QuickStopServer = OpenOnStartServer(config, on_exit=lambda: begin_shutdown(app), url=links[0])
+    else:
+        server = QuickStopServer(config, on_exit=lambda: begin_shutdown(app))
     server.run(sockets=[sock])
     return 0
 
