@@ -79,7 +79,7 @@ def coerce_vectors(vectors: Any, vector: str | None = None) -> np.ndarray:
     finite = np.isfinite(out)
     if not finite.all():
         row, col = (int(v) for v in np.argwhere(~finite)[0])
-        raise ValueError(f"{where} row {row}, value {col} is {matrix[row, col]!r} (NaN, inf or beyond float32)")
+        raise ValueError(f"{where} row {row}, value {col} is {float(matrix[row, col])} (NaN, inf or beyond float32)")
     return out
 
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -36,21 +35,25 @@ _server: LocalServer | None = None
 _lock = threading.Lock()
 
 
-def _drain(stream: IO[str], log: IO[str], first_line: list[str], got_first: threading.Event) -> None:
-    """Read the server's stdout to its end: the first line is the URL, the rest goes to the log."""
+STARTED = "Application startup complete"  # uvicorn's line once the app serves
+
+
+def _drain(stream: IO[str], log: IO[str], first_line: list[str], started: threading.Event) -> None:
+    """Read the server's output to its end into the log: keep the first line (the URL), set `started` once it serves."""
     try:
         for line in stream:
-            if not got_first.is_set():
+            if not first_line:
                 first_line.append(line)
-                got_first.set()
+            if STARTED in line:
+                started.set()
             log.write(line)
             log.flush()
     finally:
-        got_first.set()  # the pipe closed: the server ended before (or after) its first line
+        started.set()  # the pipe closed: the server ended
 
 
-def _url_from(line: str) -> str | None:
-    for word in line.split():
+def _url_from(lines: list[str]) -> str | None:
+    for word in (lines[0].split() if lines else []):
         if word.startswith("http://"):
             return word.rstrip("/")
     return None
@@ -60,43 +63,28 @@ def _start() -> LocalServer:
     data_dir = user_data_dir()
     log_path = data_dir / LOG_NAME
     log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - the drain thread owns it
-    env = {**os.environ, "PROJECTOR_FRAME_ANCESTORS": LOCAL_FRAME_ANCESTORS, "PROJECTOR_EXIT_WITH_PARENT": "true"}
+    env = {**os.environ, "PROJECTOR_FRAME_ANCESTORS": LOCAL_FRAME_ANCESTORS, "PROJECTOR_EXIT_WITH_PARENT": "true",
+           "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "embedding_projector", "serve", "-p", "0", "--host", "127.0.0.1",
                "--no-examples", "--data-dir", str(data_dir)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env=env, text=True, start_new_session=True)
     first: list[str] = []
-    got_first = threading.Event()
+    started = threading.Event()
     assert process.stdout is not None
-    threading.Thread(target=_drain, args=(process.stdout, log, first, got_first), name="projector-server-log",
+    threading.Thread(target=_drain, args=(process.stdout, log, first, started), name="projector-server-log",
                      daemon=True).start()
-    url = _url_from(first[0]) if got_first.wait(START_TIMEOUT) and first else None
-    if url is None:
-        _kill_group(process)
-        raise RuntimeError(f"the local Embedding Projector server did not start (exit status {process.poll()}); "
-                           f"its log {log_path} ends:\n{_tail(log_path)}")
-    server = LocalServer(process=process, url=url, log_path=log_path)
+    started.wait(START_TIMEOUT)
+    url = _url_from(first)
     try:
-        _wait_until_answering(url, process)
-    except (httpx.HTTPError, TimeoutError) as exc:
+        if url is None or process.poll() is not None:
+            raise RuntimeError(f"exit status {process.poll()}")
+        httpx.get(f"{url}/api/status", timeout=30).raise_for_status()
+    except (RuntimeError, httpx.HTTPError) as exc:
         _kill_group(process)
-        raise RuntimeError(f"the local server at {url} does not answer ({exc}); its log {log_path} ends:\n"
-                           f"{_tail(log_path)}") from None
-    return server
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float = START_TIMEOUT) -> None:
-    """Poll /api/status until it answers: the port is bound at once, but listened on only once the app started."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{url}/api/status", timeout=timeout).raise_for_status()
-            return
-        except httpx.ConnectError:
-            # No event tells us the app has started listening; a refused connect is cheap to retry.
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise TimeoutError(f"not listening after {timeout:.0f} s (exit status {process.poll()})") from None
-            time.sleep(0.05)
+        raise RuntimeError(f"the local Embedding Projector server did not start ({exc}); its log {log_path} "
+                           f"ends:\n{_tail(log_path)}") from None
+    return LocalServer(process=process, url=url, log_path=log_path)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
