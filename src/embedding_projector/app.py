@@ -36,6 +36,7 @@ from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError, clip_message
 from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.parent_watch import stop_when_parent_exits
 from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.security_headers import install_security_headers
 from embedding_projector.settings import Settings
@@ -142,6 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.jobs = runner
         app.state.views = view_store
         app.state.job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
+        watch = None
         try:
             if settings.examples:
                 await run_in_threadpool(ensure_examples, store)
@@ -149,8 +151,11 @@ def create_app(settings: Settings) -> FastAPI:
                 await run_in_threadpool(import_logdir, store, settings.logdir, settings.max_sprite_pixels)
             # Datasets imported with a bookmarks file (here or by `import`) get their collection once.
             await run_in_threadpool(attach_config_bookmarks, store, runner, view_store)
+            watch = stop_when_parent_exits() if settings.exit_with_parent else None
             yield
         finally:
+            if watch is not None:
+                watch.set()
             runner.stop()
             view_store.close()
             blas_limit.restore_original_limits()

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
         "'self'",
         description="The Content-Security-Policy frame-ancestors value: who may embed the page in a frame.",
     )
+    exit_with_parent: bool = Field(
+        False,
+        description="Stop the server when the process that started it ends (set by `ep.show()`'s local server).",
+    )
 
     @field_validator("data_dir")
     @classmethod
