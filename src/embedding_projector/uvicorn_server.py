@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from types import FrameType
 
@@ -23,3 +24,9 @@ class QuickStopServer(uvicorn.Server):
         """Let uvicorn begin its shutdown, then run the hook (it must not block: a signal handler)."""
         super().handle_exit(sig, frame)
         self._on_exit()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's startup, then its "Uvicorn running on" line, which it leaves out for given sockets."""
+        await super().startup(sockets)
+        if sockets and self.started:
+            self._log_started_message(sockets)
