@@ -23,6 +23,7 @@ from embedding_projector.api import (
     edits,
     exports,
     health,
+    live_states,
     neighbors,
     pages,
     projections,
@@ -132,7 +133,8 @@ def create_app(settings: Settings) -> FastAPI:
             settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
         )
         view_store = ViewStore(
-            settings.database_url or default_database_url(settings.data_dir), settings.view_storage_bytes
+            settings.database_url or default_database_url(settings.data_dir), settings.view_storage_bytes,
+            settings.max_live_states,
         )
         # BLAS here only serves neighbour queries (memory-bound matrix-vector products). With more
         # than one thread, OpenBLAS's idle threads spin between queries and took ~70% of a core
@@ -170,7 +172,8 @@ def create_app(settings: Settings) -> FastAPI:
     # Body limits per route, upload token and size from the headers, idle bodies dropped.
     app.add_middleware(RequestBodyGuard, settings=settings)
     for module in (
-        datasets, edits, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages, results
+        datasets, edits, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages, results,
+        live_states,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

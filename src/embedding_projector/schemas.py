@@ -245,6 +245,28 @@ class ViewCreated(BaseModel):
     url: str
 
 
+class LiveStateRequest(BaseModel):
+    """POST /api/live: the dataset whose page will report its state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(max_length=128)
+
+
+class LiveStateCreated(BaseModel):
+    """POST /api/live: the live state's id (the capability to write and read it)."""
+
+    id: str
+
+
+class LiveStateRead(BaseModel):
+    """GET /api/live/{id}: the page's latest view (null before it wrote), when, and how many writes."""
+
+    view: ViewState | None
+    updated: str | None
+    writes: int
+
+
 class BookmarkRequest(BaseModel):
     """POST /api/bookmarks: a named state, added to `collection` (a new one when null)."""
 

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     view_writes_per_minute: int = Field(
         30, ge=1, le=100_000, description="Views and bookmarks one client may store per minute (429 past it)."
     )
+    max_live_states: int = Field(
+        10_000, ge=1, le=10_000_000,
+        description="Live page states (a notebook's page reporting back) kept at once; the oldest go first.",
+    )
     view_storage_bytes: int = Field(
         1024**3,
         ge=1024,

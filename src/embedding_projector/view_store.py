@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from embedding_projector.errors import InsufficientStorage, NotFound
+from embedding_projector.errors import InsufficientStorage, NotFound, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,26 @@ storage = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("bytes", sa.BigInteger, nullable=False),
 )
+
+# What a notebook's page reports back (POST/PUT/GET /api/live): one row per open page, its latest
+# view state (NULL until the page first writes), rewritten in place, never counted in the budget:
+# the number of rows is bounded instead (the oldest touched go first).
+live_states = sa.Table(
+    "live_states",
+    _metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("dataset", sa.String(128), nullable=False),
+    sa.Column("state", sa.Text, nullable=True),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("writes", sa.Integer, nullable=False),
+    # updated, else created: what "oldest" means when the bound drops rows.
+    sa.Column("touched", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+MAX_LIVE_STATES = 10_000
+# A 1M-row selection and isolate by alias is ~16 MB of JSON; the request body limit binds first.
+MAX_LIVE_STATE_BYTES = 32 << 20
 
 # Columns added since the first release: (table, column, DDL type, how to fill old rows).
 _ADDED_COLUMNS = (
@@ -132,7 +152,7 @@ def _count_storage(engine: sa.Engine) -> None:
 class ViewStore:
     """Views (one saved page state each) and bookmark collections (named states, shared by link)."""
 
-    def __init__(self, url: str, storage_bytes: int = 1024**3) -> None:
+    def __init__(self, url: str, storage_bytes: int = 1024**3, max_live_states: int = MAX_LIVE_STATES) -> None:
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             # Several server processes may share one file: wait for a lock rather than fail.
@@ -144,6 +164,7 @@ class ViewStore:
         _migrate(self.engine)
         _count_storage(self.engine)
         self.storage_bytes = storage_bytes
+        self.max_live_states = max_live_states
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -285,3 +306,58 @@ class ViewStore:
                 raise NotFound(f"no bookmark {bookmark_id!r} in that collection")
             if deleted.size:
                 conn.execute(storage.update().values(bytes=storage.c.bytes - deleted.size))
+
+    def create_live_state(self, dataset: str) -> str:
+        """A new live state of `dataset` (no view yet) and its id; drops the oldest past the bound."""
+        live_id = new_id()
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(live_states.insert().values(
+                id=live_id, dataset=dataset, state=None, created=now, updated=None, writes=0, touched=now
+            ))
+            # Everything past the newest `max_live_states` (by last touch) goes, this one never.
+            keep = sa.select(live_states.c.id).order_by(live_states.c.touched.desc(), live_states.c.id).limit(
+                self.max_live_states
+            )
+            conn.execute(sa.delete(live_states).where(
+                live_states.c.id.not_in(sa.select(keep.subquery().c.id)),
+                live_states.c.id != live_id,
+            ))
+        return live_id
+
+    def live_state_dataset(self, live_id: str) -> str:
+        """The dataset a live state belongs to, or NotFound."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(live_states.c.dataset).where(live_states.c.id == live_id)).first()
+        if row is None:
+            raise NotFound(f"no live state {live_id!r}")
+        return row.dataset
+
+    def put_live_state(self, live_id: str, state_json: str) -> None:
+        """Replace a live state's view (JSON text) and count the write; NotFound, or TooLarge past the bound."""
+        size = len(state_json.encode())
+        if size > MAX_LIVE_STATE_BYTES:
+            raise TooLarge(f"a live state of {size:,} bytes is over the limit of {MAX_LIVE_STATE_BYTES:,} bytes")
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            changed = conn.execute(live_states.update().where(live_states.c.id == live_id).values(
+                state=state_json, updated=now, touched=now, writes=live_states.c.writes + 1
+            )).rowcount
+        if changed == 0:
+            raise NotFound(f"no live state {live_id!r}")
+
+    def live_state(self, live_id: str) -> dict[str, Any]:
+        """A live state: its view (JSON text or None), when it was last written (ISO or None), and the
+        number of writes; or NotFound."""
+        query = sa.select(live_states.c.state, live_states.c.updated, live_states.c.writes).where(
+            live_states.c.id == live_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"no live state {live_id!r}")
+        return {
+            "state": row.state,
+            "updated": None if row.updated is None else row.updated.isoformat(),
+            "writes": int(row.writes),
+        }
