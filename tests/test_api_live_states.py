@@ -86,12 +86,12 @@ def test_unknown_ids_and_datasets_404(client: httpx.Client, dataset: str) -> Non
 
 def test_bad_writes_refused(client: httpx.Client, dataset: str) -> None:
     live = new_live(client, dataset)
-    assert_error(client.put(f"/api/live/{live}", json=a_view(dataset, selection=[3, 40])), 422, "row 40")
-    assert_error(client.put(f"/api/live/{live}", json=a_view(dataset, isolated=[1, 1])), 422, "twice")
-    assert_error(client.put(f"/api/live/{live}", json=a_view(dataset, colorBy="nope")), 422, "colorBy")
+    assert_error(client.put(f"/api/live/{live}", json=a_view(dataset, selection=[3, 40])), 400, "row 40")
+    assert_error(client.put(f"/api/live/{live}", json=a_view(dataset, isolated=[1, 1])), 400, "twice")
+    assert_error(client.put(f"/api/live/{live}", json=a_view(dataset, colorBy="nope")), 400, "colorBy")
     assert_error(client.put(f"/api/live/{live}", json={**a_view(dataset), "extra": 1}), 422)
     # A state of another dataset cannot be written into this page's live state.
-    assert_error(client.put(f"/api/live/{live}", json=a_view("otherdataset")), 422, "otherdataset")
+    assert_error(client.put(f"/api/live/{live}", json=a_view("otherdataset")), 400, "otherdataset")
     # Past the JSON body limit (8 MB by default): 413 as it streams in.
     huge = b'{"dataset": "' + dataset.encode() + b'", "selection": [' + b"1," * (5 << 20) + b"1]}"
     assert_error(client.put(f"/api/live/{live}", content=huge, headers={"content-type": "application/json"}), 413)
