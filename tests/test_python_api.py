@@ -168,6 +168,12 @@ def test_a_second_show_reuses_the_server(shown: ep.Projector, vectors: np.ndarra
     assert "projection" not in again.url
     with pytest.raises(ValueError, match="metadata has 3 rows but vectors has 20"):
         ep.show(vectors[:20], ["a"] * 3)
+    # The same call again (a re-run cell) shows the same dataset; other data or another name do not.
+    before = len(httpx.get(f"{shown.url.split('/?')[0]}/api/datasets", timeout=30).json())
+    assert ep.show(vectors[:20], ["a"] * 20, projection=None).dataset == again.dataset
+    assert ep.show(vectors[:20], ["b"] * 20, projection=None).dataset != again.dataset
+    assert ep.show(vectors[:20], ["a"] * 20, name="other", projection=None).dataset != again.dataset
+    assert len(httpx.get(f"{shown.url.split('/?')[0]}/api/datasets", timeout=30).json()) == before + 2
 
 
 def _group_pids(base: str, server_pid: int) -> list[int]:
