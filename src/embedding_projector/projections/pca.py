@@ -1,9 +1,12 @@
 """PCA: the top principal components of all rows, with explained variance ratios.
 
 For modest d the covariance route (a d x d eigenproblem, as sklearn's
-`svd_solver="covariance_eigh"`) is computed here in float64 row blocks. sklearn's version forms
-the Gram matrix of the *uncentred* float32 data, which loses the covariance entirely when the mean
-is large next to the spread, and a float64 copy of the input would take twice its memory. For
+`svd_solver="covariance_eigh"`) is computed here in row blocks: each block is centred on the mean
+(rounded to float32) and multiplied in float32, the fast BLAS path, and the block sums accumulate in
+float64 with a correction for the rounded mean. sklearn's version forms the Gram matrix of the
+*uncentred* float32 data, which loses the covariance entirely when the mean is large next to the
+spread, and a float64 copy of the input would take twice its memory (and float64 products are ~3x
+slower: 16.9 s against 5.1 s for 200k x 768 here). For
 large d, sklearn's randomized (or, for small data, full) SVD finds the components. Either way the
 coordinates are projected here block by block, so the input (possibly a read-only memmap) is only
 read.
@@ -24,6 +27,9 @@ Solver = Literal["covariance", "full", "randomized"]
 COVARIANCE_MAX_D = 1000  # up to here the d x d eigenproblem is the fastest route
 FULL_MAX_DIM = 500  # an exact SVD is cheap when the smaller side is at most this
 BLOCK_ROWS = 65536
+# Rows per float32 product of the covariance route: each block's sums are float32, so fewer rows keep
+# their rounding small (~sqrt(rows) x float32's epsilon, relative); the sums across blocks are float64.
+COVARIANCE_BLOCK_ROWS = 16384
 
 
 class Params(BaseModel):
@@ -114,11 +120,17 @@ def _covariance_components(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-c eigenvectors (rows) of the covariance matrix and their explained variance ratios."""
     n, d = vectors.shape
-    cov = np.zeros((d, d), dtype=np.float64)
-    for start in range(0, n, BLOCK_ROWS):
-        block = np.asarray(vectors[start : start + BLOCK_ROWS], dtype=np.float64) - mean
-        cov += block.T @ block
-    cov /= n - 1
+    shift = mean.astype(np.float32)
+    scatter = np.zeros((d, d), dtype=np.float64)
+    sums = np.zeros(d, dtype=np.float64)
+    for start in range(0, n, COVARIANCE_BLOCK_ROWS):
+        block = np.asarray(vectors[start : start + COVARIANCE_BLOCK_ROWS], dtype=np.float32) - shift
+        scatter += block.T @ block
+        sums += block.sum(axis=0, dtype=np.float64)
+    # Centred on `shift`, not on the exact mean: subtract what that offset adds to the scatter.
+    offset = sums / n
+    cov = (scatter - n * np.outer(offset, offset)) / (n - 1)
+    cov = (cov + cov.T) / 2  # the float32 products need not be exactly symmetric
     eigenvalues, eigenvectors = np.linalg.eigh(cov)  # ascending
     eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
     eigenvectors = eigenvectors[:, ::-1]
