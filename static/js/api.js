@@ -299,6 +299,13 @@ export function createView(view) {
   return postJson('/api/views', view);
 }
 
+/** PUT /api/live/{id} {ViewState}: the page's current view for Python to read (204; 404 once the id is gone). */
+export async function putLiveState(id, view) {
+  await request(`/api/live/${enc(id)}`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(view),
+  });
+}
+
 /** GET /api/views/{id}: the stored ViewState. */
 export function getView(id) {
   return json(`/api/views/${enc(id)}`);

@@ -2,6 +2,7 @@
 import { createStore, initialState } from './store.js';
 import { createActions } from './actions.js';
 import { startUrlSync } from './url_sync.js';
+import { startLiveSync } from './live_sync.js';
 import { createViewActions } from './view_actions.js';
 import { createBookmarkActions } from './bookmark_actions.js';
 import { mountShareButton } from './panels/share_button.js';
@@ -106,4 +107,6 @@ window.__projector = Object.freeze({
 });
 
 // The address names what to open (/v/<id> puts the view id in body[data-view]); from then on it follows the state.
-startUrlSync(store, actions, { viewId: document.body.dataset.view || '' });
+// ?live=<id> is read before url_sync rewrites the address (and stays in it).
+const live = startLiveSync(store);
+startUrlSync(store, actions, { viewId: document.body.dataset.view || '', live });

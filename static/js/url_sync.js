@@ -14,15 +14,19 @@ export const MAX_URL_LENGTH = 8000;
 // Changes of the same fields this close together are one step (typing a search, a slider).
 const COALESCE_MS = 1000;
 
-const STORE_KEYS = [
+/** The store keys whose changes can change the ViewState (live_sync.js listens to the same). */
+export const STORE_KEYS = [
   'dataset', 'coords', 'projection', 'colorBy', 'labelBy', 'selection', 'isolated',
   'search', 'neighborParams', 'camera', 'phase', 'restoring', 'bookmarks', 'editVersion', 'editLatest',
   'compare',
   'clusters',
 ];
 
-/** Open what the page's address names, then keep the address in step with `store`. */
-export function startUrlSync(store, actions, { viewId = '' } = {}) {
+/**
+ * Open what the page's address names, then keep the address in step with `store`. `live` (a
+ * live_sync.js id) stays in every address written, so a reload keeps reporting to Python.
+ */
+export function startUrlSync(store, actions, { viewId = '', live = '' } = {}) {
   let written = null; // the ViewState the current history entry shows
   let writtenList = null; // ... and its bookmark collection
   let carry = null; // 'push' | 'replace' owed by a write that a newer one overtook
@@ -33,8 +37,10 @@ export function startUrlSync(store, actions, { viewId = '' } = {}) {
   let timer = 0;
   let seq = 0;
 
+  const withLive = (query) => (live ? `${query}&live=${encodeURIComponent(live)}` : query);
+
   async function urlFor(view, list) {
-    const query = toQuery(view, { bookmarks: list });
+    const query = withLive(toQuery(view, { bookmarks: list }));
     if (window.location.origin.length + 1 + query.length <= MAX_URL_LENGTH) return `/${query}`;
     const body = { ...view, camera: null };
     const key = JSON.stringify(body);
@@ -49,7 +55,7 @@ export function startUrlSync(store, actions, { viewId = '' } = {}) {
         return `/${query}`;
       }
     }
-    return `/${toQuery(view, { viewId: stored.id, bookmarks: list })}`;
+    return `/${withLive(toQuery(view, { viewId: stored.id, bookmarks: list }))}`;
   }
 
   async function write() {
