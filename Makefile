@@ -61,6 +61,7 @@ bench: python-deps
 	$(PY) benchmarks/bench_views.py
 	$(PY) benchmarks/bench_map.py
 	$(PY) benchmarks/bench_edits.py
+	$(PY) benchmarks/bench_show.py
 
 # Builds the Docker image and smoke-tests it (slow; not part of `make test`). Needs root or sudo
 # when dockerd or the base image is missing.

@@ -175,6 +175,53 @@ def test_parquet_upload_brings_vectors_and_metadata(client) -> None:
     assert columns[0]["values"][7] == "orange" and columns[1]["values"][:3] == [1, 2, 3]
 
 
+def test_upload_names_the_vector_column_or_npz_array(live_server: LiveServer, client) -> None:
+    import pyarrow as pa
+
+    a, b = clustered(12, 3)[0], clustered(12, 5)[0]
+    table = pa.table({"word": words(12), "a": list(a), "b": list(b)})  # two vector columns
+    before_list, before_disk = client.get("/api/datasets").json(), dataset_dirs(live_server)
+    unnamed = upload(client, ("two.parquet", _parquet(table)))
+    assert unnamed.status_code == 400 and unnamed.json()["file"] == "two.parquet"
+    assert "'a'" in unnamed.json()["error"] and "'b'" in unnamed.json()["error"]
+    wrong = client.post("/api/datasets", files={"vectors": ("two.parquet", _parquet(table))},
+                        data={"vector_column": "nope"})
+    assert wrong.status_code == 400 and "nope" in wrong.json()["error"], wrong.text
+    assert client.get("/api/datasets").json() == before_list and dataset_dirs(live_server) == before_disk
+
+    r = client.post("/api/datasets", files={"vectors": ("two.parquet", _parquet(table))}, data={"vector_column": "b"})
+    assert r.status_code == 201, r.text
+    info = r.json()
+    assert (info["n"], info["dim"]) == (12, 5)
+    assert [c["name"] for c in info["columns"]] == ["word"]  # a list column is not metadata
+    found = client.get(f"/api/datasets/{info['id']}/neighbors", params={"row": 0, "k": 4, "metric": "euclidean"})
+    oracle = np.argsort(np.linalg.norm(b - b[0], axis=1))[1:5]
+    assert [f["row"] for f in found.json()["neighbors"]] == oracle.tolist()  # b's neighbours, not a's
+
+    buf = io.BytesIO()
+    np.savez(buf, labels=np.arange(12), emb=b)
+    r = client.post("/api/datasets", files={"vectors": ("arrays.npz", buf.getvalue())}, data={"vector_column": "emb"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["n"], r.json()["dim"]) == (12, 5)
+    hostile = io.BytesIO()
+    np.savez(hostile, emb=np.array([{"x": 1}] * 3, dtype=object))  # object arrays need pickle: refused
+    r = client.post("/api/datasets", files={"vectors": ("evil.npz", hostile.getvalue())})
+    assert r.status_code == 400 and r.json()["file"] == "evil.npz", r.text
+
+
+def test_csv_metadata_upload(client) -> None:
+    vectors = clustered(3, 2)[0]
+    csv = b'word,note\nking,"ruler, of men"\nqueen,"says ""hi"""\nprince,\n'
+    r = upload(client, ("v.tsv", vectors_tsv(vectors)), ("m.csv", csv))
+    assert r.status_code == 201, r.text
+    columns = client.get(f"/api/datasets/{r.json()['id']}/metadata").json()["columns"]
+    assert [c["name"] for c in columns] == ["word", "note"]
+    assert columns[0]["values"] == ["king", "queen", "prince"]
+    assert columns[1]["values"][:2] == ["ruler, of men", 'says "hi"']
+    short = upload(client, ("v.tsv", vectors_tsv(vectors)), ("m.csv", b"word,note\nking,a\n"))
+    assert short.status_code == 400 and short.json()["file"] == "m.csv", short.text
+
+
 def test_parquet_upload_errors_leave_nothing(live_server: LiveServer, client) -> None:
     import pyarrow as pa
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ import pytest
 import embedding_projector as ep
 from embedding_projector.python_api import local_server
 from embedding_projector.python_api.http_client import ProjectorError
+from tests.conftest import run_server
 
 N, D = 300, 12
 # One worker and no warm-up: the tests run pca, and a warm-up would compile UMAP beside them.
@@ -168,6 +170,12 @@ def test_a_second_show_reuses_the_server(shown: ep.Projector, vectors: np.ndarra
     assert "projection" not in again.url
     with pytest.raises(ValueError, match="metadata has 3 rows but vectors has 20"):
         ep.show(vectors[:20], ["a"] * 3)
+    # The same call again (a re-run cell) shows the same dataset; other data or another name do not.
+    before = len(httpx.get(f"{shown.url.split('/?')[0]}/api/datasets", timeout=30).json())
+    assert ep.show(vectors[:20], ["a"] * 20, projection=None).dataset == again.dataset
+    assert ep.show(vectors[:20], ["b"] * 20, projection=None).dataset != again.dataset
+    assert ep.show(vectors[:20], ["a"] * 20, name="other", projection=None).dataset != again.dataset
+    assert len(httpx.get(f"{shown.url.split('/?')[0]}/api/datasets", timeout=30).json()) == before + 2
 
 
 def _group_pids(base: str, server_pid: int) -> list[int]:
@@ -217,3 +225,35 @@ def test_a_session_that_ends_leaves_no_server(data_home: Path, ending: str) -> N
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_show_to_a_hosted_server_takes_its_token(tmp_path: Path, vectors: np.ndarray) -> None:
+    token = "hosted-token-0123456789abcdef"
+    before = local_server._server
+    with run_server(tmp_path / "data", {"PROJECTOR_WRITE_TOKEN": token, **SERVER_ENV}) as hosted:
+        with pytest.raises(ProjectorError, match=r"\(401\).*pass token= or set PROJECTOR_TOKEN"):
+            ep.show(vectors, projection=None, server=hosted.url)
+        shown = ep.show(vectors[:40], [f"w{i}" for i in range(40)], server=hosted.url + "/", token=token,
+                        name="hosted")
+        assert shown.url.startswith(f"{hosted.url}/?dataset={shown.dataset}&projection=pca")
+        info = httpx.get(f"{hosted.url}/api/datasets/{shown.dataset}", timeout=30).json()
+        assert (info["name"], info["n"], info["dim"]) == ("hosted", 40, D)
+        rows, _ = shown.neighbors(3, k=5)
+        assert len(rows) == 5 and 3 not in rows
+    assert local_server._server is before  # a hosted show starts no local server
+
+
+def test_show_with_a_sprite_serves_it(data_home: Path) -> None:
+    from PIL import Image
+
+    digits = np.random.default_rng(3).integers(0, 255, size=(9, 8, 8), dtype=np.uint8)
+    sheet = Image.new("L", (24, 24))
+    for i, tile in enumerate(digits):
+        sheet.paste(Image.fromarray(tile), ((i % 3) * 8, (i // 3) * 8))
+    with pytest.raises(ValueError, match="sprite_dim"):
+        ep.show(digits.reshape(9, -1), sprite=sheet, projection=None)
+    shown = ep.show(digits.reshape(9, -1).astype(float), sprite=sheet, sprite_dim=8, projection=None)
+    served = httpx.get(f"{shown.url.split('/?')[0]}/api/datasets/{shown.dataset}/sprite", timeout=30)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    back = np.asarray(Image.open(io.BytesIO(served.content)).convert("L"))
+    assert np.array_equal(back[8:16, 0:8], digits[3])  # row 3's thumbnail, where the page will cut it

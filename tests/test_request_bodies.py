@@ -303,3 +303,25 @@ def test_clients_that_send_the_body_anyway_read_the_refusal(guarded) -> None:
             r = c.post("/api/datasets", files={"vectors": ("v.tsv", b"1\t2\n" * (size // 4))})
             assert r.status_code == 401 and r.json()["ok"] is False
     assert temp_files(server, tmp) == []
+
+
+def test_a_refused_body_sent_whole_still_gets_its_answer(guarded) -> None:
+    """The server reads (and drops) what the client still sends after a refusal, so the client can send
+    its whole body and then read the 413; closing at once would reset the connection under it."""
+    server, _, _ = guarded
+    size = 3 * JSON_LIMIT
+    declared = {"Content-Type": "application/json", "Content-Length": str(size)}
+    chunked = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    for headers, framed in ((declared, False), (chunked, True)):
+        with open_socket(server) as sock:
+            started = time.monotonic()
+            sock.sendall(request_head("POST", "/api/views", headers))
+            piece = b" " * 65536
+            for _ in range(size // len(piece)):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if framed else piece)
+            if framed:
+                sock.sendall(b"0\r\n\r\n")
+            answer = read_answer(sock, started)
+        assert_error_shape(answer, 413)
+        assert answer.closed
+        assert f"limit of {JSON_LIMIT} bytes" in answer.body["error"]

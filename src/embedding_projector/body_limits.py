@@ -1,7 +1,8 @@
 """An ASGI guard on request bodies: a limit that fits the route, upload checks from the headers alone,
 and a timeout for a body that stops arriving.
 
-It runs before routing, so a refused body is never read, parsed or spooled to a temp file.
+It runs before routing, so a refused body is never parsed or spooled to a temp file (what the client
+still sends of it is read and dropped, within a time budget, so that the client gets the answer).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ TENSORBOARD_BOOKMARKS_BYTES = 256 << 20
 # the rows of a selection (~7 bytes a row: all of a 400k-row dataset).
 NEIGHBOR_QUERY_PATH = re.compile(r"/api/datasets/[^/]+/neighbors/?")
 NEIGHBOR_QUERY_BYTES = 4 << 20
+# After refusing a body the client is still sending, read and drop it for a while before closing, as
+# nginx's lingering close does: closing with unread bytes makes the kernel answer them with a reset,
+# which can destroy our answer in the client's buffer before it reads it (httpx and browsers read only
+# once they have sent the body). The budget bounds what a stranger can make us read.
+LINGER_SECONDS = 5.0
+LINGER_IDLE_SECONDS = 1.0
 
 
 class BodyRefused(HTTPException):
@@ -72,7 +79,7 @@ def check_from_headers(scope: Scope, settings: Settings) -> int:
     headers = Headers(scope=scope)
     upload = is_upload(scope)
     if upload:
-        # The token is checked here as well as in the route, so a stranger's body is never read.
+        # The token is checked here as well as in the route, so a stranger's body is never parsed or stored.
         require_write_access(Request(scope), settings.write_token, "uploading a dataset")
     if upload and headers.get("content-type", "").lower().startswith("multipart/form-data"):
         limit, what = upload_body_limit(settings), "upload"
@@ -112,19 +119,21 @@ class RequestBodyGuard:
                 # A full server need not receive the gigabytes it will refuse.
                 await run_in_threadpool(store.ensure_room, self.settings.max_datasets)
         except ProjectorError as error:
-            # Closing after the answer frees the connection at once; uvicorn would otherwise read and
-            # discard the refused body for as long as the client sends it. Clients that send the body
-            # regardless (httpx, browsers) still read the answer; curl waits on Expect: 100-continue.
-            await _answer(send, error, close=True)
+            # Closing (after a bounded linger) frees the connection; uvicorn would otherwise read and
+            # discard the refused body for as long as the client sends it. curl waits on
+            # Expect: 100-continue and sends nothing: no linger, and receive() would invite the body.
+            expects = Headers(scope=scope).get("expect", "").lower() == "100-continue"
+            await _answer(send, error, close=True, linger=None if expects else receive)
             return
         timeout = self.settings.body_timeout_seconds
         received = 0
         body_done = False
         close = False
+        linger = False
         started = False
 
         async def guarded_receive() -> Message:
-            nonlocal received, body_done, close
+            nonlocal received, body_done, close, linger
             if body_done:
                 # After the body, receive() only waits for the client to leave (event streams).
                 return await receive()
@@ -138,10 +147,11 @@ class RequestBodyGuard:
                 ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > limit:
                     close = True
+                    linger = not body_done
                     raise BodyRefused(TooLarge(f"the request body is over the limit of {limit} bytes"))
-                body_done = not message.get("more_body", False)
             else:
                 body_done = True
             return message
@@ -153,6 +163,11 @@ class RequestBodyGuard:
                 if close:
                     # The rest of the body is unwanted: do not keep the connection waiting for it.
                     message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            elif linger and message["type"] == "http.response.body" and not message.get("more_body", False):
+                # The app answered the refusal itself: its last bytes go out, the end waits for the drain.
+                await send({**message, "more_body": True})
+                await _drop_body(receive)
+                message = {"type": "http.response.body", "body": b""}
             await send(message)
 
         try:
@@ -160,14 +175,34 @@ class RequestBodyGuard:
         except BodyRefused as refused:
             if started:
                 raise
-            await _answer(send, refused.error, close=close)
+            await _answer(send, refused.error, close=close, linger=receive if linger else None)
 
 
-async def _answer(send: Send, error: ProjectorError, *, close: bool) -> None:
-    """Send `error` as a JSON answer in the one error shape."""
+async def _answer(send: Send, error: ProjectorError, *, close: bool, linger: Receive | None = None) -> None:
+    """Send `error` as a JSON answer in the one error shape; with `linger`, drop the rest of the body
+    (within the linger budget) before the answer ends and the connection closes."""
     body = json.dumps(error.to_dict()).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    if linger is None:
+        await send({"type": "http.response.body", "body": body})
+        return
+    # The answer's bytes go out now; only its end (which closes the connection) waits for the drain.
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    await _drop_body(linger)
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _drop_body(receive: Receive) -> None:
+    """Read and drop the request body until it ends, stalls or outlasts the linger budget."""
+    try:
+        async with asyncio.timeout(LINGER_SECONDS):
+            while True:
+                async with asyncio.timeout(LINGER_IDLE_SECONDS):
+                    message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 import threading
 import webbrowser
+from collections.abc import Callable
 
 import uvicorn
 

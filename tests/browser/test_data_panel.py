@@ -58,6 +58,40 @@ def test_malformed_vectors_show_the_servers_error_and_add_nothing(page: Page, li
     expect(page.locator("#upload-dialog")).to_be_hidden()
 
 
+def test_load_dialog_takes_a_named_parquet_vector_column_and_csv_metadata(page: Page, live_server, page_errors) -> None:
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    page_errors.allow(r"status of 400")
+    rng = np.random.default_rng(7)
+    table = pa.table({"small": list(rng.normal(size=(9, 3))), "big": list(rng.normal(size=(9, 7)))})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    parquet = {"name": "two_columns.parquet", "mimeType": "application/octet-stream", "buffer": buf.getvalue()}
+    csv = {"name": "labels.csv", "mimeType": "text/csv",
+           "buffer": b'word,kind\n' + b"".join(b'w%d,"kind, %d"\n' % (i, i % 2) for i in range(9))}
+    open_projector(page, live_server.url)
+    page.click("#load-button")
+    page.fill("#upload-name", "Named column")
+    page.set_input_files("#upload-vectors", files=[parquet])
+    page.set_input_files("#upload-metadata", files=[csv])
+    page.click("#upload-submit")
+    # Two list columns and none named: the server's error names both, and the dialog stays open.
+    error = page.locator("#upload-error")
+    expect(error).to_contain_text("'small'")
+    expect(error).to_contain_text("'big'")
+
+    page.fill("#upload-vector-column", "big")
+    page.click("#upload-submit")
+    expect(page.locator("#upload-dialog")).to_be_hidden()
+    expect(page.locator("#dataset-info")).to_have_text("9 points × 7 dimensions", timeout=30_000)
+    expect(page.locator("#label-by")).to_have_value("word")
+    expect(page.locator("#color-by option", has_text="kind")).to_have_count(1)
+
+
 def test_color_by_category_draws_a_legend_with_counts(page: Page, live_server, dataset_id: str, story: StoryData) -> None:
     open_projector(page, live_server.url, dataset_id)
     page.select_option("#color-by", "category")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -16,6 +17,9 @@ from embedding_projector.python_api.inputs import coerce_metadata, coerce_vector
 from embedding_projector.python_api.local_server import local_server
 
 FRAME_HEIGHT_PX = 600
+# (server, hash of the upload) -> dataset id: re-running a notebook cell shows the dataset it uploaded
+# before instead of storing another copy (per session only, and only while the server still has it).
+_uploaded: dict[tuple[str, str], str] = {}
 
 
 class Projector:
@@ -142,7 +146,7 @@ def show(vectors: Any, metadata: Any = None, *, vector: str | None = None, name:
         if sprite_dim is None:
             raise ValueError("a sprite needs sprite_dim= (one image's size in pixels: 28 or (28, 28))")
         data["sprite_dim"] = ",".join(str(v) for v in np.atleast_1d(sprite_dim))
-    info = client.request("POST", "/api/datasets", files=files, data=data, expect=(201,)).json()
+    info = _upload_once(client, files, data)
     job = None
     if projection:
         started = client.request("POST", f"/api/datasets/{quote(info['id'])}/projections",
@@ -150,6 +154,23 @@ def show(vectors: Any, metadata: Any = None, *, vector: str | None = None, name:
         job = started["id"]
     live = _live_id(client, info["id"])
     return Projector(client, info["id"], int(info["n"]), int(info["dim"]), projection, job, live)
+
+
+def _upload_once(client: Client, files: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
+    """The dataset these same files and fields made on this server in this session, else a new upload."""
+    digest = hashlib.blake2b(digest_size=16)
+    for field in sorted(files):
+        digest.update(field.encode() + b"\0" + files[field][1] + b"\0")
+    digest.update(json.dumps(data, sort_keys=True).encode())
+    key = (client.base, digest.hexdigest())
+    known = _uploaded.get(key)
+    if known is not None:
+        again = client.http.get(f"/api/datasets/{quote(known)}")
+        if again.status_code == 200:
+            return again.json()
+    info = client.request("POST", "/api/datasets", files=files, data=data, expect=(201,)).json()
+    _uploaded[key] = info["id"]
+    return info
 
 
 def _live_id(client: Client, dataset: str) -> str | None:

@@ -1,6 +1,6 @@
-// The "Load" dialog: vectors (.tsv, .npy or .parquet; optional when the metadata or the Parquet
-// file has x, y coordinate columns), metadata (optional), a sprite sheet with its image size
-// (optional) and a name, uploaded as multipart.
+// The "Load" dialog: vectors (.tsv, .npy, .npz or .parquet, with the column or array that holds them;
+// optional when the metadata or the Parquet file has x, y coordinate columns), metadata (.tsv or .csv,
+// optional), a sprite sheet with its image size (optional) and a name, uploaded as multipart.
 import { byId, el } from '../dom.js';
 
 /** Wire #load-button to the upload dialog; actions.uploadDataset does the work. */
@@ -12,6 +12,7 @@ export function mountUploadDialog(actions) {
   const vectors = byId('upload-vectors');
   const metadata = byId('upload-metadata');
   const name = byId('upload-name');
+  const vectorColumn = byId('upload-vector-column');
   const sprite = byId('upload-sprite');
   const spriteDim = byId('upload-sprite-dim');
 
@@ -46,6 +47,7 @@ export function mountUploadDialog(actions) {
       data.append('sprite_dim', spriteDim.value.trim());
     }
     if (name.value.trim()) data.append('name', name.value.trim());
+    if (vectors.files.length && vectorColumn.value.trim()) data.append('vector_column', vectorColumn.value.trim());
     submit.disabled = true;
     submit.textContent = 'Uploading…';
     error.hidden = true;
