@@ -324,6 +324,10 @@ export function createActions(store) {
     runProjection(method) {
       return runs.run(method);
     },
+    /** Follow a job that is still running as the run of its method, under result key `key`. */
+    attachRun(key, meta, job) {
+      runs.attach(key, meta, job);
+    },
     /** Stop the running job of `method` for the points in view. */
     stopProjection(method) {
       return runs.stop(method);

@@ -116,6 +116,13 @@ export function createRuns(store, show) {
       }
     },
 
+    /** Follow job status `job` (started elsewhere: a link or ep.show named it before it finished) as a run of `meta`. */
+    attach(key, meta, job) {
+      unfollow(key);
+      patchRun(key, { meta, job, cancelKey: null, error: null, starting: false, receivedAt: performance.now() });
+      follow(key, meta, job);
+    },
+
     /** Stop following the runs of other datasets (their server jobs go on; Run reattaches). */
     detach(dataset) {
       const { runs } = state();

@@ -68,7 +68,12 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     if (!result) {
       let coords;
       try {
-        [status, coords] = await Promise.all([api.getJob(p.job), api.getCoords(p.job)]);
+        status = await api.getJob(p.job);
+        if (!current()) return false;
+        if (!api.TERMINAL.has(status.status) && status.dataset === v.dataset && status.method === p.method) {
+          return followUnfinished(v, rows, status);
+        }
+        coords = await api.getCoords(p.job);
       } catch (err) {
         if (current()) showError(`The view's projection result could not be read (${errorText(err)}); showing PCA instead.`);
         return false;
@@ -115,6 +120,28 @@ export function createViewActions(store, actions, edits = null, clusters = null)
       patch.runs = { ...s.runs, [key]: { meta, job: status, starting: false, error: null, receivedAt: performance.now() } };
     }
     store.update(patch);
+    actions.show();
+    return true;
+  }
+
+  /**
+   * A link (or ep.show, which names its job at once) can name a job that has not finished. PCA
+   * falls back to the page's own PCA of these points (false, quietly); another method becomes that
+   * job's run, followed with its progress and snapshots as if Run had started it.
+   */
+  function followUnfinished(v, rows, status) {
+    const method = status.method;
+    if (method === 'pca' || method === 'given') return false;
+    const key = resultKey(v.dataset, method, rows, !!status.sphereize, status.params?.dimensions);
+    const s = state();
+    store.update({
+      isolated: rows,
+      hover: null,
+      params: { ...s.params, [method]: formValues(method, status.params) },
+      projection: { ...s.projection, method, sphereize: !!status.sphereize },
+      status: { busy: false, message: '', error: null },
+    });
+    actions.attachRun(key, { method, rows, view: viewKey(v.dataset, rows), dataset: v.dataset }, status);
     actions.show();
     return true;
   }

@@ -234,3 +234,27 @@ def test_stop_sends_the_cancel_key_on_a_public_server(page: Page, story, tmp_pat
         expect(page.locator("#tsne-runbox")).to_have_attribute("data-state", "cancelled")
         job = page.evaluate("Object.values(window.__projector.store.get().runs).find(r => r.meta.method === 'tsne').job.id")
         assert httpx.get(f"{server.url}/api/projections/{job}").json()["status"] == "cancelled"
+
+
+def test_a_link_to_an_unfinished_job_follows_it(page: Page, live_server, dataset_id: str, page_errors) -> None:
+    """ep.show names its job before it finishes: the page follows that job rather than fall back."""
+    page_errors.allow(r"status of 404")
+    params = {"dimensions": 2, "perplexity": 12, "learning_rate": "auto", "iterations": 6000, "seed": 3}
+    job = httpx.post(f"{live_server.url}/api/datasets/{dataset_id}/projections",
+                     json={"method": "tsne", "params": params}, timeout=30).json()
+    assert job["status"] in ("queued", "running")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if is_projection_post(r) else None)
+    page.goto(f"{live_server.url}/?dataset={dataset_id}&projection=tsne&job={job['id']}")
+
+    box = page.locator("#tsne-runbox")
+    expect(box).to_have_attribute("data-state", "running", timeout=FIRST_RUN_TIMEOUT_MS)
+    expect(page.locator("#tab-tsne")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tsne-perplexity")).to_have_value("12")  # the job's own parameters
+    first = wait_iteration_above(page, 0)
+    assert shown_method(page) == "tsne"
+    assert wait_iteration_above(page, first) > first
+    expect(page.locator("#error-banner")).to_be_hidden()
+    page.click("#tsne-stop")
+    expect(box).not_to_have_attribute("data-state", "running")
+    assert posts == []  # followed the named job, started none

@@ -80,7 +80,11 @@ class Projector:
         """Follow a job's event stream to its final status, moving a tqdm bar with its progress."""
         if status["status"] not in ("queued", "running"):
             return status
-        from tqdm.auto import tqdm
+        try:
+            import ipywidgets  # noqa: F401 - tqdm.auto's notebook bar needs it, and warns in the cell without
+            from tqdm.auto import tqdm
+        except ImportError:
+            from tqdm import tqdm
 
         bar = tqdm(total=1.0, desc=status["method"], disable=not progress,
                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
