@@ -227,10 +227,12 @@ def test_stop_sends_the_cancel_key_on_a_public_server(page: Page, story, tmp_pat
         key = started.value.json()["cancel_key"]
         assert key
         wait_iteration_above(page, 0)
-        with page.expect_request(lambda r: r.method == "DELETE") as deleted:
+        # The response, not just the request: the run box says "cancelled" before the server answers.
+        with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
             page.click("#tsne-stop")
-        assert deleted.value.headers.get("x-cancel-key") == key
-        assert deleted.value.headers.get("authorization") is None
+        assert deleted.value.request.headers.get("x-cancel-key") == key
+        assert deleted.value.request.headers.get("authorization") is None
+        assert deleted.value.ok, deleted.value.text()
         expect(page.locator("#tsne-runbox")).to_have_attribute("data-state", "cancelled")
         job = page.evaluate("Object.values(window.__projector.store.get().runs).find(r => r.meta.method === 'tsne').job.id")
         assert httpx.get(f"{server.url}/api/projections/{job}").json()["status"] == "cancelled"
