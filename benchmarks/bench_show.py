@@ -38,13 +38,14 @@ def wait_drawn(page: Page, n: int) -> None:
     )
 
 
-def show_to_drawn(ep, page: Page, vectors: np.ndarray, words: pd.DataFrame, name: str) -> tuple[float, str]:
-    """Seconds from ep.show(...) to its page drawn, and the dataset id."""
+def show_to_drawn(ep, page: Page, vectors: np.ndarray, words: pd.DataFrame, name: str) -> tuple[float, float, str]:
+    """Seconds from ep.show(...) to its page drawn, the part ep.show itself took, and the dataset id."""
     started = time.perf_counter()
     shown = ep.show(vectors, words, name=name)
+    returned = time.perf_counter() - started
     page.goto(shown.url)
     wait_drawn(page, len(vectors))
-    return time.perf_counter() - started, shown.dataset
+    return time.perf_counter() - started, returned, shown.dataset
 
 
 def tsv_upload_to_drawn(page: Page, base: str, vectors: np.ndarray, words: pd.DataFrame, name: str,
@@ -90,6 +91,7 @@ def main() -> None:
         # Warm: the server is up and has shown (and projected) a small dataset before the clock runs.
         warm = ep.show(vectors[:2000], words[:2000], name="warm-up")
         ours: list[float] = []
+        calls: list[float] = []  # of which ep.show() itself (the rest: the page opening and drawing)
         theirs: list[float] = []
         with sync_playwright() as p, httpx.Client(base_url=base, timeout=120) as client:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
@@ -98,15 +100,16 @@ def main() -> None:
             wait_drawn(page, 2000)
             for run in range(RUNS):
                 loads = [os.getloadavg()[0]]
-                seconds, dataset = show_to_drawn(ep, page, vectors, words, f"show run {run}")
+                seconds, returned, dataset = show_to_drawn(ep, page, vectors, words, f"show run {run}")
                 ours.append(seconds)
+                calls.append(returned)
                 client.delete(f"/api/datasets/{dataset}")
                 loads.append(os.getloadavg()[0])
                 seconds, dataset = tsv_upload_to_drawn(page, base, vectors, words, f"tsv run {run}", Path(tmp))
                 theirs.append(seconds)
                 client.delete(f"/api/datasets/{dataset}")
                 loads.append(os.getloadavg()[0])
-                print(f"run {run}: ep.show {ours[-1]:.2f} s, TSV + page upload {theirs[-1]:.2f} s, "
+                print(f"run {run}: ep.show {ours[-1]:.2f} s (the call {calls[-1]:.2f} s), TSV + page upload {theirs[-1]:.2f} s, "
                       f"load {' → '.join(f'{v:.2f}' for v in loads)}", flush=True)
             browser.close()
         ep.stop()
@@ -116,6 +119,8 @@ def main() -> None:
     print("| path | median of 3 | worst | target |")
     print("| --- | --- | --- | --- |")
     print(f"| ep.show(vectors, df) | {statistics.median(ours):.2f} s | {max(ours):.2f} s | ≤ {TARGET_SECONDS:g} s |")
+    print(f"| … of which the ep.show() call (encode, upload, start PCA) | {statistics.median(calls):.2f} s | "
+          f"{max(calls):.2f} s | |")
     print(f"| pandas to_csv TSVs + Load dialog upload (today) | {statistics.median(theirs):.2f} s | "
           f"{max(theirs):.2f} s | |")
     print(f"| ratio (today / ep.show) | {ratio:.1f}× | | |")
