@@ -149,5 +149,9 @@ def parquet_bytes(matrix: np.ndarray, metadata: pa.Table | None) -> bytes:
         columns += list(metadata.columns)
         names += metadata.column_names
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.table(columns, names=names), sink)
+    # Floats barely compress (snappy: 83 MB for GloVe's 80, and 2.5x the write time): only the
+    # metadata columns are compressed.
+    codecs = {name: "snappy" for name in names}
+    codecs[VECTOR_COLUMN] = "none"
+    pq.write_table(pa.table(columns, names=names), sink, compression=codecs)
     return sink.getvalue().to_pybytes()
