@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import httpx
 import numpy as np
@@ -263,14 +263,10 @@ def test_python_reads_back_the_selection_made_in_the_page(page: Page, python_ses
     live = p.frame_url.rsplit("&live=", 1)[1]
 
     base = p.url.split("/?")[0]
-    # The page reads the PCA job that show() started; opened before it is done it falls back with an
-    # error (GET coords answers 409), so let it finish first: its event stream ends with the final status.
-    job = parse_qs(urlparse(p.url).query)["job"][0]
-    with httpx.Client(base_url=base, timeout=60) as http, http.stream("GET", f"/api/projections/{job}/events") as events:
-        for _ in events.iter_lines():
-            pass
+    # At once, as a notebook frame does: the PCA job show() named may not have finished yet.
     page.goto(p.frame_url)
     wait_ready(page)
+    expect(page.locator("#error-banner")).to_be_hidden()
     with page.expect_response(live_put(live, lambda v: v["selection"] == ROYAL_ROWS)) as put:
         search_royals(page)
     assert put.value.status == 204
@@ -279,3 +275,16 @@ def test_python_reads_back_the_selection_made_in_the_page(page: Page, python_ses
     view = p.view()
     assert view["dataset"] == p.dataset and view["search"]["query"] == ROYAL_REGEX
     assert httpx.get(f"{base}/api/live/{live}", timeout=30).json()["view"]["selection"] == ROYAL_ROWS
+
+    # Tagging the selection in the page: the view names the edit, and p.metadata() has the tag.
+    with page.expect_response(live_put(live, lambda v: v.get("editVersion") == 1)) as tagged:
+        page.fill("#tag-column", "picked")
+        page.fill("#tag-value", "royal")
+        page.click("#tag-button")
+        expect(page.locator("#edit-message")).to_contain_text("Tagged 3 points")
+    assert tagged.value.status == 204 and p.view()["editVersion"] == 1
+    table = p.metadata()
+    assert list(table.columns) == ["word", "category", "picked"] and len(table) == N
+    assert sorted(np.flatnonzero(table["picked"] == "royal").tolist()) == ROYAL_ROWS
+    assert table["word"].iloc[ROYAL_ROWS].tolist() == ["king", "queen", "prince"]
+    assert "picked" not in p.metadata(version=0).columns

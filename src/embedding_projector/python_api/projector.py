@@ -124,6 +124,15 @@ class Projector:
                                  "report its selection or view to Python on this server")
         return self._client.request("GET", f"/api/live/{quote(self._live)}").json().get("view")
 
+    def metadata(self, version: int | None = None) -> Any:
+        """The metadata as a pandas DataFrame, with the tags and edits made in the page (`version`: an
+        edit version, 0 as uploaded; default the latest, as `view()["editVersion"]` may name)."""
+        import pandas as pd
+
+        params = {} if version is None else {"version": int(version)}
+        answer = self._client.request("GET", f"/api/datasets/{quote(self.dataset)}/metadata", params=params)
+        return pd.DataFrame({c["name"]: c["values"] for c in answer.json()["columns"]})
+
     @property
     def selection(self) -> np.ndarray:
         """The row indices selected in the page (empty before it reported)."""
