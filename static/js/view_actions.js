@@ -59,7 +59,7 @@ export function createViewActions(store, actions, edits = null, clusters = null)
    * Show the stored result `v.projection.job` for rows `rows` (fetched by id, never recomputed).
    * Answers false when it cannot (gone, or not this view's), after saying so.
    */
-  async function showStored(v, rows, current) {
+  async function showStored(v, rows, current, fetched = null) {
     const p = v.projection;
     const s0 = state();
     let key = resultKey(v.dataset, p.method, rows, !!p.sphereize, p.params?.dimensions, p.params?.source);
@@ -68,12 +68,12 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     if (!result) {
       let coords;
       try {
-        status = await api.getJob(p.job);
+        ({ status, coords } = await (fetched ?? fetchStored(p.job)));
         if (!current()) return false;
         if (!api.TERMINAL.has(status.status) && status.dataset === v.dataset && status.method === p.method) {
           return followUnfinished(v, rows, status);
         }
-        coords = await api.getCoords(p.job);
+        coords ??= await api.getCoords(p.job); // not done: the server says why
       } catch (err) {
         if (current()) showError(`The view's projection result could not be read (${errorText(err)}); showing PCA instead.`);
         return false;
@@ -122,6 +122,16 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     store.update(patch);
     actions.show();
     return true;
+  }
+
+  /** Job `jobId`'s status and, when it is done, its coordinates: {status, coords | null}. */
+  function fetchStored(jobId) {
+    const fetched = api.getJob(jobId).then(async (status) => ({
+      status,
+      coords: status.status === 'done' ? await api.getCoords(jobId) : null,
+    }));
+    fetched.catch(() => {}); // showStored reads (and reports) the failure; not unhandled meanwhile
+    return fetched;
   }
 
   /**
@@ -195,7 +205,10 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     const rows = v.isolated?.length ? [...v.isolated] : null;
     const sphereize = !!v.projection?.sphereize;
     if (!!state().projection.sphereize !== sphereize) store.update({ projection: { ...state().projection, sphereize } });
+    let fetched = null;
     if (state().dataset !== v.dataset || !state().metadata) {
+      // The stored result downloads while the dataset's metadata loads and is read, not after.
+      if (job) fetched = fetchStored(job);
       // A dataset with given layouts opens on the Given tab unless the address names a projection.
       const loaded = await actions.loadDataset(v.dataset, {
         project: !job, preferGiven: !v.projection, editVersion: v.editVersion,
@@ -205,7 +218,7 @@ export function createViewActions(store, actions, edits = null, clusters = null)
       await edits.showEditVersion(v.editVersion); // the tags as they were when the view was made
       if (!current()) return;
     }
-    if (!job || !(await showStored(v, rows, current))) {
+    if (!job || !(await showStored(v, rows, current, fetched))) {
       if (!current()) return;
       // No stored result to show: the PCA of these points (computed, or kept from earlier), or
       // the given layout the dataset opened on.
