@@ -4,13 +4,20 @@ Prints two tables. Upload: POST /api/datasets to a fresh server per format (exam
 server's idle RSS and its peak (VmHWM) during the first upload; the target is a peak at most 3× the
 float32 matrix above idle. Parse: our parsers in this process beside numpy.loadtxt and
 pandas.read_csv on the same TSV, measured in the same run.
+
+With --big [--rows N --dim D]: instead, a generated mixture (make_big.py's) as .npy, TSV and
+Parquet, each imported by `embedding-projector import` in a fresh interpreter, with the time and
+the peak RSS (VmHWM) beside the floor measured in the same run: np.load of the .npy, and reading
+each file's bytes, in a fresh interpreter too.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -120,8 +127,79 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+# A fresh interpreter runs one step and prints its seconds and its own peak RSS.
+_STEP = (
+    "import sys, time\n"
+    "started = time.perf_counter()\n"
+    "{body}\n"
+    "elapsed = time.perf_counter() - started\n"
+    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
+    "print('STEP', elapsed, int(hwm) / 1024, file=sys.stderr)\n"
+)
+_IMPORT = "from embedding_projector import cli\nassert cli.main(sys.argv[1:]) == 0"
+_NP_LOAD = "import numpy as np\nnp.load(sys.argv[1]).sum()"
+_READ = "f = open(sys.argv[1], 'rb')\nwhile f.read(1 << 24): pass"
+_IDLE = "import numpy, pyarrow, embedding_projector.cli"
+
+
+def step(body: str, *args: str) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `body` run in a fresh interpreter with `args` as sys.argv[1:]."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-c", _STEP.format(body=body), *args],
+                         capture_output=True, text=True, env=env)
+    line = [x for x in out.stderr.splitlines() if x.startswith("STEP")]
+    if out.returncode != 0 or not line:
+        sys.exit(out.stderr)
+    _, seconds, peak = line[0].split()
+    return float(seconds), float(peak)
+
+
+def main_big(rows: int, dim: int) -> None:
+    """Import a generated rows × dim mixture from .npy, TSV and Parquet; print time and peak RSS beside the floor."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.datagen import write_big
+
+    load_before = os.getloadavg()
+    folder = BENCH_DATA / f"big-{rows}x{dim}"
+    paths = {"npy": folder / "big.npy", "tsv": folder / "big.tsv", "parquet": folder / "big.parquet"}
+    if not all(p.exists() for p in paths.values()):
+        started = time.perf_counter()
+        write_big(folder, rows, dim, formats=paths)
+        print(f"generated in {time.perf_counter() - started:.0f} s")
+    matrix_mb = rows * dim * 4 / MB
+    _, idle = step(_IDLE)
+    floor_load = step(_NP_LOAD, str(paths["npy"]))
+    table = []
+    for fmt, path in paths.items():
+        data = BENCH_DATA / "big-import-data"
+        shutil.rmtree(data, ignore_errors=True)
+        seconds, peak = step(_IMPORT, "import", str(path), "--data-dir", str(data))
+        shutil.rmtree(data, ignore_errors=True)
+        table.append((fmt, path.stat().st_size / MB, seconds, peak, step(_READ, str(path))[0]))
+    load_after = os.getloadavg()
+    print(f"\nGenerated mixture {rows:,} × {dim} (float32 matrix {matrix_mb:,.0f} MB); {os.cpu_count()} cores; "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; interpreter with "
+          f"numpy + pyarrow + the CLI imported: {idle:.0f} MB")
+    print(f"floor: np.load of the .npy {floor_load[0]:.2f} s, peak {floor_load[1]:,.0f} MB\n")
+    print("| `embedding-projector import` | File | Time | Reading the bytes | Peak RSS | Peak / matrix "
+          "| ≤ 1.2× matrix + 300 MB? |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for fmt, size, seconds, peak, read in table:
+        verdict = "yes" if peak <= 1.2 * matrix_mb + 300 else "**no**"
+        print(f"| {fmt} | {size:,.0f} MB | {seconds:.1f} s | {read:.1f} s | {peak:,.0f} MB "
+              f"| {peak / matrix_mb:.2f}× | {verdict} |")
+
+
 def main() -> None:
     """Write the files if needed, measure, print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="import a generated mixture instead of GloVe")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--dim", type=int, default=768)
+    args = parser.parse_args()
+    if args.big:
+        main_big(args.rows, args.dim)
+        return
     load_before = os.getloadavg()
     paths = write_files()
     matrix_mb = 400_000 * 50 * 4 / MB

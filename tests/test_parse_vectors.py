@@ -435,3 +435,16 @@ def test_npz_object_array_is_refused_without_unpickling() -> None:
     objects[:] = [[1, 2], [3, "x"]]
     with pytest.raises(InputError, match=r"o\.npz array 'arr_0' holds Python objects \(pickle\)"):
         parse_vectors(_npz(arr_0=objects), "o.npz")
+
+
+def test_tsv_longer_than_its_first_line_suggests_grows_in_place(tmp_path: Path) -> None:
+    # The row guess comes from the first line's length: a long first line makes it far too short.
+    rng = np.random.default_rng(5)
+    matrix = rng.integers(0, 9, (30_000, 4)).astype(np.float32)
+    first = "\t".join(f"{v:.20f}" for v in matrix[0])
+    rest = "".join("\t".join(f"{v:.0f}" for v in row) + "\n" for row in matrix[1:])
+    path = tmp_path / "v.tsv"
+    path.write_text(first + "\n" + rest)
+    out = parse_vectors_tsv(path, "v.tsv")
+    np.testing.assert_array_equal(out, matrix)
+    assert out.flags.c_contiguous and out.flags.owndata

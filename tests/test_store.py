@@ -35,7 +35,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def broken_save(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "save", broken_save)
+    monkeypatch.setattr("embedding_projector.datasets.store.save_float32", broken_save)
     with pytest.raises(OSError):
         store.create("Broken", np.zeros((2, 2), np.float32), None)
     assert list((tmp_path / "datasets").iterdir()) == []

@@ -52,7 +52,7 @@ def parse_parquet(
             name = schema.names[index]
             if schema.names.count(name) > 1:
                 raise InputError(f"{filename} has several columns named {name!r}", file=filename)
-            batches = parquet.iter_batches(batch_size=1 << 14, columns=[name])
+            batches = parquet.iter_batches(batch_size=_batch_rows(schema.field(index).type), columns=[name])
             chunks = (batch.column(batch.schema.get_field_index(name)) for batch in batches)
             matrix = _vectors(chunks, rows, schema.field(index).type, name, filename)
             others = [i for i, field in enumerate(schema) if i != index and not _is_vector_type(field.type)]
@@ -64,6 +64,13 @@ def parse_parquet(
     names = unique_names(table.schema.names)
     columns = [_metadata_column(label, table.column(i)) for i, label in enumerate(names)]
     return matrix, Metadata(columns=columns, n_rows=rows)
+
+
+def _batch_rows(dtype: pa.DataType) -> int:
+    """Rows per batch, so that one batch of vectors is a few MB whatever their length."""
+    # Batches of 50 MB made pyarrow hold ~0.9x a 200 MB matrix at once; 6 MB ones about 0.13x.
+    dim = dtype.list_size if pa.types.is_fixed_size_list(dtype) else 768
+    return max(64, min(1 << 14, (6 << 20) // (4 * max(dim, 1))))
 
 
 def _is_vector_type(dtype: pa.DataType) -> bool:

@@ -184,7 +184,7 @@ def _read_tsv_fast(stream: BinaryIO) -> tuple[np.ndarray, bool]:
     stream.seek(0)
     # Batches stream straight into the output, so the peak is the matrix plus a few blocks rather
     # than a whole pyarrow table beside it. The row count is a generous guess: pages of np.empty that
-    # are never written cost no memory, and a short guess doubles the buffer.
+    # are never written cost no memory, and a short guess grows the buffer in place.
     most = end // (2 * width) + 1  # every value takes at least one character and one separator
     out = np.empty((min(end // max(len(first), 1) * 3 // 2 + 1024, most), width), dtype=np.float32)
     rows = 0
@@ -206,31 +206,38 @@ def _read_tsv_fast(stream: BinaryIO) -> tuple[np.ndarray, bool]:
         )
         for batch in reader:
             if batch.num_columns != width or any(t != pa.float32() for t in batch.schema.types):
-                return out[:rows], False
+                return _trimmed(out, rows), False
             if any(col.null_count for col in batch.columns):
-                return out[:rows], False
+                return _trimmed(out, rows), False
             stop = rows + batch.num_rows
             if stop > len(out):
-                grown = np.empty((max(stop, 2 * len(out)), width), dtype=np.float32)
-                grown[:rows] = out[:rows]
-                out = grown
+                # realloc moves the pages (mremap) instead of holding an old and a new copy at once;
+                # resize zero-fills the new rows, so grow by a quarter rather than double.
+                out.resize((max(stop, len(out) * 5 // 4 + 1024), width), refcheck=False)
             # Stacking the columns and copying the transpose is ~5x faster than strided writes.
             out[rows:stop] = np.stack([col.to_numpy(zero_copy_only=False) for col in batch.columns]).T
             rows = stop
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return out[:rows], False
+        return _trimmed(out, rows), False
     finally:
         if reader is not None:
             # Join the reader's read-ahead threads now: left to interpreter exit, a live Arrow
             # thread can abort the process ("terminate called without an active exception").
             reader.close()
-    return out[:rows], rows > 0
+    return _trimmed(out, rows), rows > 0
+
+
+def _trimmed(out: np.ndarray, rows: int) -> np.ndarray:
+    """The first `rows` rows, the unused tail given back in place (no copy)."""
+    out.resize((rows, out.shape[1]), refcheck=False)
+    return out
 
 
 def _first_non_finite(matrix: np.ndarray) -> tuple[int, int] | None:
-    """(row, column) of the first NaN/inf in row-major order, or None; checked in blocks."""
-    for start in range(0, matrix.shape[0], 1 << 16):
-        finite = np.isfinite(matrix[start : start + (1 << 16)])
+    """(row, column) of the first NaN/inf in row-major order, or None; checked in blocks of ~4 MB."""
+    step = max(1, (4 << 20) // max(matrix.shape[1] if matrix.ndim == 2 else 1, 1))
+    for start in range(0, matrix.shape[0], step):
+        finite = np.isfinite(matrix[start : start + step])
         if not finite.all():
             row, col = np.argwhere(~finite)[0]
             return start + int(row), int(col)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -19,6 +18,7 @@ from embedding_projector.datasets.column_summary import column_info
 from embedding_projector.datasets.edit_layer import EditLayer
 from embedding_projector.datasets.edits import EditLog, EditRequest
 from embedding_projector.datasets.given_coords import GivenCoords
+from embedding_projector.datasets.matrix_file import save_float32
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
 from embedding_projector.errors import Conflict, InputError, NotFound, TooManyRequests, Unprocessable
@@ -322,28 +322,28 @@ class DatasetStore:
         folder = self._folder(dataset_id)
         if folder.exists():
             raise Conflict(f"a dataset with id {dataset_id!r} already exists")
-        matrix = np.ascontiguousarray(vectors, dtype="<f4")
-        info = DatasetInfo(
-            id=dataset_id,
-            name=name,
-            n=n,
-            dim=dim,
-            columns=[column_info(c) for c in columns],
-            source=source,
-            created=datetime.now(UTC).isoformat(timespec="milliseconds"),
-            fingerprint=hashlib.blake2b(matrix.data, digest_size=16).hexdigest(),
-            sprite=None if sprite is None else _sprite_info(dataset_id, sprite[1]),
-            origin=origin,
-            origin_digest=origin_digest,
-            public=public if public is not None else source != "upload",
-            given=[GivenLayout(source=g.source, dimensions=g.coords.shape[1]) for g in given],
-            coords_only=coords_only,
-            bookmarks=None if bookmarks is None else bookmarks[1],
-        )
         body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
         self.edits.forget(dataset_id, self.staging)  # a crash's leftover log of a reused id
         with staged_directory(folder, self.staging) as tmp:
-            np.save(tmp / VECTORS_FILE, matrix, allow_pickle=False)
+            # In blocks: a float32 matrix (or memmap) is written as it is, never copied whole.
+            fingerprint = save_float32(tmp / VECTORS_FILE, vectors)
+            info = DatasetInfo(
+                id=dataset_id,
+                name=name,
+                n=n,
+                dim=dim,
+                columns=[column_info(c) for c in columns],
+                source=source,
+                created=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                fingerprint=fingerprint,
+                sprite=None if sprite is None else _sprite_info(dataset_id, sprite[1]),
+                origin=origin,
+                origin_digest=origin_digest,
+                public=public if public is not None else source != "upload",
+                given=[GivenLayout(source=g.source, dimensions=g.coords.shape[1]) for g in given],
+                coords_only=coords_only,
+                bookmarks=None if bookmarks is None else bookmarks[1],
+            )
             for index, layout in enumerate(given):
                 coords = np.ascontiguousarray(layout.coords, dtype="<f4")
                 np.save(tmp / GIVEN_FILE.format(index=index), coords, allow_pickle=False)
