@@ -179,10 +179,12 @@ def test_a_given_result_of_any_source_restores_by_job_id(page: Page, live_server
     info = upload(live_server, {"vectors": ("plain.tsv", tsv.encode())})
     coords = np.random.default_rng(9).normal(size=(N, 3)).astype(np.float32)
     job = store_given(live_server.data_dir / "results", info["id"], info["fingerprint"], coords, "tensorboard:demo")
-    fetched = watch_coords(page)
-    page.goto(f"{live_server.url}/?dataset={info['id']}&projection=given&job={job.id}")
+    # Awaited, not collected by a listener: the page now fetches the result while the metadata loads,
+    # and a listener's body() could still be pending when the page is ready.
+    with page.expect_response(lambda r: r.url.endswith("/coords")) as fetched:
+        page.goto(f"{live_server.url}/?dataset={info['id']}&projection=given&job={job.id}")
     wait_ready(page)
-    assert fetched == [coords.tobytes()]
+    assert fetched.value.ok and fetched.value.body() == coords.tobytes()
     expect(page.locator("#tab-given")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#given-layout option:checked")).to_have_text("tensorboard:demo (3D)")
     expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-mode", "3d")
