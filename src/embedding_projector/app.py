@@ -29,9 +29,11 @@ from embedding_projector.api import (
     projections,
     results,
     tensorboard_bookmarks,
+    uploads,
     views,
 )
 from embedding_projector.body_limits import RequestBodyGuard
+from embedding_projector.datasets.chunked_uploads import ChunkedUploads
 from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
@@ -142,6 +144,10 @@ def create_app(settings: Settings) -> FastAPI:
         blas_limit = threadpool_limits(limits=1, user_api="blas")
         await run_in_threadpool(runner.start)  # it reads every job record left by the last run
         app.state.datasets = store
+        app.state.uploads = ChunkedUploads(
+            settings.data_dir / ".uploads", max_bytes=settings.max_chunked_upload_bytes,
+            max_open=settings.max_open_uploads, expire_seconds=settings.upload_expire_seconds,
+        )
         app.state.jobs = runner
         app.state.views = view_store
         app.state.job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
@@ -173,7 +179,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestBodyGuard, settings=settings)
     for module in (
         datasets, edits, neighbors, projections, exports, views, tensorboard_bookmarks, health, pages, results,
-        live_states,
+        live_states, uploads,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -33,6 +33,7 @@ TENSORBOARD_BOOKMARKS_BYTES = 256 << 20
 # the rows of a selection (~7 bytes a row: all of a 400k-row dataset).
 NEIGHBOR_QUERY_PATH = re.compile(r"/api/datasets/[^/]+/neighbors/?")
 NEIGHBOR_QUERY_BYTES = 4 << 20
+UPLOAD_CHUNK_PATH = re.compile(r"/api/uploads/[^/]+/?")
 # After refusing a body the client is still sending, read and drop it for a while before closing, as
 # nginx's lingering close does: closing with unread bytes makes the kernel answer them with a reset,
 # which can destroy our answer in the client's buffer before it reads it (httpx and browsers read only
@@ -58,6 +59,11 @@ def is_upload(scope: Scope) -> bool:
     return scope["method"] == "POST" and scope["path"].rstrip("/") == UPLOAD_PATH
 
 
+def is_upload_chunk(scope: Scope) -> bool:
+    """Whether a request is one chunk of a resumable upload (a raw body, under the chunk limit)."""
+    return scope["method"] == "PUT" and UPLOAD_CHUNK_PATH.fullmatch(scope["path"]) is not None
+
+
 def upload_body_limit(settings: Settings) -> int:
     """Largest body an upload may have: every file at the upload limit, plus the form's overhead."""
     return settings.max_upload_bytes * FILES_PER_UPLOAD + UPLOAD_SLACK
@@ -78,11 +84,14 @@ def check_from_headers(scope: Scope, settings: Settings) -> int:
     """Refuse what the headers alone show to be unwanted; answer the body limit for the request."""
     headers = Headers(scope=scope)
     upload = is_upload(scope)
-    if upload:
+    chunk = is_upload_chunk(scope)
+    if upload or chunk:
         # The token is checked here as well as in the route, so a stranger's body is never parsed or stored.
         require_write_access(Request(scope), settings.write_token, "uploading a dataset")
     if upload and headers.get("content-type", "").lower().startswith("multipart/form-data"):
         limit, what = upload_body_limit(settings), "upload"
+    elif chunk:
+        limit, what = settings.upload_chunk_bytes, "upload chunk"
     elif scope["method"] == "POST" and TENSORBOARD_BOOKMARKS_PATH.fullmatch(scope["path"]):
         limit, what = TENSORBOARD_BOOKMARKS_BYTES, "bookmarks file"
     elif scope["method"] == "POST" and NEIGHBOR_QUERY_PATH.fullmatch(scope["path"]):

@@ -32,6 +32,24 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest single uploaded file, in bytes; a larger one gets a 413 naming the file.",
     )
+    upload_chunk_bytes: int = Field(
+        32 << 20,
+        ge=1024,
+        le=1024**3,
+        description="Largest chunk of a resumable upload (/api/uploads), in bytes; the page sends files "
+        "larger than this in chunks of this size.",
+    )
+    max_chunked_upload_bytes: int = Field(
+        256 * 1024**3,
+        ge=1024,
+        description="Largest file a resumable upload may declare, in bytes (it must also fit on the disk).",
+    )
+    max_open_uploads: int = Field(
+        16, ge=1, le=10_000, description="Unfinished resumable uploads kept at once; more get a 429."
+    )
+    upload_expire_seconds: float = Field(
+        24 * 3600.0, gt=0, description="An unfinished resumable upload untouched this long is deleted."
+    )
     workers: int = Field(
         default_factory=_default_workers,
         ge=1,

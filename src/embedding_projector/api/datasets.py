@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Annotated
 
@@ -12,15 +14,23 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.datasets.given_coords import assemble
-from embedding_projector.datasets.parse_metadata import parse_metadata
 from embedding_projector.datasets.parse_sprite import parse_sprite, parse_sprite_dim
-from embedding_projector.datasets.parse_vectors import parse_data_file
+from embedding_projector.datasets.parse_vectors import parse_data_file, parse_metadata_file
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep
-from embedding_projector.errors import InputError, TooLarge
+from embedding_projector.errors import InputError, ProjectorError, TooLarge
 from embedding_projector.public_mode import has_write_access, require_write_access
 from embedding_projector.schemas import DatasetInfo, DatasetSummary
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file of an upload: sent in the form (`upload`), or a complete resumable upload (`upload_id`)."""
+
+    name: str
+    upload: UploadFile | None = None
+    upload_id: str | None = None
 
 
 def _display_name(upload: UploadFile, fallback: str) -> str:
@@ -67,6 +77,9 @@ async def upload_dataset(
     name: str | None = Form(None),
     vector_column: str | None = Form(None, description="the Parquet column or .npz array holding the vectors"),
     public: bool = Form(False, description="list it to everyone and let anyone project it"),
+    vectors_upload: str | None = Form(None, max_length=64, description="a complete /api/uploads id, instead of `vectors`"),
+    metadata_upload: str | None = Form(None, max_length=64, description="a complete /api/uploads id, instead of `metadata`"),
+    sprite_upload: str | None = Form(None, max_length=64, description="a complete /api/uploads id, instead of `sprite`"),
 ) -> DatasetInfo:
     """Parse the uploaded files and store them as a new dataset, all or nothing.
 
@@ -75,33 +88,47 @@ async def upload_dataset(
     vectors may be left out, and the coordinates are then the vectors (`coords_only`).
     """
     require_write_access(request, settings.write_token, "uploading a dataset")
-    if vectors is None and metadata is None:
+    uploads = request.app.state.uploads
+    sources: dict[str, _Source] = {}
+    for field, upload, upload_id in (
+        ("vectors", vectors, vectors_upload), ("metadata", metadata, metadata_upload), ("sprite", sprite, sprite_upload)
+    ):
+        if upload is not None and upload_id:
+            raise InputError(f"send {field} as a file or name its upload ({field}_upload), not both", file=field)
+        if upload is not None:
+            name_ = _display_name(upload, field)
+            _check_size(upload, name_, settings.max_upload_bytes)
+            sources[field] = _Source(name_, upload=upload)
+        elif upload_id:
+            status = await run_in_threadpool(uploads.status, upload_id)
+            sources[field] = _Source(status.filename, upload_id=upload_id)
+    if "vectors" not in sources and "metadata" not in sources:
         raise InputError(
             "upload a vectors file, or a metadata.tsv with x and y coordinate columns", file="vectors"
         )
-    vectors_name = _display_name(vectors, "vectors") if vectors is not None else None
-    metadata_name = _display_name(metadata, "metadata") if metadata is not None else None
-    sprite_name = _display_name(sprite, "sprite") if sprite is not None else None
-    if vectors is not None and vectors_name is not None:
-        _check_size(vectors, vectors_name, settings.max_upload_bytes)
-    if metadata is not None and metadata_name is not None:
-        _check_size(metadata, metadata_name, settings.max_upload_bytes)
-    cell = None
-    if sprite is not None and sprite_name is not None:
-        _check_size(sprite, sprite_name, settings.max_upload_bytes)
-        cell = parse_sprite_dim(sprite_dim)
+    vectors_name = sources["vectors"].name if "vectors" in sources else None
+    metadata_name = sources["metadata"].name if "metadata" in sources else None
+    cell = parse_sprite_dim(sprite_dim) if "sprite" in sources else None
     first_file = vectors_name or metadata_name or "dataset"
     dataset_name = name if name is not None and name.strip() else PurePath(first_file).stem
     await run_in_threadpool(store.ensure_room, settings.max_datasets)
 
     def build() -> DatasetInfo:
         spooled: list[Path] = []
+
+        def local(field: str) -> Path:
+            source = sources[field]
+            if source.upload is not None:
+                spooled.append(_spool(source.upload, store.staging))
+            else:
+                spooled.append(uploads.take(source.upload_id, store.staging)[0])
+            return spooled[-1]
+
         try:
             matrix, meta, coords_file = None, None, first_file
-            if vectors is not None and vectors_name is not None:
-                spooled.append(_spool(vectors, store.staging))
-                matrix, meta = parse_data_file(spooled[-1], vectors_name, vector=vector_column or None)
-            if metadata is not None and metadata_name is not None:
+            if vectors_name is not None:
+                matrix, meta = parse_data_file(local("vectors"), vectors_name, vector=vector_column or None)
+            if metadata_name is not None:
                 coords_file = metadata_name
                 if meta is not None:
                     raise InputError(
@@ -109,18 +136,17 @@ async def upload_dataset(
                         "upload it without a metadata file",
                         file=metadata_name,
                     )
-                spooled.append(_spool(metadata, store.staging))
                 rows = None if matrix is None else matrix.shape[0]
-                meta = parse_metadata(spooled[-1], metadata_name, expected_rows=rows)
-            from_tsv = coords_file == metadata_name
+                meta = parse_metadata_file(local("metadata"), metadata_name, expected_rows=rows)
+            from_tsv = coords_file == metadata_name and not metadata_name.lower().endswith(".parquet")
             data = assemble(
                 matrix, meta, coords_file, first_line=2 if from_tsv else 1, row_word="line" if from_tsv else "row"
             )
             sheet = None
-            if sprite is not None and sprite_name is not None and cell is not None:
-                spooled.append(_spool(sprite, store.staging))
+            if "sprite" in sources and cell is not None:
+                sprite_name = sources["sprite"].name
                 sheet = parse_sprite(
-                    spooled[-1], sprite_name, rows=data.vectors.shape[0], cell=cell,
+                    local("sprite"), sprite_name, rows=data.vectors.shape[0], cell=cell,
                     max_pixels=settings.max_sprite_pixels,
                 )
             return store.create(
@@ -136,6 +162,12 @@ async def upload_dataset(
         finally:
             for path in spooled:
                 path.unlink(missing_ok=True)
+            for source in sources.values():
+                # A complete upload is consumed whether the dataset was made or refused (one taken above
+                # is gone already); an incomplete one stays, to be finished.
+                if source.upload_id is not None:
+                    with contextlib.suppress(ProjectorError):
+                        uploads.take(source.upload_id, store.staging)[0].unlink(missing_ok=True)
 
     info = await run_in_threadpool(build)
     base = (settings.public_url or str(request.base_url)).rstrip("/")

@@ -23,4 +23,6 @@ async def server_status(jobs: JobRunnerDep, settings: SettingsDep) -> dict[str, 
         "write_token": settings.write_token is not None,
         "methods": sorted(METHODS),
         "workers": workers,
+        # The page sends a file larger than chunk_bytes through /api/uploads, in chunks of that size.
+        "uploads": {"max_upload_bytes": settings.max_upload_bytes, "chunk_bytes": settings.upload_chunk_bytes},
     }

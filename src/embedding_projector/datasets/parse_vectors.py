@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from embedding_projector.datasets.parse_metadata import Metadata
+from embedding_projector.datasets.parse_metadata import Metadata, parse_metadata
 from embedding_projector.datasets.parse_parquet import is_parquet, parse_parquet
 from embedding_projector.errors import InputError
 
@@ -60,6 +60,20 @@ def parse_data_file(
             file=filename,
         )
     return _parse_matrix(source, filename, head, vector), None
+
+
+def parse_metadata_file(source: bytes | Path, filename: str, expected_rows: int | None = None) -> Metadata:
+    """The metadata of a dataset from metadata.tsv, a .csv with a header, or a Parquet file of columns."""
+    with _open(source) as stream:
+        head = stream.read(len(NPY_MAGIC))
+    if not is_parquet(head, filename):
+        return parse_metadata(source, filename, expected_rows=expected_rows)
+    matrix, meta = parse_parquet(source, filename, vectors_optional=True)
+    if matrix is not None or meta is None:
+        raise InputError(f"{filename} holds vectors (a list column); upload it as the vectors file", file=filename)
+    if expected_rows is not None and meta.n_rows != expected_rows:
+        raise InputError(f"{filename} has {meta.n_rows} rows but the vectors have {expected_rows} rows", file=filename)
+    return meta
 
 
 def _is_npz(head: bytes, filename: str) -> bool:
