@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedding_projector.projections.pca_first import pca_dims_field
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes, supervised_affinities
 
@@ -80,6 +81,7 @@ class Params(BaseModel):
         description="metadata column whose labels supervise the layout (TensorBoard's \"Supervise "
         "with\"): label agreement reweights the affinities; empty cells are unlabelled",
     )
+    pca_dims: int | None = pca_dims_field()
     supervise_factor: float = Field(
         0.5,
         ge=0,

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedding_projector.projections.pca_first import pca_dims_field
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes
 
@@ -70,6 +71,7 @@ class Params(BaseModel):
         description="metadata column whose labels supervise the layout (umap-learn's y); empty "
         "cells are unlabelled (semi-supervised); None for an unsupervised layout",
     )
+    pca_dims: int | None = pca_dims_field()
     target_weight: float = Field(
         0.5,
         ge=0,
