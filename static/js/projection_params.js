@@ -14,8 +14,8 @@ export function defaultParams() {
   return {
     pca: { mode: '3d' },
     // supervise_column '' is "none"; the weight/factor is sent only with a column.
-    tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0', pca_dims: '', supervise_column: '', supervise_factor: '0.5' },
-    umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '', pca_dims: '', supervise_column: '', target_weight: '0.5' },
+    tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0', pca_dims: '', sample: '', supervise_column: '', supervise_factor: '0.5' },
+    umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '', pca_dims: '', sample: '', supervise_column: '', target_weight: '0.5' },
     custom: { column: null, regex: false, left: '', right: '', up: '', down: '' },
     given: { source: null }, // the Given tab's layout (a DatasetInfo.given source); null = the first
   };
@@ -49,6 +49,14 @@ function pcaDims(form) {
   return value;
 }
 
+/** {sample: rows} to fit on a sample and place the rest; {} (all rows) when the field is empty. */
+function sample(form) {
+  const value = number(form, 'sample', 'Sample', { integer: true, optional: true });
+  if (value === null) return {};
+  if (value < 100) throw new Error('Sample: enter at least 100 rows, or leave it empty for all rows');
+  return { sample: value };
+}
+
 /** What "PCA first" does to vectors of `dim` dimensions with the form's value: the text under the field. */
 export function pcaFirstHint(value, dim) {
   const text = String(value ?? '').trim();
@@ -75,6 +83,7 @@ const BUILDERS = {
       iterations: number(f, 'iterations', 'Iterations', { integer: true }),
       seed: number(f, 'seed', 'Seed', { integer: true }),
       pca_dims: pcaDims(f),
+      ...sample(f),
       ...supervision(f, 'supervise_factor', 'Supervision factor'),
     };
   },
@@ -85,6 +94,7 @@ const BUILDERS = {
     metric: f.metric === 'euclidean' ? 'euclidean' : 'cosine',
     seed: number(f, 'seed', 'Seed', { integer: true, optional: true }),
     pca_dims: pcaDims(f),
+    ...sample(f),
     ...supervision(f, 'target_weight', 'Supervision weight'),
   }),
   custom: (f, columns) => {

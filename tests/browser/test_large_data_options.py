@@ -1,5 +1,6 @@
-"""The "PCA first" field of the t-SNE and UMAP tabs: what auto does to this dataset, said under the
-field, and the value sent, which the job ran with and is keyed by."""
+"""The t-SNE and UMAP tabs' options for large, wide data: "PCA first" (what auto does to this dataset,
+said under the field, and the value sent, which the job ran with and is keyed by) and "Fit on a
+sample of" N rows (sent, refused below 100, and every point drawn once the rest is placed)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,22 @@ def test_pca_first_says_what_it_does_and_sends_it(page: Page, live_server, page_
     open_projector(page, live_server.url, narrow)
     page.click("#tab-umap")
     expect(page.locator("#umap-pca-hint")).to_have_text("auto: off, the layout uses all 30 dimensions")
+
+
+def test_fit_on_a_sample_places_every_point(page: Page, live_server, page_errors) -> None:
+    page_errors.allow(r"status of 404")
+    dataset = upload(live_server, 40)
+    open_projector(page, live_server.url, dataset)
+    page.click("#tab-tsne")
+    page.fill("#tsne-iterations", "50")
+    page.fill("#tsne-perplexity", "10")
+    page.fill("#tsne-sample", "50")
+    page.click("#tsne-run")
+    expect(page.locator("#tsne-runbox")).to_contain_text("Sample: enter at least 100 rows")
+    page.fill("#tsne-sample", "100")
+    sampled = run(page, "tsne")
+    assert sampled["sent"]["sample"] == 100 and sampled["job"]["params"]["sample"] == 100
+    expect(page.locator("#tsne-runbox")).to_have_attribute("data-state", "done", timeout=120_000)
+    canvas = page.locator("canvas.scatter-canvas")
+    expect(canvas).to_have_attribute("data-points", "150")
+    expect(page.locator("#status-line")).to_contain_text("Points: 150 | Dimension: 40 | t-SNE")
