@@ -130,7 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = DatasetStore(settings.data_dir / "datasets", neighbor_cache=settings.neighbor_cache)
+        store = DatasetStore(settings.data_dir / "datasets", neighbor_cache_bytes=settings.neighbor_cache)
         runner = JobRunner(
             settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
         )
