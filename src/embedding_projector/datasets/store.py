@@ -101,7 +101,12 @@ class DatasetStore:
     """Datasets on disk under `root`: one folder each, written whole or not at all."""
 
     def __init__(
-        self, root: Path, neighbor_cache_bytes: int = DEFAULT_NEIGHBOR_CACHE_BYTES, *, clean_staging: bool = True
+        self,
+        root: Path,
+        neighbor_cache_bytes: int = DEFAULT_NEIGHBOR_CACHE_BYTES,
+        *,
+        clean_staging: bool = True,
+        neighbor_threads: int = 1,
     ) -> None:
         self.root = root
         self.staging = root.parent / ".staging"
@@ -115,6 +120,7 @@ class DatasetStore:
         self._indexes: OrderedDict[str, NeighborIndex] = OrderedDict()
         self._index_lock = threading.Lock()
         self._neighbor_cache_bytes = neighbor_cache_bytes
+        self._neighbor_threads = neighbor_threads  # NeighborIndex scan_threads: >1 only with a 1-thread BLAS
         # Edits live beside the datasets, never inside a dataset's (immutable) folder.
         self.edits = EditLayer(EditLog(root.parent / "edits"))
 
@@ -304,11 +310,14 @@ class DatasetStore:
             try:
                 add_unit(folder, vectors)
             except OSError:
-                return NeighborIndex(vectors)
+                return NeighborIndex(vectors, scan_threads=self._neighbor_threads)
             unit = open_unit(folder, info.n, info.dim)
         if unit is None:
-            return NeighborIndex(vectors)
-        return NeighborIndex(vectors, unit=unit[0], norms=unit[1])
+            return NeighborIndex(vectors, scan_threads=self._neighbor_threads)
+        return NeighborIndex(
+            vectors, unit=unit[0], norms=unit[1], vectors_file=(folder / VECTORS_FILE, int(vectors.offset)),
+            scan_threads=self._neighbor_threads,
+        )
 
     def create(
         self,

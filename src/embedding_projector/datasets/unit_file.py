@@ -42,7 +42,8 @@ def save_unit(unit_path: Path, norms_path: Path, vectors: np.ndarray) -> None:
             columns = np.ascontiguousarray(unit.T, dtype="<f4")  # (d, rows): each column's slice contiguous
             for j in range(d):
                 os.pwrite(fd, columns[j].data, data_start + 4 * (j * n + start))
-    np.save(norms_path, norms, allow_pickle=False)
+    with norms_path.open("wb") as fh:  # a handle: np.save would add ".npy" to a temp file's name
+        np.save(fh, norms, allow_pickle=False)
 
 
 def open_unit(folder: Path, n: int, d: int) -> tuple[np.ndarray, np.ndarray] | None:
