@@ -38,15 +38,18 @@ _U32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
 
 
 def unit_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A block of rows as float32 unit vectors (zero rows stay zero) and their float64 norms.
+    """A block of rows as float32 unit vectors, in F order (zero rows stay zero), and their float64 norms.
 
     The one rounding NeighborIndex's error bounds assume: norms in float64 (no finite vector's
-    norm under- or overflows), each row scaled in float64, then rounded once to float32.
+    norm under- or overflows), each row scaled in float64, then rounded once to float32. The
+    float64 work runs in the ufuncs' small cast buffers, so a block costs only its float32 result.
     """
-    block = np.asarray(block, dtype=np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+    block = np.asarray(block)
+    norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return (block * inv[:, None]).astype(np.float32), norms
+    unit = np.empty(block.shape, dtype=np.float32, order="F")
+    np.multiply(block, inv[:, None], out=unit, dtype=np.float64, casting="same_kind")
+    return unit, norms
 
 
 def unit_block_rows(d: int) -> int:

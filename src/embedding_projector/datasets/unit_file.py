@@ -4,7 +4,8 @@ NeighborIndex scans unit.npy memory-mapped, so a server holds no private copy of
 page cache is shared and the process's RSS counts each touched page once. The file is column-major
 (F order) because the scan's matrix-vector products over row blocks ran faster on it (see
 neighbors.py). It is written block by block of rows with positioned writes, one per column of a
-block, so writing it never holds more than one block (~8 MB of float32) beside the matrix.
+block, so writing it never holds more than one block (~8 MB of float32) beside the matrix
+(tests/test_import_streamed.py holds imports to that).
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ def save_unit(unit_path: Path, norms_path: Path, vectors: np.ndarray) -> None:
         step = unit_block_rows(d)
         for start in range(0, n, step):
             stop = min(start + step, n)
-            unit, norms[start:stop] = unit_rows(vectors[start:stop])
-            columns = np.ascontiguousarray(unit.T, dtype="<f4")  # (d, rows): each column's slice contiguous
+            unit, norms[start:stop] = unit_rows(vectors[start:stop])  # F order: each column's slice contiguous
             for j in range(d):
-                os.pwrite(fd, columns[j].data, data_start + 4 * (j * n + start))
+                os.pwrite(fd, unit[:, j].data, data_start + 4 * (j * n + start))
     with norms_path.open("wb") as fh:  # a handle: np.save would add ".npy" to a temp file's name
         np.save(fh, norms, allow_pickle=False)
 
