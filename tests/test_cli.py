@@ -22,4 +22,3 @@ def test_bad_setting_is_a_message_not_a_traceback() -> None:
     out = run("serve", "--port", "70000")
     assert out.returncode == 2
     assert "port" in out.stderr and "Traceback" not in out.stderr
-
