@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from embedding_projector.cli import listening_socket
 
@@ -29,4 +30,6 @@ def test_accepted_connections_send_without_nagle_delay() -> None:
             writer.close()
         return value
 
-    assert asyncio.run(check()) != 0
+    # Its own thread: in a pytest worker that ran a Playwright test, this thread has a running loop.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, check()).result(timeout=30) != 0
