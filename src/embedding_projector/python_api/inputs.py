@@ -76,10 +76,14 @@ def coerce_vectors(vectors: Any, vector: str | None = None) -> np.ndarray:
         raise TypeError(f"{where} must hold numbers; got dtype {matrix.dtype}")
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(matrix, dtype=np.float32)
-    finite = np.isfinite(out)
-    if not finite.all():
-        row, col = (int(v) for v in np.argwhere(~finite)[0])
-        raise ValueError(f"{where} row {row}, value {col} is {float(matrix[row, col])} (NaN, inf or beyond float32)")
+    step = max(1, (1 << 20) // out.shape[1])  # in blocks: no matrix-sized mask of fresh memory
+    for start in range(0, out.shape[0], step):
+        finite = np.isfinite(out[start : start + step])
+        if not finite.all():
+            row, col = (int(v) for v in np.argwhere(~finite)[0])
+            row += start
+            raise ValueError(f"{where} row {row}, value {col} is {float(matrix[row, col])} "
+                             "(NaN, inf or beyond float32)")
     return out
 
 

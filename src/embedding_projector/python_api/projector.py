@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -13,13 +12,11 @@ from urllib.parse import quote
 import numpy as np
 
 from embedding_projector.python_api.http_client import Client, ProjectorError
-from embedding_projector.python_api.inputs import coerce_metadata, coerce_vectors, parquet_bytes
+from embedding_projector.python_api.inputs import coerce_metadata, coerce_vectors
 from embedding_projector.python_api.local_server import local_server
+from embedding_projector.python_api.transfer import send_dataset
 
 FRAME_HEIGHT_PX = 600
-# (server, hash of the upload) -> dataset id: re-running a notebook cell shows the dataset it uploaded
-# before instead of storing another copy (per session only, and only while the server still has it).
-_uploaded: dict[tuple[str, str], str] = {}
 
 
 class Projector:
@@ -143,7 +140,7 @@ class Projector:
 def show(vectors: Any, metadata: Any = None, *, vector: str | None = None, name: str | None = None,
          sprite: Any = None, sprite_dim: int | tuple[int, int] | None = None, projection: str | None = "pca",
          server: str | None = None, token: str | None = None) -> Projector:
-    """Upload vectors (and metadata) to a local or hosted server as Parquet; return the Projector handle."""
+    """Upload vectors (float32 bytes) and metadata to a local or hosted server; return the Projector handle."""
     if metadata is None and vector is not None and hasattr(vectors, "columns"):
         metadata = vectors.drop(columns=[vector])  # show(df, vector="emb"): the other columns describe the rows
     matrix = coerce_vectors(vectors, vector)
@@ -152,14 +149,14 @@ def show(vectors: Any, metadata: Any = None, *, vector: str | None = None, name:
         client = Client(local_server().url, None)
     else:
         client = Client(server, token or os.environ.get("PROJECTOR_TOKEN"))
-    files: dict[str, Any] = {"vectors": ("vectors.parquet", parquet_bytes(matrix, table), "application/octet-stream")}
     data = {"name": name or "from Python"}
+    sprite_png = None
     if sprite is not None:
-        files["sprite"] = ("sprite.png", _sprite_bytes(sprite), "image/png")
         if sprite_dim is None:
             raise ValueError("a sprite needs sprite_dim= (one image's size in pixels: 28 or (28, 28))")
+        sprite_png = _sprite_bytes(sprite)
         data["sprite_dim"] = ",".join(str(v) for v in np.atleast_1d(sprite_dim))
-    info = _upload_once(client, files, data)
+    info = send_dataset(client, matrix, table, data, sprite_png)
     job = None
     if projection:
         started = client.request("POST", f"/api/datasets/{quote(info['id'])}/projections",
@@ -167,23 +164,6 @@ def show(vectors: Any, metadata: Any = None, *, vector: str | None = None, name:
         job = started["id"]
     live = _live_id(client, info["id"])
     return Projector(client, info["id"], int(info["n"]), int(info["dim"]), projection, job, live)
-
-
-def _upload_once(client: Client, files: dict[str, Any], data: dict[str, str]) -> dict[str, Any]:
-    """The dataset these same files and fields made on this server in this session, else a new upload."""
-    digest = hashlib.blake2b(digest_size=16)
-    for field in sorted(files):
-        digest.update(field.encode() + b"\0" + files[field][1] + b"\0")
-    digest.update(json.dumps(data, sort_keys=True).encode())
-    key = (client.base, digest.hexdigest())
-    known = _uploaded.get(key)
-    if known is not None:
-        again = client.http.get(f"/api/datasets/{quote(known)}")
-        if again.status_code == 200:
-            return again.json()
-    info = client.request("POST", "/api/datasets", files=files, data=data, expect=(201,)).json()
-    _uploaded[key] = info["id"]
-    return info
 
 
 def _live_id(client: Client, dataset: str) -> str | None:
