@@ -4,6 +4,11 @@ Run from anywhere: `.venv/bin/python benchmarks/bench_neighbors.py [--queries 20
 own server on a free port with the data folder `<repo>/.bench-data` (the GloVe examples are
 imported on the first start, which takes a while), times the HTTP API, stops the server, and
 prints a markdown table.
+
+`--big [--rows 200000 --dim 768]` instead generates a seeded mixture (benchmarks/make_big.py's),
+imports it, and times k=100 cosine through HTTP on a real server, each query beside one numpy
+`x @ q` pass over the dataset's unit vectors (unit.npy) in the same loop; then it reads the
+server's RSS from /proc against the matrix size (bench_neighbors_big.py).
 """
 
 from __future__ import annotations
@@ -69,7 +74,15 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
     parser.add_argument("--server-timeout", type=float, default=600, help="seconds to wait for the import")
+    parser.add_argument("--big", action="store_true", help="a generated --rows x --dim mixture instead of GloVe")
+    parser.add_argument("--rows", type=int, default=200_000, help="rows of the --big mixture")
+    parser.add_argument("--dim", type=int, default=768, help="dimension of the --big mixture")
     args = parser.parse_args()
+    if args.big:
+        from bench_neighbors_big import run_big
+
+        run_big(args.rows, args.dim, args.queries, args.server_timeout)
+        return
 
     files = glove_files()
     if files is None:

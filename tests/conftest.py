@@ -124,6 +124,25 @@ def run_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float
         stop_process(process)
 
 
+@contextlib.contextmanager
+def python_api_env(home: Path, env: dict[str, str]) -> Iterator[Path]:
+    """ep.show()'s environment for a block (data folder `home` plus `env`); after it, ep.stop() and the old values."""
+    import embedding_projector as ep
+
+    values = {"PROJECTOR_DATA_DIR": str(home), **env}
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield home
+    finally:
+        ep.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One real server for the whole session (tests must not depend on each other's datasets).

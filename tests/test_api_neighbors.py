@@ -60,3 +60,13 @@ def test_bad_neighbour_queries(client, dataset, params) -> None:
     r = client.get(f"/api/datasets/{dataset_id}/neighbors", params=params)
     assert 400 <= r.status_code < 500
     assert r.json()["ok"] is False and r.json()["error"]
+
+
+def test_an_upload_writes_the_unit_file_the_index_maps(live_server, client, dataset) -> None:
+    dataset_id, vectors = dataset
+    folder = live_server.data_dir / "datasets" / dataset_id
+    unit = np.load(folder / "unit.npy")
+    norms = np.load(folder / "norms.npy")
+    assert np.allclose(norms, np.linalg.norm(vectors, axis=1), rtol=1e-6)
+    assert np.allclose(unit, vectors / norms[:, None], atol=1e-6)
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]

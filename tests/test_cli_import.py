@@ -76,6 +76,8 @@ def test_import_json_config(tmp_path: Path) -> None:
     assert (name, shape) == ("Faces", "6×5")
     info = DatasetStore(data / "datasets").get(dataset_id)
     assert info.sprite is not None and info.sprite.per_row == 3 and [c.name for c in info.columns] == ["name", "colour"]
+    unit = np.load(data / "datasets" / dataset_id / "unit.npy")  # the neighbour index's rows, written at import
+    assert np.allclose(unit, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), atol=1e-6)
     again = run("import", str(tmp_path / "cfg" / "projector.json"), "--data-dir", str(data))
     assert again.returncode == 0 and again.stdout.startswith(dataset_id) and "already imported" in again.stdout
 

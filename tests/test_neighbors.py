@@ -30,15 +30,16 @@ def oracle(vectors: np.ndarray, row: int, k: int, metric: str) -> tuple[np.ndarr
     return order, dist[order]
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize(
     ("n", "d", "block_rows"),
     [(50, 3, 7), (1000, 16, 64), (1000, 16, 1000), (2500, 40, 333), (777, 5, 65536)],
 )
-def test_matches_sklearn_brute_force(n: int, d: int, block_rows: int, metric: str) -> None:
+def test_matches_sklearn_brute_force(n: int, d: int, block_rows: int, metric: str, threads: int) -> None:
     rng = np.random.default_rng(n + d)
     vectors = (rng.normal(size=(n, d)) * rng.uniform(0.5, 3, size=(n, 1))).astype(np.float32)
-    index = NeighborIndex(vectors, block_rows=block_rows)
+    index = NeighborIndex(vectors, block_rows=block_rows, scan_threads=threads)
     nn = NearestNeighbors(algorithm="brute", metric=metric).fit(vectors.astype(np.float64))
     for row in rng.choice(n, 8, replace=False):
         for k in (1, 10, 37):
@@ -98,15 +99,16 @@ def test_zero_vectors_are_at_cosine_distance_one() -> None:
     assert rows.tolist() == ref_rows.tolist() and np.allclose(dist, ref_dist)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("metric", METRICS)
-def test_duplicate_points_tie_by_row_index(metric: str) -> None:
+def test_duplicate_points_tie_by_row_index(metric: str, threads: int) -> None:
     rng = np.random.default_rng(6)
     vectors = rng.normal(size=(500, 10)).astype(np.float32)
     copies = [9, 60, 61, 122, 200, 201, 202, 333, 480, 499]
     far = rng.normal(size=10).astype(np.float32) * 3
     vectors[copies[1:]] = far  # nine identical points, spread across blocks
     vectors[250] = far + 0.01  # nearest to the copies, but not one of them
-    index = NeighborIndex(vectors, block_rows=16)
+    index = NeighborIndex(vectors, block_rows=16, scan_threads=threads)
     # From one copy: the other eight come first, at distance 0, by row.
     rows, dist = index.query(60, 8, metric)
     assert rows.tolist() == [61, 122, 200, 201, 202, 333, 480, 499]
@@ -119,15 +121,16 @@ def test_duplicate_points_tie_by_row_index(metric: str) -> None:
         assert rows.tolist() == ref_rows.tolist()
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("metric", METRICS)
-def test_ties_wider_than_the_candidate_margin(metric: str) -> None:
-    # A hundred copies in one block: which of them a block keeps is arbitrary, so the index must
-    # notice the tie at the boundary and rescan to return the lowest rows.
+def test_ties_wider_than_the_candidate_margin(metric: str, threads: int) -> None:
+    # A hundred copies in one block: which of them a partition keeps is arbitrary, so the index
+    # must keep every row tied at the boundary (or rescan) to return the lowest rows.
     rng = np.random.default_rng(10)
     vectors = rng.normal(size=(1000, 8)).astype(np.float32)
     vectors[300:400] = rng.normal(size=8).astype(np.float32) * 4
     vectors[0] = vectors[300] + 0.01
-    index = NeighborIndex(vectors, block_rows=512)
+    index = NeighborIndex(vectors, block_rows=512, scan_threads=threads)
     for k in (1, 5, 50, 100, 120):
         rows, dist = index.query(0, k, metric)
         assert rows.tolist()[:100] == list(range(300, 300 + min(k, 100)))
@@ -136,15 +139,16 @@ def test_ties_wider_than_the_candidate_margin(metric: str) -> None:
         assert np.allclose(dist, ref_dist, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("metric", METRICS)
-def test_many_near_ties_at_the_boundary(metric: str) -> None:
+def test_many_near_ties_at_the_boundary(metric: str, threads: int) -> None:
     # Points on a circle around the query, at distances equal up to float32 rounding of the
     # coordinates: the float32 pass cannot order them, so the index must rescan.
     angles = np.linspace(0, 2 * np.pi, 400, endpoint=False)
     circle = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     vectors = np.concatenate([[[0.0, 0.0]], circle * 4 + 10]).astype(np.float32)
     vectors[0] = [10, 10]
-    index = NeighborIndex(vectors, block_rows=23)
+    index = NeighborIndex(vectors, block_rows=23, scan_threads=threads)
     for k in (1, 10, 100):
         rows, dist = index.query(0, k, metric)
         ref_rows, ref_dist = oracle(vectors, 0, k, metric)
@@ -152,19 +156,36 @@ def test_many_near_ties_at_the_boundary(metric: str) -> None:
         assert np.allclose(dist, ref_dist, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("metric", METRICS)
-def test_near_ties_below_float32_resolution(metric: str) -> None:
+def test_near_ties_below_float32_resolution(metric: str, threads: int) -> None:
     # Neighbours that differ only in the last bits of float32, with a large common offset.
     rng = np.random.default_rng(7)
     base = rng.normal(size=16) * 100
     vectors = (base + rng.normal(size=(3000, 16)) * 1e-3).astype(np.float32)
-    index = NeighborIndex(vectors, block_rows=128)
+    index = NeighborIndex(vectors, block_rows=128, scan_threads=threads)
     for row in (0, 1500, 2999):
         for k in (5, 50):
             rows, dist = index.query(row, k, metric)
             ref_rows, ref_dist = oracle(vectors, row, k, metric)
             assert rows.tolist() == ref_rows.tolist()
             assert np.allclose(dist, ref_dist, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_a_crowd_of_ties_past_what_a_block_keeps(metric: str) -> None:
+    # 5000 copies in one block are more than a block keeps within its margin, so it keeps only
+    # its best and the proof sends it to a second scan, which must return the lowest rows.
+    rng = np.random.default_rng(12)
+    vectors = rng.normal(size=(6000, 6)).astype(np.float32)
+    vectors[500:5500] = rng.normal(size=6).astype(np.float32) * 3
+    vectors[0] = vectors[500] * 1.001 + 0.001
+    index = NeighborIndex(vectors, block_rows=8192, scan_threads=2)
+    for k in (1, 40):
+        rows, dist = index.query(0, k, metric)
+        ref_rows, ref_dist = oracle(vectors, 0, k, metric)
+        assert rows.tolist() == ref_rows.tolist() == list(range(500, 500 + k))
+        assert np.allclose(dist, ref_dist, rtol=0, atol=1e-12)
 
 
 def test_read_only_memmap_in_either_order(tmp_path) -> None:
@@ -181,9 +202,10 @@ def test_read_only_memmap_in_either_order(tmp_path) -> None:
             assert rows.tolist() == ref_rows.tolist() and np.allclose(dist, ref_dist)
 
 
-def test_concurrent_queries_agree_with_serial_ones() -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_concurrent_queries_agree_with_serial_ones(threads: int) -> None:
     vectors = np.random.default_rng(9).normal(size=(3000, 20)).astype(np.float32)
-    index = NeighborIndex(vectors, block_rows=256)
+    index = NeighborIndex(vectors, block_rows=256, scan_threads=threads)
     jobs = [(row, k, metric) for row in range(0, 3000, 97) for k in (3, 30) for metric in METRICS]
     serial = [index.query(*job) for job in jobs]
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -22,7 +22,7 @@ import pytest
 import embedding_projector as ep
 from embedding_projector.python_api import local_server
 from embedding_projector.python_api.http_client import ProjectorError
-from tests.conftest import run_server
+from tests.conftest import python_api_env, run_server
 
 N, D = 300, 12
 # One worker and no warm-up: the tests run pca, and a warm-up would compile UMAP beside them.
@@ -32,18 +32,8 @@ SERVER_ENV = {"PROJECTOR_WORKERS": "1", "PROJECTOR_WARMUP": "false"}
 @pytest.fixture(scope="module")
 def data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An isolated per-user data folder (and the env the local servers start with)."""
-    home = tmp_path_factory.mktemp("ep-home")
-    saved = {k: os.environ.get(k) for k in ("PROJECTOR_DATA_DIR", *SERVER_ENV)}
-    os.environ.update({"PROJECTOR_DATA_DIR": str(home), **SERVER_ENV})
-    try:
+    with python_api_env(tmp_path_factory.mktemp("ep-home"), SERVER_ENV) as home:
         yield home
-    finally:
-        ep.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.port == 9123 and settings.data_dir == tmp_path / "d" and settings.examples is False
 
 
-@pytest.mark.parametrize("field", [{"port": -1}, {"port": 65536}, {"workers": 0}, {"max_upload_bytes": 10}, {"trusted_proxies": "10.0.0.1, proxy.local"}])
+@pytest.mark.parametrize("field", [{"port": -1}, {"port": 65536}, {"workers": 0}, {"max_upload_bytes": 10}, {"trusted_proxies": "10.0.0.1, proxy.local"}, {"neighbor_cache": -1}])
 def test_unsafe_values_are_refused(field: dict) -> None:
     with pytest.raises(ValidationError):
         Settings(**field)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -130,7 +131,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = DatasetStore(settings.data_dir / "datasets", neighbor_cache=settings.neighbor_cache)
+        # One query's scan runs on every core in threads of our own (they sleep between queries),
+        # since BLAS is held to one thread below.
+        store = DatasetStore(
+            settings.data_dir / "datasets", neighbor_cache_bytes=settings.neighbor_cache,
+            neighbor_threads=min(4, len(os.sched_getaffinity(0))),
+        )
         runner = JobRunner(
             settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
         )

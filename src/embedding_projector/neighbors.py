@@ -1,15 +1,20 @@
 """Exact k nearest neighbours (cosine or euclidean) over one dataset's vectors, numpy only.
 
-A query makes one float32 pass over a precomputed unit-normalised copy, block by block, keeping a
-few candidates per block with argpartition. The candidates' distances are then recomputed in
-float64 from the original vectors and sorted. A bound on the float32 rounding error proves that no
-row left out could have been among the k nearest; when the proof fails (near-ties at the boundary)
-the affected blocks are scanned again with a wider net, so the answer is always exact.
+A query makes one float32 pass over the unit-normalised rows (the dataset's unit.npy, memory-mapped,
+or a copy built here for a bare matrix), block by block (in a few threads in the server), keeping
+per block the rows within an error margin of the running k-th best score. The candidates'
+distances are then recomputed in float64 from the original vectors and sorted. A bound on the
+float32 rounding error proves that no row left out could have been among the k nearest; when the
+proof fails (a block crowded with near-ties kept only its best) the affected blocks are scanned
+again with a wider net, so the answer is always exact.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, get_args
 
 import numpy as np
@@ -19,7 +24,10 @@ from embedding_projector.errors import InputError
 Metric = Literal["cosine", "euclidean"]
 METRICS: tuple[str, ...] = get_args(Metric)
 
-DEFAULT_BLOCK_ROWS = 65536
+# Rows per block of a single query's scan. At 200k x 768, two threads over 16384-row blocks of the
+# F-order unit file ran as fast as one 2-thread BLAS product of the whole matrix; 65536-row blocks
+# ran ~1.4x slower (each thread's product then streams 256 KB result columns through the cache).
+DEFAULT_BLOCK_ROWS = 16384
 # Index rows per block of a batched scan: with 512 queries the float32 score matrix is 8 MiB.
 SCAN_BLOCK_ROWS = 4096
 SEED_ROWS = 1024
@@ -29,38 +37,99 @@ _EXTRA_CANDIDATES = 16
 _U32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
 
 
+def unit_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows as float32 unit vectors, in F order (zero rows stay zero), and their float64 norms.
+
+    The one rounding NeighborIndex's error bounds assume: norms in float64 (no finite vector's
+    norm under- or overflows), each row scaled in float64, then rounded once to float32. The
+    float64 work runs in the ufuncs' small cast buffers, so a block costs only its float32 result.
+    """
+    block = np.asarray(block)
+    norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    unit = np.empty(block.shape, dtype=np.float32, order="F")
+    np.multiply(block, inv[:, None], out=unit, dtype=np.float64, casting="same_kind")
+    return unit, norms
+
+
+def unit_block_rows(d: int) -> int:
+    """Rows per block of unit_rows() work: about 8 MB of float32 (16 MB of float64 scratch)."""
+    return max(1, (8 << 20) // (4 * max(d, 1)))
+
+
+def build_unit(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """unit_rows() of all of `vectors`, in memory: an F-order float32 (n, d) and float64 (n,) norms."""
+    n, d = vectors.shape
+    unit = np.empty((n, d), dtype=np.float32, order="F")
+    norms = np.empty(n, dtype=np.float64)
+    step = unit_block_rows(d)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        unit[start:stop], norms[start:stop] = unit_rows(vectors[start:stop])
+    return unit, norms
+
+
+@functools.cache
+def _scan_pool(threads: int) -> ThreadPoolExecutor:
+    """The threads that scan blocks of a query beside its own thread (made on first use, then shared)."""
+    return ThreadPoolExecutor(threads - 1, thread_name_prefix="neighbor-scan")
+
+
 class NeighborIndex:
     """Exact k-NN over one dataset's vectors; built once per dataset and reused across queries."""
 
-    def __init__(self, vectors: np.ndarray, *, block_rows: int = DEFAULT_BLOCK_ROWS) -> None:
-        """Precompute a unit-normalised float32 copy, norms and squared norms of `vectors` (n, d)."""
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        *,
+        block_rows: int = DEFAULT_BLOCK_ROWS,
+        unit: np.ndarray | None = None,
+        norms: np.ndarray | None = None,
+        vectors_file: tuple[str | os.PathLike, int] | None = None,
+        scan_threads: int = 1,
+    ) -> None:
+        """Index `vectors` (n, d): their unit rows and norms as given (unit_file.py's memmaps), else built here.
+
+        `unit` must be unit_rows()'s float32 rows of `vectors` and `norms` its float64 norms: the
+        error bounds below assume exactly that rounding. `vectors_file` (path, data offset) says
+        `vectors` is that file's C-order '<f4' matrix: the re-rank then reads its rows with
+        positioned reads rather than through the mapping, since every page a mapping touches (and
+        the kernel's fault-around, up to 64 KB per row read) would stay in the server's RSS.
+        `scan_threads` > 1 splits one query's scan over that many threads (a shared pool); give it
+        only where BLAS runs one thread (the server), or the threads oversubscribe the cores.
+        """
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be 2-D, got shape {vectors.shape}")
         if block_rows < 1:
             raise ValueError("block_rows must be at least 1")
         self._vectors = vectors  # kept as given (possibly a read-only memmap); only rows are read
+        if vectors_file is not None and (vectors.dtype != np.dtype("<f4") or not vectors.flags.c_contiguous):
+            raise ValueError("vectors_file needs a C-order little-endian float32 matrix")
+        self._vectors_file = vectors_file
+        self._scan_threads = max(1, int(scan_threads))
         self._block_rows = int(block_rows)
         n, d = vectors.shape
-        # Column-major: a matrix-vector product over a row block then streams d contiguous
-        # columns, which measured ~2x faster than row-major on one BLAS thread.
-        self._unit = np.empty((n, d), dtype=np.float32, order="F")
-        self._norms = np.empty(n, dtype=np.float32)
-        self._sq_norms = np.empty(n, dtype=np.float32)
+        if unit is None or norms is None:
+            unit, norms = build_unit(vectors)
+        if unit.shape != (n, d) or unit.dtype != np.float32 or np.shape(norms) != (n,):
+            raise ValueError(f"unit {unit.shape} {unit.dtype} and norms {np.shape(norms)} do not fit vectors {(n, d)}")
+        # Column-major (F order): a matrix-vector product over a row block then streams d
+        # contiguous columns; at 200k x 768 with 2 BLAS threads it ran ~1.3x faster than C order.
+        self._unit = unit
+        norms64 = np.asarray(norms, dtype=np.float64)
+        self._norms = norms64.astype(np.float32)
+        self._sq_norms = (norms64 * norms64).astype(np.float32)
         starts = range(0, n, self._block_rows)
-        self._block_max_norm = np.zeros(len(starts), dtype=np.float64)
-        for b, start in enumerate(starts):
-            stop = min(start + self._block_rows, n)
-            # float64 so that no finite vector's norm under- or overflows
-            block = np.asarray(vectors[start:stop], dtype=np.float64)
-            sq = np.einsum("ij,ij->i", block, block)
-            norms = np.sqrt(sq)
-            inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-            np.multiply(block, inv[:, None], out=self._unit[start:stop], casting="same_kind")
-            self._sq_norms[start:stop] = sq
-            self._norms[start:stop] = norms
-            self._block_max_norm[b] = float(norms.max()) if len(norms) else 0.0
+        self._block_max_norm = (
+            np.maximum.reduceat(norms64, np.asarray(starts)) if n else np.zeros(0, dtype=np.float64)
+        )
         self._starts = list(starts)
         self._d = d
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes this index keeps: its unit rows (all touched by a scan, memory-mapped or not) and norms."""
+        return int(self._unit.nbytes + self._norms.nbytes + self._sq_norms.nbytes + self._block_max_norm.nbytes)
 
     @property
     def n(self) -> int:
@@ -82,13 +151,14 @@ class NeighborIndex:
         if k == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
 
-        q = np.asarray(self._vectors[row], dtype=np.float64)
+        q = self._read_rows(np.array([row]))[0]
         if metric == "cosine" and self._norms[row] == 0:
             # A zero vector is at distance exactly 1 from everything: ties, so the lowest rows.
             rows = np.arange(k + 1, dtype=np.int64)
             rows = rows[rows != row][:k]
             return rows, np.ones(k, dtype=np.float64)
-        return self._search(row, q, k, metric)
+        q_unit = np.ascontiguousarray(self._unit[row])
+        return self._search(q, q_unit, float(self._norms[row]), k, metric, np.array([row], dtype=np.int64))
 
     def query_rows(self, rows: np.ndarray, k: int, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
         """Exact k nearest of each of `rows` (each itself excluded): (m, k) int64 rows, float64 distances.
@@ -193,11 +263,11 @@ class NeighborIndex:
 
     def _exact_many(self, rows: np.ndarray, cand: np.ndarray, metric: Metric) -> np.ndarray:
         """Float64 distances from each query row to its candidates: (m, c)."""
-        q = np.asarray(self._vectors[np.sort(rows)], dtype=np.float64)[np.argsort(np.argsort(rows))]
+        q = self._read_rows(np.sort(rows))[np.argsort(np.argsort(rows))]
         flat = cand.ravel()
         order = np.argsort(flat, kind="stable")
         x = np.empty((flat.size, self._d), dtype=np.float64)
-        x[order] = np.asarray(self._vectors[flat[order]], dtype=np.float64)  # sorted reads suit a memmap
+        x[order] = self._read_rows(flat[order])
         x = x.reshape(cand.shape[0], cand.shape[1], self._d)
         if metric == "euclidean":
             diff = x - q[:, None, :]
@@ -206,6 +276,22 @@ class NeighborIndex:
         norms = np.sqrt(np.einsum("mcd,mcd->mc", x, x)) * np.sqrt(np.einsum("md,md->m", q, q))[:, None]
         sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
         return np.clip(1.0 - sims, 0.0, 2.0)
+
+    def _read_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Float64 copies of the original `rows` (sorted: in file order), (len(rows), d)."""
+        if self._vectors_file is None:
+            return np.asarray(self._vectors[rows], dtype=np.float64)
+        path, offset = self._vectors_file
+        out = np.empty((len(rows), self._d), dtype="<f4")
+        row_bytes = 4 * self._d
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            for i, r in enumerate(rows.tolist()):
+                if os.preadv(fd, [out[i]], offset + r * row_bytes) != row_bytes:
+                    raise OSError(f"{path} ends before row {r}")
+        finally:
+            os.close(fd)
+        return out.astype(np.float64)
 
     def _batch_error_bounds(self, q_norm: np.ndarray, metric: Metric) -> np.ndarray:
         """Per query, a bound (x2 for safety) on |approximate - exact| of _scan's similarities."""
@@ -227,41 +313,38 @@ class NeighborIndex:
         return row
 
     def _search(
-        self, row: int, q: np.ndarray, k: int, metric: Metric
+        self, q: np.ndarray, q_unit: np.ndarray, q_norm: float, k: int, metric: Metric, excluded: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact k nearest of q (float64; q_unit its float32 unit vector), the sorted rows `excluded` left out."""
         keep = k + _EXTRA_CANDIDATES
-        q_unit = self._unit[row]
-        q_norm = float(self._norms[row])
         # Approximate scores s (float32, smaller is nearer) relate to distances as
         # cosine: distance = 1 + s; euclidean: squared distance = s + |q|^2.
         offset = 1.0 if metric == "cosine" else float(q @ q)
+        err = self._error_bounds(q_norm, metric)
+        # Each block keeps every row within `margin` of the running keep-th best score, not just
+        # its keep best: then what it drops scores >= threshold + margin, which the proof below
+        # clears without a second scan even when hundreds of rows crowd the k-th distance (as in
+        # a dense cluster at d = 768). Past `crowd` such rows a block keeps its keep best only.
+        margin = 3.0 * float(err.max())
+        crowd = max(8 * keep, 4096)
 
-        cand_rows: list[np.ndarray] = []
-        cand_scores: list[np.ndarray] = []
         lower = np.full(len(self._starts), np.inf)  # lowest score of any row a block dropped
-        threshold = np.inf
-        for b, start in enumerate(self._starts):
-            scores = self._block_scores(b, q_unit, q_norm, metric)
-            if start <= row < start + len(scores):
-                scores[row - start] = np.inf
-            # Rows at or past the running keep-th best score cannot make the cut (this also
-            # drops the query row itself, scored +inf).
-            idx = np.flatnonzero(scores < threshold)
-            if np.isfinite(threshold):
-                lower[b] = threshold
-            if len(idx) > keep:
-                part = np.argpartition(scores[idx], keep)
-                lower[b] = scores[idx[part[keep]]]
-                idx = idx[part[:keep]]
-            cand_rows.append(idx + start)
-            cand_scores.append(scores[idx])
-            pool = np.concatenate(cand_scores)
-            if len(pool) >= keep:
-                threshold = float(np.partition(pool, keep - 1)[keep - 1])
+
+        def scan(blocks: range) -> tuple[list[np.ndarray], list[np.ndarray]]:
+            return self._scan_blocks(blocks, q_unit, q_norm, metric, excluded, keep, margin, crowd, lower)
+
+        # Contiguous runs of blocks, one per thread, each with its own running threshold: a
+        # thread's threshold is never below the final one, so the proof below holds as it is.
+        nb = len(self._starts)
+        threads = max(1, min(self._scan_threads, nb))
+        runs = [range(nb * t // threads, nb * (t + 1) // threads) for t in range(threads)]
+        others = [_scan_pool(threads).submit(scan, r) for r in runs[1:]] if threads > 1 else []
+        found = [scan(runs[0])] + [f.result() for f in others]
+        cand_rows = [c for rows_, _ in found for c in rows_]
+        cand_scores = [c for _, scores_ in found for c in scores_]
 
         rows = np.concatenate(cand_rows)
         approx = np.concatenate(cand_scores).astype(np.float64) + offset
-        err = self._error_bounds(q_norm, metric)
         rows, dist = self._refine(rows, approx, q, k, err.max(), metric)
 
         # Every dropped row has approx >= lower - so exact >= lower - err. If that clears the
@@ -272,13 +355,53 @@ class NeighborIndex:
             extra = [rows]
             for b in redo:
                 scores = self._block_scores(b, q_unit, q_norm, metric).astype(np.float64)
-                idx = np.flatnonzero(scores + offset <= kth + err[b])
-                extra.append(idx + self._starts[b])
-            rows = np.unique(np.concatenate(extra))
-            rows = rows[rows != row]
+                extra.append(np.flatnonzero(scores + offset <= kth + err[b]) + self._starts[b])
+            rows = np.setdiff1d(np.unique(np.concatenate(extra)), excluded)
             rows, dist = self._exact(rows, q, metric)
         order = np.lexsort((rows, dist))[:k]
         return rows[order].astype(np.int64), dist[order]
+
+    def _scan_blocks(
+        self,
+        blocks: range,
+        q_unit: np.ndarray,
+        q_norm: float,
+        metric: Metric,
+        excluded: np.ndarray,
+        keep: int,
+        margin: float,
+        crowd: int,
+        lower: np.ndarray,
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Candidate rows and float32 scores of `blocks`, scanned in order; sets lower[b] for each block."""
+        cand_rows: list[np.ndarray] = []
+        cand_scores: list[np.ndarray] = []
+        threshold = np.inf
+        for b in blocks:
+            start = self._starts[b]
+            scores = self._block_scores(b, q_unit, q_norm, metric)
+            mine = excluded[(excluded >= start) & (excluded < start + len(scores))]
+            scores[mine - start] = np.inf
+            cut = threshold
+            idx = np.flatnonzero(scores < cut + margin)
+            if len(idx) > keep:
+                # The block's own keep-th best may be below the running one: cut there.
+                part_th = float(np.partition(scores[idx], keep - 1)[keep - 1])
+                if part_th < cut:
+                    cut = part_th
+                    idx = idx[scores[idx] < cut + margin]
+            if len(idx) > crowd:
+                part = np.argpartition(scores[idx], keep)
+                lower[b] = scores[idx[part[keep]]]
+                idx = idx[part[:keep]]
+            elif np.isfinite(cut):
+                lower[b] = cut + margin
+            cand_rows.append(idx + start)
+            cand_scores.append(scores[idx])
+            pool = np.concatenate(cand_scores)
+            if len(pool) >= keep:
+                threshold = float(np.partition(pool, keep - 1)[keep - 1])
+        return cand_rows, cand_scores
 
     def _block_scores(self, b: int, q_unit: np.ndarray, q_norm: float, metric: Metric) -> np.ndarray:
         start = self._starts[b]
@@ -324,7 +447,7 @@ class NeighborIndex:
     def _exact(self, rows: np.ndarray, q: np.ndarray, metric: Metric) -> tuple[np.ndarray, np.ndarray]:
         """Float64 distances from q to the given rows (cosine distance, or euclidean distance)."""
         rows = np.sort(rows)  # sorted reads are kinder to a memmap
-        x = np.ascontiguousarray(self._vectors[rows], dtype=np.float64)
+        x = self._read_rows(rows)
         if metric == "euclidean":
             diff = x - q
             return rows, np.sqrt((diff * diff).sum(axis=1))
@@ -358,40 +481,4 @@ class NeighborIndex:
             rows = np.setdiff1d(np.arange(k + len(excluded)), excluded)[:k]
             return rows, np.ones(k, dtype=np.float64)
         q_unit = (q / q_norm if q_norm > 0 else q).astype(np.float32)
-        keep = k + _EXTRA_CANDIDATES
-        offset = 1.0 if metric == "cosine" else float(q @ q)
-        cand_rows: list[np.ndarray] = []
-        cand_scores: list[np.ndarray] = []
-        lower = np.full(len(self._starts), np.inf)
-        threshold = np.inf
-        for b, start in enumerate(self._starts):
-            scores = self._block_scores(b, q_unit, q_norm, metric)
-            mine = excluded[(excluded >= start) & (excluded < start + len(scores))]
-            scores[mine - start] = np.inf
-            idx = np.flatnonzero(scores < threshold)
-            if np.isfinite(threshold):
-                lower[b] = threshold
-            if len(idx) > keep:
-                part = np.argpartition(scores[idx], keep)
-                lower[b] = scores[idx[part[keep]]]
-                idx = idx[part[:keep]]
-            cand_rows.append(idx + start)
-            cand_scores.append(scores[idx])
-            pool = np.concatenate(cand_scores)
-            if len(pool) >= keep:
-                threshold = float(np.partition(pool, keep - 1)[keep - 1])
-        rows = np.concatenate(cand_rows)
-        approx = np.concatenate(cand_scores).astype(np.float64) + offset
-        err = self._error_bounds(q_norm, metric)
-        rows, dist = self._refine(rows, approx, q, k, err.max(), metric)
-        kth = dist[k - 1] if metric == "cosine" else dist[k - 1] ** 2
-        redo = np.flatnonzero(lower + offset - err <= kth)
-        if len(redo):
-            extra = [rows]
-            for b in redo:
-                scores = self._block_scores(b, q_unit, q_norm, metric).astype(np.float64)
-                extra.append(np.flatnonzero(scores + offset <= kth + err[b]) + self._starts[b])
-            rows = np.setdiff1d(np.unique(np.concatenate(extra)), excluded)
-            rows, dist = self._exact(rows, q, metric)
-        order = np.lexsort((rows, dist))[:k]
-        return rows[order].astype(np.int64), dist[order]
+        return self._search(q, q_unit, q_norm, k, metric, excluded)

@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         description="Compile UMAP's and t-SNE's numba code in each worker at start, off the request path.",
     )
     neighbor_cache: int = Field(
-        4, ge=1, le=64, description="Datasets whose nearest-neighbour index is kept in memory."
+        4 << 30,
+        ge=0,
+        description="Bytes of nearest-neighbour indexes kept open (each counts its unit-vector file, "
+        "4 x rows x dimension bytes, all of which a query reads); the least recently used go first. "
+        "It used to be a count of datasets: a small number now keeps none (each query reopens the file).",
     )
     max_sprite_pixels: int = Field(
         8192 * 8192,

@@ -2,6 +2,10 @@
 // request's "params", with a message instead of a request when a field cannot be read.
 import { defaultLabelColumn } from './metadata.js';
 
+// As the server's projections/pca_first.py: unset, 50 components above 100 dimensions, else off.
+const PCA_DEFAULT_DIMS = 50;
+const PCA_AUTO_ABOVE = 100;
+
 /** Tab order and display names of the projection methods. */
 export const METHOD_NAMES = Object.freeze({ pca: 'PCA', tsne: 't-SNE', umap: 'UMAP', custom: 'Custom' });
 
@@ -10,8 +14,8 @@ export function defaultParams() {
   return {
     pca: { mode: '3d' },
     // supervise_column '' is "none"; the weight/factor is sent only with a column.
-    tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0', supervise_column: '', supervise_factor: '0.5' },
-    umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '', supervise_column: '', target_weight: '0.5' },
+    tsne: { dimensions: '2', perplexity: '30', learning_rate: 'auto', iterations: '750', seed: '0', pca_dims: '', sample: '', supervise_column: '', supervise_factor: '0.5' },
+    umap: { dimensions: '2', n_neighbors: '15', min_dist: '0.1', metric: 'cosine', seed: '', pca_dims: '', sample: '', supervise_column: '', target_weight: '0.5' },
     custom: { column: null, regex: false, left: '', right: '', up: '', down: '' },
     given: { source: null }, // the Given tab's layout (a DatasetInfo.given source); null = the first
   };
@@ -38,6 +42,31 @@ function supervision(form, weight, label) {
   return { supervise_column: column, [weight]: value };
 }
 
+/** The PCA-first dimensions: null (empty field) lets the server decide from the dataset's dimension. */
+function pcaDims(form) {
+  const value = number(form, 'pca_dims', 'PCA first', { integer: true, optional: true });
+  if (value !== null && (value < 0 || value > 512)) throw new Error('PCA first: enter 0 (off) to 512 components');
+  return value;
+}
+
+/** {sample: rows} to fit on a sample and place the rest; {} (all rows) when the field is empty. */
+function sample(form) {
+  const value = number(form, 'sample', 'Sample', { integer: true, optional: true });
+  if (value === null) return {};
+  if (value < 100) throw new Error('Sample: enter at least 100 rows, or leave it empty for all rows');
+  return { sample: value };
+}
+
+/** What "PCA first" does to vectors of `dim` dimensions with the form's value: the text under the field. */
+export function pcaFirstHint(value, dim) {
+  const text = String(value ?? '').trim();
+  if (!Number.isInteger(dim)) return '';
+  const dims = text === '' ? (dim > PCA_AUTO_ABOVE ? PCA_DEFAULT_DIMS : 0) : Number(text);
+  const how = text === '' ? 'auto: ' : '';
+  if (!Number.isInteger(dims) || dims <= 0 || dims >= dim) return `${how}off, the layout uses all ${dim} dimensions`;
+  return `${how}${dim} dimensions → ${dims} principal components, then the layout`;
+}
+
 /** The column the Custom tab matches against: the chosen one, else the first text column. */
 export function customColumn(form, columns) {
   if (form.column && columns?.some((c) => c.name === form.column)) return form.column;
@@ -53,6 +82,8 @@ const BUILDERS = {
       learning_rate: rate === '' || rate.toLowerCase() === 'auto' ? 'auto' : number(f, 'learning_rate', 'Learning rate'),
       iterations: number(f, 'iterations', 'Iterations', { integer: true }),
       seed: number(f, 'seed', 'Seed', { integer: true }),
+      pca_dims: pcaDims(f),
+      ...sample(f),
       ...supervision(f, 'supervise_factor', 'Supervision factor'),
     };
   },
@@ -62,6 +93,8 @@ const BUILDERS = {
     min_dist: number(f, 'min_dist', 'Min distance'),
     metric: f.metric === 'euclidean' ? 'euclidean' : 'cosine',
     seed: number(f, 'seed', 'Seed', { integer: true, optional: true }),
+    pca_dims: pcaDims(f),
+    ...sample(f),
     ...supervision(f, 'target_weight', 'Supervision weight'),
   }),
   custom: (f, columns) => {

@@ -9,7 +9,6 @@ import contextlib
 import functools
 import http.server
 import json
-import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from embedding_projector.security_headers import LOCAL_FRAME_ANCESTORS
 from tests.browser.conftest import FIRST_VIEW_TIMEOUT_MS
 from tests.browser.share_helpers import query, wait_query, wait_ready
 from tests.browser.story_data import N, StoryData
-from tests.conftest import LiveServer, free_port, run_server
+from tests.conftest import LiveServer, free_port, python_api_env, run_server
 from tests.datagen import metadata_tsv
 
 ROYALS = {"king": 20, "queen": 45, "prince": 130}
@@ -240,18 +239,8 @@ def test_the_default_frame_ancestors_refuse_another_origin(page: Page, live_serv
 @pytest.fixture
 def python_session(tmp_path: Path) -> Iterator[Path]:
     """ep.show()'s local server in a data folder of its own (stopped after the test), as test_python_api's."""
-    env = {"PROJECTOR_DATA_DIR": str(tmp_path / "ep-home"), "PROJECTOR_WORKERS": "1", "PROJECTOR_WARMUP": "false"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield tmp_path / "ep-home"
-    finally:
-        ep.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with python_api_env(tmp_path / "ep-home", {"PROJECTOR_WORKERS": "1", "PROJECTOR_WARMUP": "false"}) as home:
+        yield home
 
 
 def test_python_reads_back_the_selection_made_in_the_page(page: Page, python_session: Path,

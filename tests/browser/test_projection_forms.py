@@ -18,7 +18,7 @@ def call(page: Page, module: str, expression: str):
 def test_form_values_become_request_params(page: Page, live_server) -> None:
     open_projector(page, live_server.url)
     tsne = call(page, "projection_params.js", "m.requestParams('tsne', {dimensions: '3', perplexity: ' 12.5 ', learning_rate: '', iterations: '500', seed: '7'})")
-    assert tsne == {"params": {"dimensions": 3, "perplexity": 12.5, "learning_rate": "auto", "iterations": 500, "seed": 7}, "error": None}
+    assert tsne == {"params": {"dimensions": 3, "perplexity": 12.5, "learning_rate": "auto", "iterations": 500, "seed": 7, "pca_dims": None}, "error": None}
     rate = call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, learning_rate: '200'}).params.learning_rate")
     assert rate == 200
     assert call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, learning_rate: 'AUTO'}).params.learning_rate") == "auto"
@@ -26,11 +26,12 @@ def test_form_values_become_request_params(page: Page, live_server) -> None:
     assert call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, perplexity: ''}).error") == "Perplexity: enter a number"
 
     umap = call(page, "projection_params.js", "m.requestParams('umap', m.defaultParams().umap)")
-    assert umap["params"] == {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": None}
+    assert umap["params"] == {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": None,
+                              "pca_dims": None}
 
     supervised = call(page, "projection_params.js", "m.requestParams('umap', {...m.defaultParams().umap, supervise_column: 'word', target_weight: '0.25'}).params")
     assert supervised == {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": None,
-                          "supervise_column": "word", "target_weight": 0.25}
+                          "pca_dims": None, "supervise_column": "word", "target_weight": 0.25}
     assert call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, supervise_column: 'word', supervise_factor: '2'}).error") == "Supervision factor: enter a number from 0 to 1"
     assert call(page, "projection_params.js", "m.requestParams('tsne', {...m.defaultParams().tsne, supervise_factor: '2'}).error") is None  # no column: not sent
 

@@ -45,7 +45,8 @@ def test_tsne_run_shows_progress_moves_points_and_stops(page: Page, live_server,
         page.click("#tsne-run")
     body = posted.value.post_data_json
     assert body["method"] == "tsne" and body["rows"] is None
-    assert body["params"] == {"dimensions": 2, "perplexity": 10, "learning_rate": "auto", "iterations": 10000, "seed": 0}
+    assert body["params"] == {"dimensions": 2, "perplexity": 10, "learning_rate": "auto", "iterations": 10000, "seed": 0,
+                              "pca_dims": None}
     expect(page.locator("#tsne-run")).to_be_disabled()
 
     first = wait_iteration_above(page, 0)

@@ -63,7 +63,7 @@ def test_umap_run_counts_epochs_shows_the_layout_moving_and_lays_out_every_point
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/projections")) as posted:
         page.press("#umap-seed", "Enter")  # Enter in a field runs, like the Run button
     assert posted.value.post_data_json["params"] == {
-        "dimensions": 2, "n_neighbors": 10, "min_dist": 0.1, "metric": "cosine", "seed": 3,
+        "dimensions": 2, "n_neighbors": 10, "min_dist": 0.1, "metric": "cosine", "seed": 3, "pca_dims": None,
     }
 
     box = page.locator("#umap-runbox")
@@ -97,7 +97,7 @@ def test_an_empty_umap_seed_is_sent_as_none(page: Page, live_server, dataset_id:
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/projections")) as posted:
         page.click("#umap-run")
     assert posted.value.post_data_json["params"] == {
-        "dimensions": 3, "n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean", "seed": None,
+        "dimensions": 3, "n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean", "seed": None, "pca_dims": None,
     }
     expect(page.locator("#umap-stop")).to_be_enabled()
     page.click("#umap-stop")

@@ -21,11 +21,14 @@ from embedding_projector.datasets.given_coords import GivenCoords
 from embedding_projector.datasets.matrix_file import save_float32
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
+from embedding_projector.datasets.unit_file import NORMS_FILE, UNIT_FILE, add_unit, open_unit, save_unit
 from embedding_projector.errors import Conflict, InputError, NotFound, TooManyRequests, Unprocessable
 from embedding_projector.neighbors import NeighborIndex
 from embedding_projector.schemas import ColumnInfo, DatasetInfo, DatasetSummary, GivenLayout, SpriteInfo
 
-__all__ = ["DatasetStore", "column_info", "read_column", "slugify", "validate_name"]
+__all__ = ["DEFAULT_NEIGHBOR_CACHE_BYTES", "DatasetStore", "column_info", "read_column", "slugify", "validate_name"]
+
+DEFAULT_NEIGHBOR_CACHE_BYTES = 4 << 30  # a 1M x 768 float32 index (3.1 GB) fits
 
 VECTORS_FILE = "vectors.npy"
 METADATA_FILE = "metadata.json"
@@ -97,7 +100,14 @@ def _sprite_info(dataset_id: str, sheet: SpriteSheet) -> SpriteInfo:
 class DatasetStore:
     """Datasets on disk under `root`: one folder each, written whole or not at all."""
 
-    def __init__(self, root: Path, neighbor_cache: int = 4, *, clean_staging: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        neighbor_cache_bytes: int = DEFAULT_NEIGHBOR_CACHE_BYTES,
+        *,
+        clean_staging: bool = True,
+        neighbor_threads: int = 1,
+    ) -> None:
         self.root = root
         self.staging = root.parent / ".staging"
         self.root.mkdir(parents=True, exist_ok=True)
@@ -109,7 +119,8 @@ class DatasetStore:
         self._infos: dict[str, DatasetInfo] = {}
         self._indexes: OrderedDict[str, NeighborIndex] = OrderedDict()
         self._index_lock = threading.Lock()
-        self._neighbor_cache = neighbor_cache
+        self._neighbor_cache_bytes = neighbor_cache_bytes
+        self._neighbor_threads = neighbor_threads  # NeighborIndex scan_threads: >1 only with a 1-thread BLAS
         # Edits live beside the datasets, never inside a dataset's (immutable) folder.
         self.edits = EditLayer(EditLog(root.parent / "edits"))
 
@@ -266,17 +277,47 @@ class DatasetStore:
         return read_column(self.metadata_path(dataset_id, version), column)
 
     def neighbor_index(self, dataset_id: str) -> NeighborIndex:
-        """The dataset's nearest-neighbour index, built on first use and kept in a small LRU."""
+        """The dataset's nearest-neighbour index, opened on first use and kept in an LRU bounded in bytes.
+
+        Indexes are evicted, least recently used first, until what the kept ones hold
+        (NeighborIndex.memory_bytes) fits the budget; one larger than the whole budget answers
+        the query that opened it and is not kept.
+        """
         with self._index_lock:
             index = self._indexes.get(dataset_id)
             if index is not None:
                 self._indexes.move_to_end(dataset_id)
                 return index
-            index = NeighborIndex(self.vectors(dataset_id))
+            index = self._open_index(dataset_id)
             self._indexes[dataset_id] = index
-            while len(self._indexes) > self._neighbor_cache:
-                self._indexes.popitem(last=False)
+            held = sum(i.memory_bytes for i in self._indexes.values())
+            while self._indexes and held > self._neighbor_cache_bytes:
+                _, dropped = self._indexes.popitem(last=False)
+                held -= dropped.memory_bytes
             return index
+
+    def _open_index(self, dataset_id: str) -> NeighborIndex:
+        """An index over the dataset's unit.npy, memory-mapped; a dataset made before it had one gets it now.
+
+        The file is added to the (otherwise immutable) folder once, atomically; when the folder
+        cannot be written, the index builds its unit rows in memory instead.
+        """
+        info = self.get(dataset_id)
+        vectors = self.vectors(dataset_id)
+        folder = self._folder(dataset_id)
+        unit = open_unit(folder, info.n, info.dim)
+        if unit is None:
+            try:
+                add_unit(folder, vectors)
+            except OSError:
+                return NeighborIndex(vectors, scan_threads=self._neighbor_threads)
+            unit = open_unit(folder, info.n, info.dim)
+        if unit is None:
+            return NeighborIndex(vectors, scan_threads=self._neighbor_threads)
+        return NeighborIndex(
+            vectors, unit=unit[0], norms=unit[1], vectors_file=(folder / VECTORS_FILE, int(vectors.offset)),
+            scan_threads=self._neighbor_threads,
+        )
 
     def create(
         self,
@@ -327,6 +368,8 @@ class DatasetStore:
         with staged_directory(folder, self.staging) as tmp:
             # In blocks: a float32 matrix (or memmap) is written as it is, never copied whole.
             fingerprint = save_float32(tmp / VECTORS_FILE, vectors)
+            # The neighbour index's unit rows, so that no server holds a private copy (unit_file.py).
+            save_unit(tmp / UNIT_FILE, tmp / NORMS_FILE, vectors)
             info = DatasetInfo(
                 id=dataset_id,
                 name=name,

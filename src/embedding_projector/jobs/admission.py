@@ -22,7 +22,7 @@ from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError, ProjectorError, Unprocessable
 from embedding_projector.jobs.given_admission import admit_given
 from embedding_projector.jobs.runner import JobRunner, Submission, job_key
-from embedding_projector.projections import METHODS
+from embedding_projector.projections import METHODS, pca_first
 from embedding_projector.projections.supervision import labels_problem
 from embedding_projector.public_mode import JobLimits, client_id, has_write_access, require_write_access
 from embedding_projector.schemas import JobStarted, ProjectionRequest
@@ -187,7 +187,8 @@ async def admit_projection(
 
     def check_request() -> tuple[BaseModel, list[int] | None, dict[str, Any], str, int | None, bool, dict | None]:
         # In a thread: RE2 may take 100+ ms to compile a big pattern, and a 1M-row key 200+ ms.
-        params = validate_params(request.method, request.params)
+        # pca_dims unset becomes the value that runs (from the dataset's dimension): it is in the key.
+        params = pca_first.resolve(validate_params(request.method, request.params), info.dim)
         if stranger:
             check_stranger_caps(request.method, params, settings)
         rows = validate_rows(request.rows, info.n)

@@ -20,7 +20,7 @@ from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.datasets.store import read_column
 from embedding_projector.analysis.graph_cache import ensure_graph
 from embedding_projector.jobs.records import ARRAY_DTYPES, ResultFiles, array_path, read_record, result_paths
-from embedding_projector.projections import METHODS
+from embedding_projector.projections import METHODS, pca_first
 from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
 
@@ -167,6 +167,10 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
         vectors = _load_rows(job["vectors_path"], rows)
         if job.get("sphereize"):
             vectors = sphereize(vectors)
+        reduced_to = getattr(params, "pca_dims", None) or 0
+        if reduced_to:
+            vectors = pca_first.reduce(vectors, reduced_to, progress.part(0.0, pca_first.SHARE))
+            progress = progress.part(pca_first.SHARE, 1.0)
         inputs = _supervision(module, params, job, rows) | _layout(params, job)
         if job.get("inputs"):  # a method's extra inputs (extra_inputs hook), with where results live
             inputs["inputs"] = dict(job["inputs"], results_dir=job["results_dir"])
@@ -175,7 +179,8 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
             # The graph is its own cached job: found, or computed in this first phase and stored
             # (a 2-tuple always computes a missing graph; a third item None never does).
             metric, k, compute_k = (*needed, needed[1])[:3]
-            graph = ensure_graph(job, vectors, metric, k, progress.part(0.0, GRAPH_SHARE), compute_k)
+            spec = dict(job, fingerprint=pca_first.graph_fingerprint(job["fingerprint"], reduced_to))
+            graph = ensure_graph(spec, vectors, metric, k, progress.part(0.0, GRAPH_SHARE), compute_k)
             if graph is not None:
                 inputs["graph"] = graph
                 if graph.computed:

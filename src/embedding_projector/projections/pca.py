@@ -50,8 +50,13 @@ def run(
     vectors: np.ndarray, params: Params, progress: Progress, *, solver: Solver | None = None
 ) -> ProjectionResult:
     """Project `vectors` (n, d) onto their top principal components (`solver` forces a route)."""
+    return project(vectors, params.components, progress, solver=solver)
+
+
+def project(vectors: np.ndarray, components: int, progress: Progress, *, solver: Solver | None = None) -> ProjectionResult:
+    """The coordinates of `vectors` on their top `components` principal components, and the variance ratios."""
     n, d = vectors.shape
-    c = min(params.components, n, d)
+    c = min(components, n, d)
     solver = solver or choose_solver(n, d)
     progress.update(0.0, stage="start", solver=solver)
 

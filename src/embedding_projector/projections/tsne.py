@@ -30,6 +30,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedding_projector.projections.pca_first import pca_dims_field
+from embedding_projector.projections.sampled_fit import fit_progress, place_rest, sample_field, sample_rows
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes, supervised_affinities
 
@@ -80,6 +82,8 @@ class Params(BaseModel):
         description="metadata column whose labels supervise the layout (TensorBoard's \"Supervise "
         "with\"): label agreement reweights the affinities; empty cells are unlabelled",
     )
+    pca_dims: int | None = pca_dims_field()
+    sample: int | None = sample_field()
     supervise_factor: float = Field(
         0.5,
         ge=0,
@@ -96,6 +100,7 @@ def column_read(params: Params) -> str | None:
 
 def check_fits(params: Params, n: int) -> str | None:
     """Why `params` cannot run on `n` points, or None when they can."""
+    n = min(n, params.sample or n)  # a fit on a sample needs as much of the sample
     largest = (n - 1) / 3  # openTSNE needs 3 * perplexity neighbours besides the point itself
     if largest < MIN_PERPLEXITY:
         return f"t-SNE needs at least {3 * MIN_PERPLEXITY + 1} points; this dataset has {n}"
@@ -119,8 +124,8 @@ def graph_needed(params: Params, n: int) -> tuple[str, int, int | None] | None:
     Below GRAPH_MIN_ROWS a missing graph is not computed (openTSNE's own search is as quick).
     """
     k = neighbours_needed(params, n)
-    if k > GRAPH_MAX_K or k < 1:
-        return None
+    if k > GRAPH_MAX_K or k < 1 or sample_rows(n, params.sample, params.seed) is not None:
+        return None  # (a fit on a sample needs openTSNE's own index, to place the rest)
     return "euclidean", k, (min(GRAPH_MAX_K, n - 1) if n >= GRAPH_MIN_ROWS else None)
 
 
@@ -193,8 +198,14 @@ def run(
     problem = check_fits(params, n)
     if problem:
         raise ValueError(problem)
+    everything = np.ascontiguousarray(vectors, dtype=np.float32)
+    fit_rows = sample_rows(n, params.sample, params.seed)
+    data, whole_progress, all_rows = everything, progress, n
+    if fit_rows is not None:
+        data, progress, graph = everything[fit_rows], fit_progress(progress), None
+        labels = None if labels is None else [labels[i] for i in fit_rows]
+        n = fit_rows.size
     threads = n_jobs or (len(os.sched_getaffinity(0)) if n >= THREADED_MIN_N else 1)
-    data = np.ascontiguousarray(vectors, dtype=np.float32)
     gradient = "bh" if params.dimensions == 3 or n < FFT_MIN_N else "fft"
     early, main = phases(params.iterations)
     total = params.iterations
@@ -268,6 +279,11 @@ def run(
     )
     kl = float(embedding.kl_divergence)
     coords = np.asarray(embedding, dtype=np.float32)
+    if fit_rows is not None:
+        coords = place_rest(all_rows, fit_rows, coords, lambda rows: embedding.transform(everything[rows]),
+                            whole_progress)
+        progress = whole_progress
+        extras["sample"] = int(fit_rows.size)
     progress.snapshot(
         coords, 1.0, stage="done", iteration=total, iterations=total, kl=kl, phase="main"
     )

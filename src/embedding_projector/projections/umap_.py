@@ -28,6 +28,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedding_projector.projections.pca_first import pca_dims_field
+from embedding_projector.projections.sampled_fit import fit_progress, place_rest, sample_field, sample_rows
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes
 
@@ -70,6 +72,8 @@ class Params(BaseModel):
         description="metadata column whose labels supervise the layout (umap-learn's y); empty "
         "cells are unlabelled (semi-supervised); None for an unsupervised layout",
     )
+    pca_dims: int | None = pca_dims_field()
+    sample: int | None = sample_field()
     target_weight: float = Field(
         0.5,
         ge=0,
@@ -86,6 +90,7 @@ def column_read(params: Params) -> str | None:
 
 def check_fits(params: Params, n: int) -> str | None:
     """Why `params` cannot run on `n` points, or None when they can."""
+    n = min(n, params.sample or n)  # a fit on a sample needs as much of the sample
     least = params.dimensions + 2  # the spectral initialisation needs dimensions + 1 < n
     if n < least:
         return f"UMAP in {params.dimensions}-D needs at least {least} points; this dataset has {n}"
@@ -103,8 +108,8 @@ def graph_needed(params: Params, n: int) -> tuple[str, int, int | None] | None:
     Below GRAPH_MIN_ROWS a missing graph is not computed (umap-learn's own search is as quick).
     """
     k = params.n_neighbors - 1
-    if k > GRAPH_MAX_K or k > n - 1:
-        return None
+    if k > GRAPH_MAX_K or k > n - 1 or sample_rows(n, params.sample, params.seed) is not None:
+        return None  # (a fit on a sample needs umap-learn's own index, to transform the rest)
     return params.metric, k, (min(GRAPH_MAX_K, n - 1) if n >= GRAPH_MIN_ROWS else None)
 
 
@@ -209,6 +214,11 @@ def run(
             raise ValueError(f"{len(labels)} labels for {n} rows")
         target = label_codes(labels)  # umap-learn's categorical target: -1 is unlabelled
 
+    fit_rows = sample_rows(n, params.sample, params.seed)
+    everything, whole_progress = data, progress
+    if fit_rows is not None:
+        data, progress, graph = everything[fit_rows], fit_progress(progress), None
+        target = None if target is None else target[fit_rows]
     progress.update(0.0, stage="neighbors")
     knn = (None, None, None)
     neighbors_from = "umap-learn"
@@ -238,6 +248,9 @@ def run(
         },
     )
     coords = np.asarray(reducer.fit_transform(data, y=target), dtype=np.float32)
+    if fit_rows is not None:
+        coords = place_rest(n, fit_rows, coords, lambda rows: reducer.transform(everything[rows]), whole_progress)
+        progress = whole_progress
 
     # umap-learn gives points with no edge in the neighbour graph (e.g. a cosine distance of 2 to
     # all others) NaN coordinates; they sit at the centre of the rest, counted in the extras.
@@ -247,6 +260,8 @@ def run(
     epochs = stream.epochs or (500 if n <= 10_000 else 200)
     progress.update(1.0, stage="done", epoch=epochs, epochs=epochs)
     extras: dict = {"epochs": epochs, "disconnected": int(lost.sum()), "neighbors": neighbors_from}
+    if fit_rows is not None:
+        extras["sample"] = int(fit_rows.size)
     if graph is not None:
         extras["graph"] = graph.job_id
     if target is not None:

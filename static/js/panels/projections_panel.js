@@ -8,6 +8,7 @@ import { mountRunBox } from './run_box.js';
 import { mountCustomTab } from './custom_tab.js';
 import { mountSuperviseFields } from './supervise_fields.js';
 import { mountGivenTab } from './given_tab.js';
+import { pcaFirstHint } from '../projection_params.js';
 
 /** Wire the Projections panel to the store and actions. */
 export function mountProjectionsPanel(store, actions) {
@@ -53,6 +54,12 @@ export function mountProjectionsPanel(store, actions) {
   mountCustomTab(store, actions);
   mountRunBox(byId('custom-runbox'), 'custom', store, actions);
   mountGivenTab(store, actions);
+
+  function renderPcaHints({ params, info }) {
+    for (const method of ['tsne', 'umap']) byId(`${method}-pca-hint`).textContent = pcaFirstHint(params[method].pca_dims, info?.dim);
+  }
+  store.subscribe(['params', 'info'], renderPcaHints);
+  renderPcaHints(store.get());
 
   store.subscribe(['projection', 'info', 'coords'], renderTabs);
   renderTabs(store.get());

@@ -1,0 +1,281 @@
+"""A generated N × D mixture (default 1M × 768) end to end, each figure beside its floor from the same run.
+
+    python benchmarks/bench_scale.py --rows 1000000 --dim 768          # the issue's run (hours with --layouts)
+    python benchmarks/bench_scale.py --rows 20000 --dim 768 --sample 5000   # a quick check of the script
+    python benchmarks/bench_scale.py --only import,pca,neighbors,view,sample
+
+Sections (SECTIONS), in order, against one server started on the imported data:
+- import: `embedding-projector import big.npy` in a fresh process, its time and peak RSS, beside
+  np.load of the same file (time and matrix size);
+- pca: PCA through the API with warm workers, beside a float32 blocked XᵀX plus eigh in numpy;
+- neighbors: k=100 cosine through HTTP, p50/p95, beside one `unit @ q` pass; the server's RSS;
+- view: a fresh server started, then the page opened on the dataset until drawn; the bytes fetched
+  and the tab's JS heap;
+- sample: UMAP with pca_dims=50 fitted on --sample rows with the rest placed; its time and the
+  trustworthiness (k=10) of a 5k-row sample of the layout;
+- layouts (only with --layouts): UMAP and t-SNE (750 iterations) on all rows with pca_dims=50
+  through the API, beside umap-learn and openTSNE called directly on the same PCA-50 input, and
+  the full UMAP's trustworthiness beside the sampled one.
+The machine's load is printed beside every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from server_process import bench_server_process  # noqa: E402
+from tests.datagen import write_big  # noqa: E402
+
+from embedding_projector.analysis.rank_scores import trust_and_continuity  # noqa: E402
+
+SECTIONS = ("import", "pca", "neighbors", "view", "sample", "layouts")
+CHROMIUM_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-sandbox",
+                 "--enable-precise-memory-info"]
+ROWS: list[str] = []
+
+
+def load() -> str:
+    """The 1-minute load average, for the table."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def row(what: str, ours: str, floor: str, ratio: str = "") -> None:
+    """One line of the printed table (also kept for the summary at the end)."""
+    line = f"| {what} | {ours} | {floor} | {ratio} | {load()} |"
+    ROWS.append(line)
+    print(line, flush=True)
+
+
+def post_job(client: httpx.Client, dataset: str, method: str, params: dict) -> str:
+    answer = client.post(f"/api/datasets/{dataset}/projections", json={"method": method, "params": params})
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def wait_job(client: httpx.Client, job: str) -> dict:
+    while True:
+        status = client.get(f"/api/projections/{job}").json()
+        if status["status"] not in ("queued", "running"):
+            if status["status"] != "done":
+                raise RuntimeError(f"job {job}: {status}")
+            return status
+        with client.stream("GET", f"/api/projections/{job}/events", timeout=None) as events:
+            for line in events.iter_lines():
+                if line.startswith("data:") and json.loads(line[5:])["status"] not in ("queued", "running"):
+                    break
+
+
+def coords_of(client: httpx.Client, job: str) -> np.ndarray:
+    answer = client.get(f"/api/projections/{job}/coords")
+    return np.frombuffer(answer.content, "<f4").reshape([int(s) for s in answer.headers["X-Shape"].split(",")])
+
+
+def wait_warm(client: httpx.Client) -> None:
+    while not all(w["warm"] for w in client.get("/api/status").json()["workers"]):
+        time.sleep(1)
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """VmRSS and VmHWM of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
+
+def section_import(args: argparse.Namespace, npy: Path, data_dir: Path) -> None:
+    """The import's time and peak RSS beside np.load's."""
+    matrix_mb = args.rows * args.dim * 4 / 2**20
+    code = ("import numpy as np, sys, time, resource; t = time.perf_counter(); m = np.load(sys.argv[1]); "
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    floor = subprocess.run([sys.executable, "-c", code, str(npy)], capture_output=True, text=True, check=True)
+    floor_s, floor_mb = (float(v) for v in floor.stdout.split())
+    # The command in a fresh interpreter that reports its own peak RSS when it ends.
+    # (os._exit as `run()` does: Arrow's thread pools can abort an interpreter's teardown.)
+    code = ("import os, resource, sys\nfrom embedding_projector.cli import main\nstatus = main()\n"
+            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr, flush=True)\n"
+            "os._exit(status)")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, "import", str(npy), "--data-dir", str(data_dir)],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if "PEAK" not in done.stderr:
+        raise RuntimeError(f"the import failed: {done.stderr[-2000:]}")
+    peak = float(done.stderr.rsplit("PEAK", 1)[1].split()[0])
+    peak_note = f"{peak:,.0f} MB ({peak / matrix_mb:.2f}× matrix)"
+    row("import big.npy: time", f"{seconds:.1f} s", f"np.load {floor_s:.1f} s", f"{seconds / floor_s:.2f}×")
+    row("import big.npy: peak RSS", peak_note, f"np.load {floor_mb:,.0f} MB", f"{peak / floor_mb:.2f}×")
+
+
+def section_pca(args: argparse.Namespace, client: httpx.Client, dataset: str, npy: Path) -> None:
+    """PCA through the API beside numpy's float32 blocked XᵀX + eigh."""
+    wait_warm(client)
+    started = time.perf_counter()
+    wait_job(client, post_job(client, dataset, "pca", {"components": 10}))
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    x = np.load(npy, mmap_mode="r")
+    gram = np.zeros((args.dim, args.dim), dtype=np.float64)
+    total = np.zeros(args.dim, dtype=np.float64)
+    for start in range(0, args.rows, 16384):
+        block = np.asarray(x[start : start + 16384], dtype=np.float32)
+        gram += block.T @ block
+        total += block.sum(axis=0, dtype=np.float64)
+    mean = total / args.rows
+    np.linalg.eigh(gram / args.rows - np.outer(mean, mean))
+    floor = time.perf_counter() - started
+    row("PCA (10 components), API, warm workers", f"{ours:.1f} s", f"XᵀX + eigh {floor:.1f} s", f"{ours / floor:.2f}×")
+
+
+def section_neighbors(args: argparse.Namespace, client: httpx.Client, dataset: str, npy: Path, pid: int) -> None:
+    """k=100 cosine through HTTP beside one pass of unit @ q; the server's memory."""
+    rng = np.random.default_rng(1)
+    queries = rng.integers(0, args.rows, size=args.queries)
+    client.get(f"/api/datasets/{dataset}/neighbors", params={"row": 0, "k": 100})  # builds/maps the index
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        client.get(f"/api/datasets/{dataset}/neighbors", params={"row": int(q), "k": 100}).raise_for_status()
+        times.append(time.perf_counter() - started)
+    x = np.load(npy, mmap_mode="r")
+    unit = np.empty(x.shape, dtype=np.float32)
+    for start in range(0, args.rows, 65536):
+        block = np.asarray(x[start : start + 65536], dtype=np.float32)
+        unit[start : start + 65536] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    passes = []
+    for q in queries[:50]:
+        started = time.perf_counter()
+        unit @ unit[q]
+        passes.append(time.perf_counter() - started)
+    p50, p95 = np.percentile(times, 50) * 1e3, np.percentile(times, 95) * 1e3
+    floor = statistics.median(passes) * 1e3
+    row("k=100 cosine, HTTP p50 / p95", f"{p50:.0f} / {p95:.0f} ms", f"one unit @ q {floor:.0f} ms", f"{p50 / floor:.2f}×")
+    matrix_mb = args.rows * args.dim * 4 / 2**20
+    now, peak = rss_mb(pid)
+    row("server RSS after the queries (now / peak)", f"{now:,.0f} / {peak:,.0f} MB", f"matrix {matrix_mb:,.0f} MB",
+        f"{now / matrix_mb:.2f}×")
+
+
+def section_view(args: argparse.Namespace, data_dir: Path, dataset: str) -> None:
+    """A fresh server, then the page opened on the dataset until drawn: time, bytes, JS heap."""
+    from playwright.sync_api import sync_playwright
+
+    with bench_server_process(data_dir, {"PROJECTOR_EXAMPLES": "false"}, wait_for=dataset) as (url, _):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            started = time.perf_counter()
+            page.goto(f"{url}/?dataset={dataset}")
+            page.wait_for_function(
+                "n => document.body.dataset.state === 'ready' && "
+                "document.querySelector('canvas.scatter-canvas')?.dataset.points === String(n)",
+                arg=args.rows, timeout=900_000)
+            seconds = time.perf_counter() - started
+            fetched = page.evaluate("performance.getEntriesByType('resource').reduce((s, e) => s + e.encodedBodySize, 0)"
+                                    " + performance.getEntriesByType('navigation').reduce((s, e) => s + e.encodedBodySize, 0)")
+            heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : null")
+            coords_mb = args.rows * 10 * 4 / 2**20
+            row("first view after a server start (open → drawn)", f"{seconds:.1f} s", "target ≤ 3 s", "")
+            row("bytes the page fetched", f"{fetched / 2**20:,.1f} MB", f"10 PCA components {coords_mb:,.1f} MB",
+                f"{fetched / 2**20 / coords_mb:.2f}×")
+            row("tab JS heap when drawn", "n/a" if heap is None else f"{heap / 2**20:,.0f} MB", "target ≤ 1 GB", "")
+            browser.close()
+
+
+def section_sample(args: argparse.Namespace, client: httpx.Client, dataset: str, npy: Path) -> np.ndarray:
+    """UMAP (pca_dims 50) fitted on a sample with the rest placed: time and trustworthiness of 5k rows."""
+    wait_warm(client)
+    started = time.perf_counter()
+    job = post_job(client, dataset, "umap", {"pca_dims": 50, "sample": args.sample, "seed": 0})
+    wait_job(client, job)
+    seconds = time.perf_counter() - started
+    layout = coords_of(client, job)
+    rows = np.sort(np.random.default_rng(5).choice(args.rows, size=min(5000, args.rows), replace=False))
+    x = np.load(npy, mmap_mode="r")
+    trust, _ = trust_and_continuity(np.asarray(x[rows], dtype=np.float32), layout[rows], 10)
+    row(f"UMAP on a {args.sample:,}-row sample + transform of the rest", f"{seconds:.1f} s",
+        f"trustworthiness@10 (5k rows) {trust:.3f}", "")
+    return layout
+
+
+def section_layouts(args: argparse.Namespace, client: httpx.Client, dataset: str, npy: Path) -> None:
+    """Full UMAP and t-SNE with pca_dims 50 through the API, beside the libraries on the same PCA-50 input."""
+    from embedding_projector.projections import pca_first
+    from embedding_projector.projections.progress import Progress
+
+    wait_warm(client)
+    reduced = pca_first.reduce(np.load(npy, mmap_mode="r"), 50, Progress())
+    for method, params in (("umap", {"pca_dims": 50, "seed": 0}), ("tsne", {"pca_dims": 50, "seed": 0})):
+        started = time.perf_counter()
+        job = post_job(client, dataset, method, params)
+        wait_job(client, job)
+        ours = time.perf_counter() - started
+        started = time.perf_counter()
+        if method == "umap":
+            import umap
+
+            umap.UMAP(random_state=0, metric="cosine", n_jobs=1).fit_transform(reduced)
+        else:
+            from openTSNE import TSNE
+
+            TSNE(random_state=0, n_jobs=os.cpu_count()).fit(reduced)
+        floor = time.perf_counter() - started
+        row(f"{method} (pca_dims 50), API vs library on PCA-50", f"{ours / 60:.1f} min", f"{floor / 60:.1f} min",
+            f"{ours / floor:.2f}×")
+
+
+def main() -> None:
+    """Generate the data (or reuse --out's), run the sections, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=768)
+    parser.add_argument("--sample", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=None, help="folder for big.npy and the data (default: a temp dir)")
+    parser.add_argument("--only", default=",".join(s for s in SECTIONS if s != "layouts"))
+    parser.add_argument("--layouts", action="store_true", help="also the full UMAP and t-SNE (hours at 1M)")
+    args = parser.parse_args()
+    only = set(args.only.split(",")) | ({"layouts"} if args.layouts else set())
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        out = args.out or Path(tmp)
+        npy = out / "big.npy"
+        if not npy.exists():
+            write_big(out, args.rows, args.dim, 200, 0, ["npy"])
+        data_dir = out / "data"
+        print(f"{args.rows:,} × {args.dim} float32 ({args.rows * args.dim * 4 / 2**30:.2f} GB), "
+              f"{os.cpu_count()} cores\n")
+        print("| step | ours | floor (same run) | ratio | load |\n| --- | --- | --- | --- | --- |")
+        if "import" in only or not data_dir.exists():
+            section_import(args, npy, data_dir)
+        with bench_server_process(data_dir, {"PROJECTOR_EXAMPLES": "false"}, wait_for=None) as (url, process):
+            with httpx.Client(base_url=url, timeout=None) as client:
+                dataset = client.get("/api/datasets").json()[0]["id"]
+                if "pca" in only:
+                    section_pca(args, client, dataset, npy)
+                if "neighbors" in only:
+                    section_neighbors(args, client, dataset, npy, process.pid)
+                if "sample" in only:
+                    section_sample(args, client, dataset, npy)
+                if "layouts" in only:
+                    section_layouts(args, client, dataset, npy)
+        if "view" in only:
+            section_view(args, data_dir, dataset)
+    print("\n" + "\n".join(["| step | ours | floor (same run) | ratio | load |", "| --- | --- | --- | --- | --- |", *ROWS]))
+
+
+if __name__ == "__main__":
+    main()
