@@ -92,7 +92,7 @@ const enc = encodeURIComponent;
 /** Job states after which nothing changes any more. */
 export const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
-/** GET /api/status: {version, write_token: bool, methods, workers}. */
+/** GET /api/status: {version, write_token: bool, methods, workers, uploads: {max_upload_bytes, chunk_bytes}}. */
 export function getStatus() {
   return json('/api/status');
 }
@@ -138,9 +138,39 @@ export async function downloadMetadataTsv(id, version = null) {
   return { blob: await response.blob(), filename: attachmentName(response, 'metadata.tsv') };
 }
 
-/** POST /api/datasets (multipart: vectors, metadata?, name?, sprite?, sprite_dim?): the new dataset's describe object. */
+/**
+ * POST /api/datasets (multipart: vectors | vectors_upload, metadata? | metadata_upload?, name?, sprite? |
+ * sprite_upload?, sprite_dim?): the new dataset's describe object.
+ */
 export function uploadDataset(formData) {
   return json('/api/datasets', { method: 'POST', body: formData });
+}
+
+/** POST /api/uploads {filename, size}: a resumable upload's status {id, filename, size, received, chunk_bytes}. */
+export function startUpload(filename, size, signal) {
+  return json('/api/uploads', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ filename, size }), signal,
+  });
+}
+
+/**
+ * PUT /api/uploads/{id}?offset=N (the chunk as the raw body; `sha256` hex or null): the status with the
+ * new `received`. 409 when `offset` is not where the upload stands, 400 when the digest does not match.
+ */
+export function putUploadChunk(id, offset, bytes, sha256, signal) {
+  const headers = { 'Content-Type': 'application/octet-stream' };
+  if (sha256) headers['X-Chunk-Sha256'] = sha256;
+  return json(`/api/uploads/${enc(id)}?offset=${enc(offset)}`, { method: 'PUT', headers, body: bytes, signal });
+}
+
+/** GET /api/uploads/{id}: the upload's status; resume from its `received`. */
+export function getUpload(id, signal) {
+  return json(`/api/uploads/${enc(id)}`, { signal });
+}
+
+/** DELETE /api/uploads/{id}: abandon the upload. */
+export async function deleteUpload(id) {
+  await request(`/api/uploads/${enc(id)}`, { method: 'DELETE' });
 }
 
 /** DELETE /api/datasets/{id}. */

@@ -40,6 +40,7 @@ import { createVectorQueryActions } from './vector_query_actions.js';
 import { mountQueryBox } from './panels/query_box.js';
 import { createDiagnosticsActions } from './diagnostics_actions.js';
 import { mountDiagnosticsPanel } from './panels/diagnostics_panel.js';
+import { createUploadActions } from './upload_actions.js';
 
 const store = createStore(initialState());
 const coreActions = createActions(store);
@@ -60,7 +61,8 @@ const actions = {
   ...derivedActions, ...createFaithfulnessActions(store, coreActions, derivedActions), ...clusterActions,
   compareWith: compareActions.compareWith, stopCompare: compareActions.stopCompare, closeCompare: compareActions.closeCompare,
 };
-Object.assign(actions, createVectorQueryActions(store, actions), createDiagnosticsActions(store, actions));
+Object.assign(actions, createVectorQueryActions(store, actions), createDiagnosticsActions(store, actions),
+  createUploadActions(store, actions));
 const scene = createScene(byId('scene'), store, actions);
 const compareScene = mountCompareScene(byId('compare-scene'), store, actions);
 mountTheme(store, actions);

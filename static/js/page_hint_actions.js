@@ -16,14 +16,18 @@ function hintSeen() {
 export function createPageHintActions(store) {
   if (hintSeen()) store.update({ firstHint: false });
   return {
-    /** Read /api/status into store.serverInfo ({write_token: false} when it cannot be read). */
+    /**
+     * Read /api/status into store.serverInfo: {version, write_token, uploads: {max_upload_bytes,
+     * chunk_bytes} | null} ({write_token: false, uploads: null} when it cannot be read).
+     */
     async loadServerInfo() {
       try {
         const status = await api.getStatus();
-        store.update({ serverInfo: { version: status.version, write_token: !!status.write_token } });
+        const uploads = status.uploads?.chunk_bytes > 0 ? status.uploads : null;
+        store.update({ serverInfo: { version: status.version, write_token: !!status.write_token, uploads } });
       } catch (err) {
         console.warn(err);
-        store.update({ serverInfo: { version: null, write_token: false } });
+        store.update({ serverInfo: { version: null, write_token: false, uploads: null } });
       }
     },
     /** The user has interacted with the plot: the first-view hint goes, for good in this browser. */

@@ -113,7 +113,7 @@ export function initialState() {
     labelSize: 12, // CSS px
     theme: 'day', // day | night (remembered per browser)
     categoricalNumeric: false, // colour a numeric column with few distinct values by category
-    serverInfo: null, // /api/status: {write_token: bool, ...}
+    serverInfo: null, // /api/status: {version, write_token: bool, uploads: {max_upload_bytes, chunk_bytes} | null}
     firstHint: true, // the one-line hint on an empty first view, until the first interaction
     download: { what: null, busy: false, error: null }, // what: 'coords' | 'selection' | 'metadata'
     // sharing: the Share popover, bookmarks, and a view being restored (url_sync.js waits for it)

@@ -1,9 +1,11 @@
 // The "Load" dialog: vectors (.tsv, .npy, .npz or .parquet, with the column or array that holds them;
 // optional when the metadata or the Parquet file has x, y coordinate columns), metadata (.tsv or .csv,
-// optional), a sprite sheet with its image size (optional) and a name, uploaded as multipart.
+// optional), a sprite sheet with its image size (optional) and a name. actions.loadFiles sends files
+// over the server's chunk size in resumable chunks (the percentage shows in #upload-progress) and the
+// rest in the multipart form; Cancel (or Esc) while chunks go abandons them.
 import { byId, el } from '../dom.js';
 
-/** Wire #load-button to the upload dialog; actions.uploadDataset does the work. */
+/** Wire #load-button to the upload dialog; actions.loadFiles does the work. */
 export function mountUploadDialog(actions) {
   const dialog = byId('upload-dialog');
   const form = byId('upload-form');
@@ -15,6 +17,13 @@ export function mountUploadDialog(actions) {
   const vectorColumn = byId('upload-vector-column');
   const sprite = byId('upload-sprite');
   const spriteDim = byId('upload-sprite-dim');
+  const progress = byId('upload-progress');
+  let sending = null; // the AbortController of the upload in progress
+
+  function showProgress(fraction) {
+    progress.textContent = fraction < 1 ? `Uploading… ${Math.floor(fraction * 100)}%` : 'Uploaded; making the dataset…';
+    progress.hidden = false;
+  }
 
   function showError(err) {
     const where = err.extraWhere || '';
@@ -28,9 +37,12 @@ export function mountUploadDialog(actions) {
     form.reset();
     error.hidden = true;
     error.replaceChildren();
+    progress.hidden = true;
     dialog.showModal();
   });
   byId('upload-cancel').addEventListener('click', () => dialog.close());
+  // Closing the dialog (Cancel, Esc) abandons chunks still being sent; a form already sent still makes its dataset.
+  dialog.addEventListener('close', () => sending?.abort());
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -38,25 +50,31 @@ export function mountUploadDialog(actions) {
       showError({ message: 'Choose a vectors file, or a metadata file with x and y columns.' });
       return;
     }
-    const data = new FormData();
-    if (vectors.files.length) data.append('vectors', vectors.files[0]);
-    if (metadata.files.length) data.append('metadata', metadata.files[0]);
-    // The server checks the size (and says so when it is missing), naming the field.
-    if (sprite.files.length) {
-      data.append('sprite', sprite.files[0]);
-      data.append('sprite_dim', spriteDim.value.trim());
-    }
-    if (name.value.trim()) data.append('name', name.value.trim());
-    if (vectors.files.length && vectorColumn.value.trim()) data.append('vector_column', vectorColumn.value.trim());
+    const files = {
+      vectors: vectors.files[0] ?? null,
+      metadata: metadata.files[0] ?? null,
+      // The server checks the size (and says so when it is missing), naming the field.
+      sprite: sprite.files[0] ?? null,
+    };
+    const fields = {
+      name: name.value.trim(),
+      sprite_dim: files.sprite ? spriteDim.value.trim() : '',
+      vector_column: files.vectors ? vectorColumn.value.trim() : '',
+    };
+    const controller = new AbortController();
+    sending = controller;
     submit.disabled = true;
     submit.textContent = 'Uploading…';
     error.hidden = true;
+    progress.hidden = true;
     try {
-      await actions.uploadDataset(data);
+      await actions.loadFiles(files, fields, { onProgress: showProgress, signal: controller.signal });
       dialog.close();
     } catch (err) {
-      showError(err);
+      if (!controller.signal.aborted) showError(err);
     } finally {
+      if (sending === controller) sending = null;
+      progress.hidden = true;
       submit.disabled = false;
       submit.textContent = 'Upload';
     }
