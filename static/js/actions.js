@@ -11,6 +11,9 @@ import { pickView, resultKey, sphereized, viewKey } from './results.js';
 const EMPTY_SEARCH = Object.freeze({ query: '', column: null, regex: false, matches: [], error: null });
 const MAX_COMPONENTS = 10;
 const PREFERRED_DATASET = 'glove-10k';
+// From this many rows a dataset's metadata is fetched after its first layout is drawn.
+const LAZY_METADATA_ROWS = 200_000;
+const METADATA_MESSAGE = 'Loading the metadata…';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -173,7 +176,7 @@ export function createActions(store) {
    * project: false only its description. False when superseded. `editVersion` picks the metadata's
    * edit version (null: the latest).
    */
-  async function loadDataset(id, { project = true, preferGiven = true, editVersion = null } = {}) {
+  async function loadDataset(id, { project = true, preferGiven = true, editVersion = null, prefetched = null } = {}) {
     const token = ++viewToken;
     neighborsToken++;
     neighborsAbort?.abort();
@@ -188,8 +191,20 @@ export function createActions(store) {
     show(); // results kept from an earlier visit show at once
     const listed = state().datasets.find((d) => d.id === id);
     busy(listed ? `Loading ${listed.name || id}…` : 'Loading dataset…');
-    const described = api.getDataset(id);
-    const describe = Promise.all([described, metadataAt(id, editVersion)]).then(([latest, metadata]) => {
+    const described = prefetched?.described ?? api.getDataset(id);
+    // The projection starts once the description says which one (a given layout or PCA). It is
+    // shown as soon as it arrives; a large dataset's metadata is only asked for then, since reading
+    // it would hold the points back (null: not fetched early).
+    const dim = listed?.dim ?? MAX_COMPONENTS;
+    const lead = Number.isInteger(listed?.n) ? `Loaded ${listed.n.toLocaleString('en-US')} points. ` : '';
+    const first = project ? described.then((info) => openLayout(id, info, dim, token, lead, preferGiven)) : null;
+    const drawn = first ? first.then((result) => {
+      if (result && token === viewToken) applyProjection(result);
+      if (token === viewToken && !state().metadata) busy(METADATA_MESSAGE);
+    }) : Promise.resolve();
+    const early = prefetched?.metadata ?? (listed?.n >= LAZY_METADATA_ROWS ? Promise.resolve(null) : metadataAt(id, editVersion));
+    const metadataRead = early.then((m) => m ?? drawn.catch(() => {}).then(() => metadataAt(id, editVersion)));
+    const describe = Promise.all([described, metadataRead]).then(([latest, metadata]) => {
       if (token !== viewToken) return;
       const labelBy = defaultLabelColumn(metadata.columns);
       const info = infoAt(latest, metadata);
@@ -201,15 +216,11 @@ export function createActions(store) {
         info, metadata, labelBy, coloring: colorRows(info.n, null), neighborParams,
         editVersion: metadata.version, editLatest: Math.max(latest.version ?? 0, metadata.version),
       });
+      if (state().status.busy && state().status.message === METADATA_MESSAGE) idle();
+      markReadyIfDrawn();
     });
-    // The projection starts once the description says which one (a given layout or PCA), in
-    // parallel with the metadata.
-    const dim = listed?.dim ?? MAX_COMPONENTS;
-    const lead = Number.isInteger(listed?.n) ? `Loaded ${listed.n.toLocaleString('en-US')} points. ` : '';
     try {
-      const first = project ? described.then((info) => openLayout(id, info, dim, token, lead, preferGiven)) : null;
-      const [result] = await Promise.all([first, describe]);
-      if (result && token === viewToken) applyProjection(result);
+      await Promise.all([drawn, describe]);
     } catch (err) {
       failView(token, err);
     }
@@ -278,6 +289,19 @@ export function createActions(store) {
       }
     },
     loadDataset,
+    /**
+     * Start fetching dataset `id`'s description and, unless it is large, its metadata (at
+     * `editVersion`) for a loadDataset to come: {described, metadata} promises, which never reject
+     * unhandled (metadata null: fetch it after the first layout).
+     */
+    prefetchDataset(id, editVersion = null) {
+      const described = api.getDataset(id);
+      const metadata = described.then((info) => (info.n >= LAZY_METADATA_ROWS ? null : metadataAt(id, editVersion)));
+      const fetched = { described, metadata };
+      fetched.described.catch(() => {});
+      fetched.metadata.catch(() => {});
+      return fetched;
+    },
     /** Put the current tab's kept result (else the PCA of the same points) on screen. */
     show,
     /** Upload a dataset (FormData: vectors, metadata?, name?); on success it is listed and shown. Throws ApiError. */

@@ -63,8 +63,6 @@ const actions = {
 };
 Object.assign(actions, createVectorQueryActions(store, actions), createDiagnosticsActions(store, actions),
   createUploadActions(store, actions));
-const scene = createScene(byId('scene'), store, actions);
-const compareScene = mountCompareScene(byId('compare-scene'), store, actions);
 mountTheme(store, actions);
 mountStatusBar(store, actions);
 mountDataPanel(store, actions);
@@ -112,3 +110,7 @@ window.__projector = Object.freeze({
 // ?live=<id> is read before url_sync rewrites the address (and stays in it).
 const live = startLiveSync(store);
 startUrlSync(store, actions, { viewId: document.body.dataset.view || '', live });
+// The scene after the first requests are sent: a WebGL context takes a software renderer most of a
+// second to create, and a large dataset's bytes arrive meanwhile. It draws the state it finds.
+const scene = createScene(byId('scene'), store, actions);
+const compareScene = mountCompareScene(byId('compare-scene'), store, actions);

@@ -186,6 +186,9 @@ export function createViewActions(store, actions, edits = null, clusters = null)
   }
 
   async function restoreView(v, current) {
+    const opening = state().dataset !== v.dataset || !state().metadata;
+    // A dataset to open is fetched while the list loads: a large one's metadata takes a while.
+    const prefetched = opening ? actions.prefetchDataset(v.dataset, v.editVersion) : null;
     if (!state().datasets.length) {
       const datasets = await api.listDatasets();
       if (!current()) return;
@@ -193,7 +196,7 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     }
     if (!state().datasets.some((d) => d.id === v.dataset)) {
       // A dataset the list leaves out (not public, and no write token here) still opens from a link.
-      const info = await api.getDataset(v.dataset).catch(() => null);
+      const info = await (prefetched?.described ?? api.getDataset(v.dataset)).catch(() => null);
       if (!current()) return;
       if (!info) {
         await actions.init(v.dataset); // says so, and shows another dataset
@@ -206,12 +209,12 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     const sphereize = !!v.projection?.sphereize;
     if (!!state().projection.sphereize !== sphereize) store.update({ projection: { ...state().projection, sphereize } });
     let fetched = null;
-    if (state().dataset !== v.dataset || !state().metadata) {
+    if (opening) {
       // The stored result downloads while the dataset's metadata loads and is read, not after.
       if (job) fetched = fetchStored(job);
       // A dataset with given layouts opens on the Given tab unless the address names a projection.
       const loaded = await actions.loadDataset(v.dataset, {
-        project: !job, preferGiven: !v.projection, editVersion: v.editVersion,
+        project: !job, preferGiven: !v.projection, editVersion: v.editVersion, prefetched,
       });
       if (!current() || !loaded) return;
     } else if (edits && otherVersion(v)) {

@@ -3,21 +3,39 @@
 import { byId, setOptions } from '../dom.js';
 import { userColumns } from '../metadata.js';
 
-/** Whether every present value of `column` differs (an id column: its values name no group). */
-function allDistinct(column) {
+const present = (v) => v !== null && v !== undefined && v !== '';
+
+/**
+ * Whether every present value of `column` differs (an id column: its values name no group). The
+ * server's summary (`summary.distinct`) spares a set of a million strings; counting is cheap.
+ */
+function allDistinct(column, summary) {
+  if (summary) {
+    let count = 0;
+    for (const v of column.values) if (present(v)) count++;
+    return summary.distinct === count;
+  }
   const seen = new Set();
   for (const v of column.values) {
-    if (v === null || v === undefined || v === '') continue;
+    if (!present(v)) continue;
     if (seen.has(v)) return false;
     seen.add(v);
   }
   return true;
 }
 
-/** The default naming column among `text` columns: Label by when it names groups, else the first that does, else none. */
-export function defaultNamingColumn(text, labelBy) {
-  const useful = text.filter((c) => !allDistinct(c));
+/**
+ * The default naming column among `text` columns: Label by when it names groups, else the first
+ * that does, else none. `summaries` are the dataset's column summaries at the same edit version.
+ */
+export function defaultNamingColumn(text, labelBy, summaries = []) {
+  const useful = text.filter((c) => !allDistinct(c, summaries.find((m) => m.name === c.name && m.type === c.type)));
   return (useful.find((c) => c.name === labelBy) ?? useful[0])?.name ?? '';
+}
+
+/** The dataset's column summaries when they describe the loaded metadata's edit version, else none. */
+function summariesAt(s) {
+  return s.info && (s.info.version ?? 0) === (s.metadata?.version ?? 0) ? s.info.columns ?? [] : [];
 }
 
 /** Wire #cluster-form and #density-toggle to the store and the cluster actions. */
@@ -44,7 +62,7 @@ export function mountClusterPanel(store, actions) {
     const text = userColumns(s.metadata?.columns ?? []).filter((c) => c.type === 'text');
     if (defaults.metadata !== s.metadata || defaults.labelBy !== s.labelBy) {
       if (defaults.metadata !== s.metadata) picked = null;
-      defaults = { metadata: s.metadata, labelBy: s.labelBy, name: defaultNamingColumn(text, s.labelBy) };
+      defaults = { metadata: s.metadata, labelBy: s.labelBy, name: defaultNamingColumn(text, s.labelBy, summariesAt(s)) };
     }
     const chosen = picked === '' || (picked !== null && text.some((c) => c.name === picked)) ? picked : defaults.name;
     setOptions(column, [{ value: '', text: '(numbered)' }, ...text.map((c) => ({ value: c.name, text: c.name }))], chosen);

@@ -1,0 +1,56 @@
+"""A large dataset's first view: the points are drawn before its metadata is even asked for, and the
+metadata then arrives in full (labels and search work), whether it is opened from the list or a link."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import numpy as np
+from playwright.sync_api import Page, expect
+
+ROWS = 200_000  # actions.js LAZY_METADATA_ROWS: from here the metadata waits for the first layout
+COORDS = re.compile(r"/api/projections/[0-9a-f]+/coords$")
+METADATA = re.compile(r"/api/datasets/[^/]+/metadata$")
+
+
+def upload_large(live_server) -> str:
+    rng = np.random.default_rng(7)
+    buffer = io.BytesIO()
+    np.save(buffer, rng.normal(size=(ROWS, 2)).astype(np.float32))
+    # One column, so no header (as TensorBoard reads it); each file stays under the test server's 2 MB.
+    metadata = "".join(f"w{i}\n" for i in range(ROWS))
+    with live_server.client() as client:
+        r = client.post(
+            "/api/datasets",
+            files={"vectors": ("v.npy", buffer.getvalue()), "metadata": ("m.tsv", metadata.encode())},
+            data={"name": "large-first-view"},
+            timeout=120,
+        )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_points_come_before_the_metadata_which_then_works(page: Page, live_server) -> None:
+    dataset = upload_large(live_server)
+    events: list[tuple[str, str, float]] = []
+    page.on("request", lambda r: events.append(("request", r.url, time.monotonic())))
+    page.on("requestfinished", lambda r: events.append(("finished", r.url, time.monotonic())))
+
+    page.goto(f"{live_server.url}/?dataset={dataset}")
+    page.wait_for_function(
+        "n => document.querySelector('canvas.scatter-canvas')?.dataset.points === String(n)", arg=ROWS, timeout=120_000
+    )
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
+
+    coords_done = [t for kind, url, t in events if kind == "finished" and COORDS.search(url)]
+    metadata_asked = [t for kind, url, t in events if kind == "request" and METADATA.search(url)]
+    assert len(coords_done) == 1 and len(metadata_asked) == 1, events
+    assert metadata_asked[0] >= coords_done[0], "the metadata was asked for before the first layout arrived"
+
+    # The metadata arrived whole: a label search finds its one row, and the status no longer waits.
+    page.fill("#search-input", "w199999")
+    expect(page.locator("#match-count")).to_have_text("1 match")
+    expect(page.locator("#match-list li").first).to_have_text("w199999")
+    expect(page.locator("#status-text")).not_to_have_text(re.compile("Loading the metadata"))
