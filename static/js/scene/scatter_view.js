@@ -20,6 +20,7 @@ const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] p
 const PICK_RADIUS = 8; // CSS px
 const CLICK_SLOP = 5; // CSS px a click may move and still be a click
 const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come about this often)
+const PREPARE_MS = 150; // once the camera has rested this long, the picker projects and buckets the points
 
 /**
  * Create the view inside `container`.
@@ -163,12 +164,22 @@ export function createScatterView(container, hooks) {
       if (contours.count) requestRender();
     }
     if (glide.active || moves.gliding) requestRender();
+    else preparePicks();
     if (glide.active) return;
     if (drawnPending) {
       drawnPending = false;
       canvas.dataset.points = String(points.count);
       hooks.onDrawn(points.count);
     }
+  }
+
+  // The first hover after a camera move would otherwise project a million points itself.
+  let prepareTimer = 0;
+  function preparePicks() {
+    clearTimeout(prepareTimer);
+    prepareTimer = setTimeout(() => {
+      if (points.count && !pointer.down) picker.prepare(points.positions, points.count, camera(), width, height);
+    }, PREPARE_MS);
   }
 
   function cameraChanged() {
@@ -450,6 +461,7 @@ export function createScatterView(container, hooks) {
     },
     requestRender,
     dispose() {
+      clearTimeout(prepareTimer);
       cancelAnimationFrame(frame);
       cancelAnimationFrame(hoverFrame);
       observer.disconnect();
