@@ -33,7 +33,7 @@ from embedding_projector.jobs.records import (
     result_paths,
     write_record,
 )
-from embedding_projector.jobs.worker import worker_main
+from embedding_projector.jobs.worker_boot import boot_worker
 from embedding_projector.schemas import JobStatus, ResultArray
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ class JobRunner:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=worker_main,
+            target=boot_worker,
             args=(child, os.getpid()),
             name="projector-worker",
             daemon=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -19,19 +18,16 @@ import numpy as np
 from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.datasets.store import read_column
 from embedding_projector.analysis.graph_cache import ensure_graph
+from embedding_projector.jobs.process_priority import WORKER_NICENESS, idle_priority
 from embedding_projector.jobs.records import ARRAY_DTYPES, ResultFiles, array_path, read_record, result_paths
 from embedding_projector.projections import METHODS, pca_first
 from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
 
 SNAPSHOT_INTERVAL = 0.25  # seconds between intermediate coordinate snapshots sent to the server
-# Workers yield the CPU to the server process, so page requests and neighbour queries keep
-# answering while a projection keeps every core busy; an idle server costs the jobs nothing.
-WORKER_NICENESS = 5
-WARM_UP_NICENESS = 19  # the warm-up thread's (absolute) nice value
 
 
-__all__ = ["ResultFiles", "result_paths", "run_job", "worker_main"]
+__all__ = ["WORKER_NICENESS", "ResultFiles", "result_paths", "run_job", "worker_main"]
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -41,15 +37,6 @@ def _exit_when_orphaned(parent: int) -> None:
         if os.getppid() != parent:
             os._exit(0)
         time.sleep(1.0)
-
-
-def idle_priority() -> None:
-    """Run the calling thread only when a core is otherwise idle (SCHED_IDLE; else the highest nice value)."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: the calling thread
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
 
 
 def start_numba_threads() -> None:
@@ -66,22 +53,6 @@ def start_numba_threads() -> None:
         parallel._launch_threads()
     except Exception:  # a numba without this private hook: the pool starts later, as before
         pass
-
-
-def lower_priority(niceness: int) -> None:
-    """Raise the nice value of every thread of this process by `niceness`.
-
-    Linux keeps a nice value per thread and os.nice() changes only the caller's, but the BLAS pools
-    started when numpy and scipy were imported would then compete with the server at full priority.
-    """
-    try:
-        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
-    except OSError:  # no /proc: not Linux, where the nice value is per process
-        os.nice(niceness)
-        return
-    for tid in threads:
-        with contextlib.suppress(OSError):  # the thread has just ended
-            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
 
 
 def _load_rows(vectors_path: str, rows: np.ndarray | None) -> np.ndarray:
@@ -241,7 +212,6 @@ def worker_main(conn: Connection, parent_pid: int) -> None:
     worker still takes jobs; while one runs, the warm-up waits between its steps.
     """
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
-    lower_priority(WORKER_NICENESS)
     outbox = Outbox(conn)
     outbox.send(("ready", os.getpid()))
     idle = threading.Event()
