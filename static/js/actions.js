@@ -21,6 +21,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export function createActions(store) {
   // Tokens let a newer request make an older one's late answer harmless.
   let viewToken = 0;
+  let datasetToken = 0;
   let neighborsToken = 0;
   let neighborsAbort = null;
 
@@ -178,6 +179,10 @@ export function createActions(store) {
    */
   async function loadDataset(id, { project = true, preferGiven = true, editVersion = null, prefetched = null } = {}) {
     const token = ++viewToken;
+    // The metadata belongs to this load even when a projection the user starts meanwhile (Isolate,
+    // Sphereize: the points are on screen before a large dataset's metadata) supersedes the layout.
+    const loadToken = ++datasetToken;
+    const current = () => loadToken === datasetToken;
     neighborsToken++;
     neighborsAbort?.abort();
     const leftGivenSpace = !!state().info?.coords_only;
@@ -194,18 +199,21 @@ export function createActions(store) {
     const described = prefetched?.described ?? api.getDataset(id);
     // The projection starts once the description says which one (a given layout or PCA). It is
     // shown as soon as it arrives; a large dataset's metadata is only asked for then, since reading
-    // it would hold the points back (null: not fetched early).
+    // it would hold the points back (early null: not fetched early).
     const dim = listed?.dim ?? MAX_COMPONENTS;
     const lead = Number.isInteger(listed?.n) ? `Loaded ${listed.n.toLocaleString('en-US')} points. ` : '';
+    let metadataFailed = false;
     const first = project ? described.then((info) => openLayout(id, info, dim, token, lead, preferGiven)) : null;
     const drawn = first ? first.then((result) => {
-      if (result && token === viewToken) applyProjection(result);
-      if (token === viewToken && !state().metadata) busy(METADATA_MESSAGE);
+      if (metadataFailed || !current()) return; // the error stays on screen
+      if (token !== viewToken) return; // a projection the user started since has the status line
+      if (result) applyProjection(result);
+      if (!state().metadata) busy(METADATA_MESSAGE);
     }) : Promise.resolve();
-    const early = prefetched?.metadata ?? (listed?.n >= LAZY_METADATA_ROWS ? Promise.resolve(null) : metadataAt(id, editVersion));
-    const metadataRead = early.then((m) => m ?? drawn.catch(() => {}).then(() => metadataAt(id, editVersion)));
+    const early = prefetched?.metadata ?? earlyMetadata(id, described, listed?.n, editVersion);
+    const metadataRead = early.then((m) => m ?? drawn.catch(() => {}).then(() => (current() ? metadataAt(id, editVersion) : null)));
     const describe = Promise.all([described, metadataRead]).then(([latest, metadata]) => {
-      if (token !== viewToken) return;
+      if (!current() || !metadata) return;
       const labelBy = defaultLabelColumn(metadata.columns);
       const info = infoAt(latest, metadata);
       // Coordinates only: the neighbours are found in the given plane or space, where distance is
@@ -216,15 +224,34 @@ export function createActions(store) {
         info, metadata, labelBy, coloring: colorRows(info.n, null), neighborParams,
         editVersion: metadata.version, editLatest: Math.max(latest.version ?? 0, metadata.version),
       });
-      if (state().status.busy && state().status.message === METADATA_MESSAGE) idle();
+      // Not idle(): a warning metadataAt left (an edit version that does not exist) stays.
+      const { status } = state();
+      if (status.busy && status.message === METADATA_MESSAGE) store.update({ status: { ...status, busy: false, message: '' } });
       markReadyIfDrawn();
     });
-    try {
-      await Promise.all([drawn, describe]);
-    } catch (err) {
-      failView(token, err);
+    describe.catch(() => {
+      metadataFailed = true;
+    });
+    const [layoutOutcome, metadataOutcome] = await Promise.allSettled([drawn, describe]);
+    if (metadataOutcome.status === 'rejected') {
+      if (current()) {
+        fail(metadataOutcome.reason);
+        store.update({ phase: 'error' });
+      }
+    } else if (layoutOutcome.status === 'rejected') {
+      failView(token, layoutOutcome.reason);
     }
     return token === viewToken;
+  }
+
+  /**
+   * Dataset `id`'s metadata fetched at once, or (large datasets: `n`, else the description's n, from
+   * LAZY_METADATA_ROWS rows) a promise of null: fetch it after the first layout.
+   */
+  function earlyMetadata(id, described, n, editVersion) {
+    const eager = (rows) => !(rows >= LAZY_METADATA_ROWS);
+    if (Number.isInteger(n)) return eager(n) ? metadataAt(id, editVersion) : Promise.resolve(null);
+    return described.then((info) => (eager(info.n) ? metadataAt(id, editVersion) : null));
   }
 
   async function loadNeighbors() {
@@ -296,8 +323,7 @@ export function createActions(store) {
      */
     prefetchDataset(id, editVersion = null) {
       const described = api.getDataset(id);
-      const metadata = described.then((info) => (info.n >= LAZY_METADATA_ROWS ? null : metadataAt(id, editVersion)));
-      const fetched = { described, metadata };
+      const fetched = { described, metadata: earlyMetadata(id, described, null, editVersion) };
       fetched.described.catch(() => {});
       fetched.metadata.catch(() => {});
       return fetched;

@@ -54,3 +54,28 @@ def test_points_come_before_the_metadata_which_then_works(page: Page, live_serve
     expect(page.locator("#match-count")).to_have_text("1 match")
     expect(page.locator("#match-list li").first).to_have_text("w199999")
     expect(page.locator("#status-text")).not_to_have_text(re.compile("Loading the metadata"))
+
+
+def test_a_projection_started_while_the_metadata_loads_keeps_it(page: Page, live_server) -> None:
+    """Sphereize clicked while the metadata is still on its way: the new PCA shows, and the metadata,
+    once it arrives, is kept (search works and the page gets ready) rather than dropped as stale."""
+    dataset = upload_large(live_server)
+    held = []
+    page.route(METADATA, lambda route: held.append(route))
+    page.goto(f"{live_server.url}/?dataset={dataset}")
+    page.wait_for_function(
+        "n => document.querySelector('canvas.scatter-canvas')?.dataset.points === String(n)", arg=ROWS, timeout=120_000
+    )
+    expect(page.locator("#status-text")).to_have_text(re.compile("Loading the metadata"))
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/projections")) as answer:
+        page.check("#sphereize-toggle")
+    assert answer.value.request.post_data_json["sphereize"] is True
+    page.wait_for_function(
+        "() => window.__projector.store.get().coords?.key.endsWith('|sphereized')", timeout=120_000
+    )
+    assert len(held) == 1 and page.evaluate("document.body.dataset.state") != "ready"
+    held[0].continue_()
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
+    page.fill("#search-input", "w42")
+    expect(page.locator("#match-count")).to_contain_text("match")
+    expect(page.locator("#match-list li").first).to_have_text("w42")
