@@ -75,24 +75,33 @@ export function createPicker() {
     gridValid = true;
   }
 
-  /** The draw indices within the cells that a circle of `radius` round (px, py) touches, ascending. */
-  function candidates(px, py, radius, out) {
+  /**
+   * The draw indices (ascending) in the cells that a circle of `radius` round (px, py) touches, or
+   * null when those cells hold so many points that one pass over all of them is cheaper.
+   */
+  function candidates(px, py, radius, count) {
     const rows = (cellStart.length - 1) / cols;
     const x0 = Math.max(0, Math.floor((px - radius - gridLeft) / CELL));
     const x1 = Math.min(cols - 1, Math.floor((px + radius - gridLeft) / CELL));
     const y0 = Math.max(0, Math.floor((py - radius - gridTop) / CELL));
     const y1 = Math.min(rows - 1, Math.floor((py + radius - gridTop) / CELL));
-    out.length = 0;
+    let total = 0;
+    for (let cy = y0; cy <= y1; cy++) total += cellStart[cy * cols + x1 + 1] - cellStart[cy * cols + x0];
+    if (total > count / 8) return null;
+    if (found.length < total) found = new Int32Array(Math.max(total, found.length * 2));
+    let n = 0;
     for (let cy = y0; cy <= y1; cy++) {
-      for (let cx = x0; cx <= x1; cx++) {
-        const c = cy * cols + cx;
-        for (let k = cellStart[c]; k < cellStart[c + 1]; k++) out.push(cellItems[k]);
-      }
+      // A row's cells are contiguous in cellItems: one copy per row.
+      const from = cellStart[cy * cols + x0];
+      const to = cellStart[cy * cols + x1 + 1];
+      found.set(cellItems.subarray(from, to), n);
+      n += to - from;
     }
-    // Draw order, as a scan of every point would meet them: ties go the same way.
-    return x0 === x1 && y0 === y1 ? out : out.sort((a, b) => a - b);
+    // Draw order, as a scan of every point meets them: ties go the same way (a typed sort is numeric).
+    const near = found.subarray(0, n);
+    return x0 === x1 && y0 === y1 ? near : near.sort();
   }
-  const found = [];
+  let found = new Int32Array(0);
 
   function prepare(positions, count, camera, width, height) {
     if (!valid) projectAll(positions, count, camera, width, height);
@@ -118,7 +127,7 @@ export function createPicker() {
       let bestDepth = Infinity;
       let bestFlag = -1;
       // A radius past the grid's margin (huge thumbnails) reads every point.
-      const near = radius <= MARGIN ? candidates(px, py, radius, found) : null;
+      const near = radius < MARGIN ? candidates(px, py, radius, count) : null;
       const total = near ? near.length : count;
       for (let k = 0; k < total; k++) {
         const i = near ? near[k] : k;

@@ -178,7 +178,7 @@ export function createScatterView(container, hooks) {
   function preparePicks() {
     clearTimeout(prepareTimer);
     prepareTimer = setTimeout(() => {
-      if (points.count && !pointer.down) picker.prepare(points.positions, points.count, camera(), width, height);
+      if (points.count && !pointer.down && !glide.active && !moves.gliding) picker.prepare(points.positions, points.count, camera(), width, height);
     }, PREPARE_MS);
   }
 
