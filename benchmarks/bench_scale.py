@@ -201,19 +201,27 @@ HOVER_PROBE = """() => {
 }"""
 
 
-def chromium_rss_mb(browser_pid: int) -> tuple[float, float]:
-    """The RSS of the largest renderer process (the tab) and of all the browser's processes, in MB."""
-    pids = [browser_pid]
-    for child in Path(f"/proc/{browser_pid}/task/{browser_pid}/children").read_text().split():
-        pids.append(int(child))
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children of all its threads, recursively)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
-            pids += [int(c) for c in Path(f"/proc/{child}/task/{child}/children").read_text().split()]
+            for child in (task / "children").read_text().split():
+                found += [int(child), *descendants(int(child))]
+    return found
+
+
+def chromium_rss_mb() -> tuple[float, float]:
+    """The RSS of the largest chromium renderer below this process (the tab) and of all its chromium processes, in MB."""
     tab, total = 0.0, 0.0
-    for pid in pids:
+    for pid in descendants(os.getpid()):
         with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"chromium" not in command:
+                continue
             rss = rss_mb(pid)[0]
             total += rss
-            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"--type=renderer" in command:
                 tab = max(tab, rss)
     return tab, total
 
@@ -245,8 +253,6 @@ def section_view(args: argparse.Namespace, data_dir: Path, dataset: str) -> None
     with bench_server_process(data_dir, {"PROJECTOR_EXAMPLES": "false"}, wait_for=dataset) as (url, _):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-            browser_pid = int(subprocess.run(["pgrep", "-n", "-f", "chromium.*--remote-debugging-pipe"],
-                                             capture_output=True, text=True).stdout.split()[0])
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             # A user's browser is already running: let this one finish starting before the clock
             # starts (its cache stays empty, so the page's files are fetched as on a first visit).
@@ -264,7 +270,7 @@ def section_view(args: argparse.Namespace, data_dir: Path, dataset: str) -> None
             coords = sum(size for name, size in entries if name.endswith("/coords"))
             metadata = sum(size for name, size in entries if "/metadata" in name)
             heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : null")
-            tab, total = chromium_rss_mb(browser_pid)
+            tab, total = chromium_rss_mb()
             hovers = hover_latencies(page, args.rows)
             row("first view (2D) after a server start: open → points drawn (in page)", f"{marks['points'] / 1e3:.2f} s",
                 "target ≤ 3 s", "")
@@ -355,8 +361,11 @@ def main() -> None:
         with bench_server_process(data_dir, {"PROJECTOR_EXAMPLES": "false"}, wait_for=None) as (url, process):
             with httpx.Client(base_url=url, timeout=None) as client:
                 # The data folder may hold others (a server started on it with the examples).
-                dataset = next(d["id"] for d in client.get("/api/datasets").json()
-                               if d["n"] == args.rows and d["dim"] == args.dim)
+                shaped = [d["id"] for d in client.get("/api/datasets").json()
+                          if d["n"] == args.rows and d["dim"] == args.dim]
+                if not shaped:
+                    raise SystemExit(f"no {args.rows} × {args.dim} dataset in {data_dir}: run with --only import first")
+                dataset = shaped[0]
                 if "pca" in only:
                     section_pca(args, client, dataset, npy)
                 if "neighbors" in only:
