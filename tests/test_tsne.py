@@ -200,12 +200,14 @@ def test_affinities_from_the_cached_graph_match_the_library_run() -> None:
     """openTSNE on the knn_graph's neighbours (PrecomputedNeighbors) is as faithful as its own search."""
     from embedding_projector.analysis import knn_graph
     from embedding_projector.analysis.graph_cache import Graph
+    from embedding_projector.projections import graph_policy
 
     vectors, _ = clustered(1500, 30, clusters=10, seed=2)
     params = tsne.Params(perplexity=20, iterations=150, seed=1)
     metric, k, compute_k = tsne.graph_needed(params, len(vectors))
     assert (metric, k, compute_k) == ("euclidean", 60, None)  # below GRAPH_MIN_ROWS: look up only
-    assert tsne.graph_needed(params, tsne.GRAPH_MIN_ROWS)[2] == 100
+    assert tsne.graph_needed(params, graph_policy.GRAPH_MIN_ROWS)[2] == 100
+    assert tsne.graph_needed(params, graph_policy.GRAPH_MAX_ROWS + 1)[2] is None  # Annoy beats n² · d
     assert tsne.graph_needed(tsne.Params(perplexity=34), 5000) is None  # 102 neighbours: not in a graph
     neighbors, distances = knn_graph.compute(vectors, 100, metric, Progress())
     seen: list[dict] = []

@@ -196,11 +196,14 @@ def test_a_cached_graph_replaces_the_neighbour_search() -> None:
     """umap-learn on the knn_graph (precomputed_knn, each row first) is as faithful as its own search."""
     from embedding_projector.analysis import knn_graph
     from embedding_projector.analysis.graph_cache import Graph
+    from embedding_projector.projections import graph_policy
 
     vectors, _ = clustered(1200, 30, clusters=10, seed=2)
     params = umap_.Params(n_neighbors=15)
     assert umap_.graph_needed(params, len(vectors)) == ("cosine", 14, None)
-    assert umap_.graph_needed(params, umap_.GRAPH_MIN_ROWS) == ("cosine", 14, 100)
+    assert umap_.graph_needed(params, graph_policy.GRAPH_MIN_ROWS) == ("cosine", 14, 100)
+    # Past GRAPH_MAX_ROWS the exact graph (n² · d) costs more than umap-learn's NN-descent: look up only.
+    assert umap_.graph_needed(params, graph_policy.GRAPH_MAX_ROWS + 1) == ("cosine", 14, None)
     assert umap_.graph_needed(umap_.Params(n_neighbors=102), 5000) is None
     neighbors, distances = knn_graph.compute(vectors, 100, "cosine", Progress())
     graph = Graph("g2", neighbors, distances, computed=True).first(14)

@@ -9,7 +9,7 @@ Optional module attributes:
   up the rows' cached k-NN graph with >= k neighbours (analysis/graph_cache.py) and passes its first
   k columns as `graph=`. When none is cached it computes and caches one with compute_k (>= k)
   neighbours first (a 2-tuple: compute_k = k); with compute_k None it computes nothing and passes
-  no `graph=` (t-SNE/UMAP below their GRAPH_MIN_ROWS then find neighbours themselves). Only a
+  no `graph=` (t-SNE/UMAP outside graph_policy's row range then find neighbours themselves). Only a
   computed graph takes the first GRAPH_SHARE of the progress bar; `graph.computed` says which;
 - a `layout` field in Params (a finished job id): the job runs on that layout's rows and sphereize,
   and the worker passes its coordinates as `layout=`;

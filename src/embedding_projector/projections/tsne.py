@@ -30,16 +30,13 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedding_projector.projections.graph_policy import GRAPH_MAX_K, compute_k
 from embedding_projector.projections.pca_first import pca_dims_field
 from embedding_projector.projections.sampled_fit import fit_progress, place_rest, sample_field, sample_rows
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes, supervised_affinities
 
 EXACT_NEIGHBORS_BUDGET = 50_000**2 * 50  # n^2 d
-# From this many rows a run without a cached graph computes the exact k=100 graph first and caches
-# it (knn_graph), so the next run with another perplexity (up to 33) finds its neighbours for free.
-GRAPH_MIN_ROWS = 20_000
-GRAPH_MAX_K = 100  # knn_graph.MAX_K
 FFT_MIN_N = 20_000
 KL_EVERY = 50  # iterations between KL evaluations (openTSNE's default interval)
 REPORT_INTERVAL = 0.1  # least seconds between two progress reports with positions
@@ -121,12 +118,12 @@ def graph_needed(params: Params, n: int) -> tuple[str, int, int | None] | None:
     """The cached euclidean graph this run can use: (metric, k, k to compute when none is cached).
 
     None when a graph cannot serve (3 x perplexity above 100 neighbours): openTSNE finds them.
-    Below GRAPH_MIN_ROWS a missing graph is not computed (openTSNE's own search is as quick).
+    A missing graph is computed only within graph_policy's row range.
     """
     k = neighbours_needed(params, n)
     if k > GRAPH_MAX_K or k < 1 or sample_rows(n, params.sample, params.seed) is not None:
         return None  # (a fit on a sample needs openTSNE's own index, to place the rest)
-    return "euclidean", k, (min(GRAPH_MAX_K, n - 1) if n >= GRAPH_MIN_ROWS else None)
+    return "euclidean", k, compute_k(n)
 
 
 def graph_affinities(graph: Any, params: Params, threads: int) -> Any:

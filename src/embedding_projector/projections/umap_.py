@@ -28,15 +28,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedding_projector.projections.graph_policy import GRAPH_MAX_K, compute_k
 from embedding_projector.projections.pca_first import pca_dims_field
 from embedding_projector.projections.sampled_fit import fit_progress, place_rest, sample_field, sample_rows
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes
 
-# From this many rows a run without a cached graph computes the exact k=100 graph first and caches
-# it (knn_graph), so the next run with other n_neighbors (up to 101) finds its neighbours for free.
-GRAPH_MIN_ROWS = 20_000
-GRAPH_MAX_K = 100  # knn_graph.MAX_K
 NEIGHBORS_SHARE = 0.3  # share of the progress bar given to the neighbour graph and initialisation
 REPORT_INTERVAL = 0.1  # least seconds between two progress reports with positions (as t-SNE)
 _BAR = re.compile(r"(\d+)/(\d+)")
@@ -105,12 +102,12 @@ def graph_needed(params: Params, n: int) -> tuple[str, int, int | None] | None:
     """The cached graph this run can use: (metric, k, k to compute when none is cached), or None.
 
     umap-learn counts the point itself among its n_neighbors, so the graph needs n_neighbors - 1.
-    Below GRAPH_MIN_ROWS a missing graph is not computed (umap-learn's own search is as quick).
+    A missing graph is computed only within graph_policy's row range.
     """
     k = params.n_neighbors - 1
     if k > GRAPH_MAX_K or k > n - 1 or sample_rows(n, params.sample, params.seed) is not None:
         return None  # (a fit on a sample needs umap-learn's own index, to transform the rest)
-    return params.metric, k, (min(GRAPH_MAX_K, n - 1) if n >= GRAPH_MIN_ROWS else None)
+    return params.metric, k, compute_k(n)
 
 
 def precomputed_knn(graph: Any, n_neighbors: int) -> tuple[np.ndarray, np.ndarray, None]:
