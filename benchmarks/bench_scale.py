@@ -314,7 +314,7 @@ def section_layouts(args: argparse.Namespace, client: httpx.Client, dataset: str
         params = {"pca_dims": 50, "seed": 0}
         started = time.perf_counter()
         job = post_job(client, dataset, method, params)
-        wait_job(client, job)
+        neighbours_from = (wait_job(client, job).get("extras") or {}).get("neighbors", "?")
         ours = time.perf_counter() - started
         started = time.perf_counter()
         if method == "umap":
@@ -326,7 +326,7 @@ def section_layouts(args: argparse.Namespace, client: httpx.Client, dataset: str
 
             TSNE(random_state=0, n_jobs=os.cpu_count()).fit(reduced)
         floor = time.perf_counter() - started
-        row(f"{method} (pca_dims 50), API vs library on PCA-50", f"{ours / 60:.1f} min", f"{floor / 60:.1f} min",
+        row(f"{method} (pca_dims 50; neighbours: {neighbours_from}), API vs library on PCA-50", f"{ours / 60:.1f} min", f"{floor / 60:.1f} min",
             f"{ours / floor:.2f}×")
         rows = np.sort(np.random.default_rng(5).choice(args.rows, size=min(5000, args.rows), replace=False))
         x = np.load(npy, mmap_mode="r")

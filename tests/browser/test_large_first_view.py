@@ -79,3 +79,25 @@ def test_a_projection_started_while_the_metadata_loads_keeps_it(page: Page, live
     page.fill("#search-input", "w42")
     expect(page.locator("#match-count")).to_contain_text("match")
     expect(page.locator("#match-list li").first).to_have_text("w42")
+
+
+def test_a_computed_first_view_comes_by_the_preload(page: Page, browser, live_server, dataset_id, story) -> None:
+    """Opened again once its PCA is computed, the page fetches the coordinates once, by the HTML's
+    preload (started before any script ran), and draws them."""
+    page.goto(f"{live_server.url}/?dataset={dataset_id}&dimensions=2")  # computes the PCA
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # an empty memory cache
+    again = context.new_page()
+    asked: list[str] = []
+    again.on("request", lambda r: asked.append(r.url) if COORDS.search(r.url) else None)
+    again.goto(f"{live_server.url}/?dataset={dataset_id}&dimensions=2")
+    again.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
+    entries = again.evaluate(
+        "performance.getEntriesByType('resource').filter(e => /\\/coords$/.test(e.name)).map(e => e.initiatorType)"
+    )
+    points = again.evaluate("document.querySelector('canvas.scatter-canvas').dataset.points")
+    context.close()
+    assert len(asked) == 1, asked
+    assert entries == ["link"], entries  # the preload answered the page's fetch: no second download
+    assert points == str(len(story.words))

@@ -7,8 +7,10 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector import __version__
+from embedding_projector.api.page_preloads import first_view_preloads
 from embedding_projector.api.views import known_id
-from embedding_projector.dependencies import ViewStoreDep
+from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep, ViewStoreDep
+from embedding_projector.public_mode import has_write_access
 from embedding_projector.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
@@ -21,14 +23,17 @@ def page_context(view_id: str | None = None) -> dict[str, str]:
     return {"static_url": "/static", "version": __version__, "view_id": view_id or ""}
 
 
-def _page(request: Request, view_id: str | None = None) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, PAGE_TEMPLATE, page_context(view_id))
+def _page(request: Request, view_id: str | None = None, preloads: list[str] | None = None) -> HTMLResponse:
+    context = {**page_context(view_id), "preloads": preloads or []}
+    return request.app.state.templates.TemplateResponse(request, PAGE_TEMPLATE, context)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> HTMLResponse:
-    """The projector page."""
-    return _page(request)
+async def index(request: Request, store: DatasetStoreDep, jobs: JobRunnerDep, settings: SettingsDep) -> HTMLResponse:
+    """The projector page, naming the first requests its address leads to for the browser to preload."""
+    public_only = not has_write_access(request, settings.write_token)
+    preloads = await run_in_threadpool(first_view_preloads, request.query_params, store, jobs, public_only)
+    return _page(request, preloads=preloads)
 
 
 @router.get("/v/{view_id}", response_class=HTMLResponse)

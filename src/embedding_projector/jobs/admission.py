@@ -146,7 +146,8 @@ def check_fits(
         raise Unprocessable(problem)
 
 
-def _cached(jobs: JobRunner, key: str) -> bool:
+def is_done(jobs: JobRunner, key: str) -> bool:
+    """Whether job `key` has a finished result (on disk or in the table)."""
     try:
         return jobs.status(key).status == "done"
     except ProjectorError:
@@ -224,7 +225,7 @@ async def admit_projection(
             inputs=inputs,
         )
 
-    cached = await run_in_threadpool(_cached, jobs, key)
+    cached = await run_in_threadpool(is_done, jobs, key)
     reservation = None
     if stranger and not cached:
         reservation = await run_in_threadpool(limits.reserve, client, key, _is_active(jobs))
