@@ -175,6 +175,7 @@ def test_bad_chunks_are_refused_and_keep_nothing(client, server) -> None:
 
 
 def test_a_complete_upload_that_does_not_parse_is_refused_naming_it_and_leaves_nothing(client, server) -> None:
+    """The file at fault is not kept: it must be sent again, mended."""
     data = b"PAR1" + b"\x07" * (3 * CHUNK)
     status = start(client, "broken.parquet", len(data))
     send_all(client, status["id"], data)
@@ -185,6 +186,28 @@ def test_a_complete_upload_that_does_not_parse_is_refused_naming_it_and_leaves_n
     assert client.get(f"/api/uploads/{status['id']}").status_code == 404
     assert leftovers(server) == []
     assert not any((server.data_dir / ".staging").glob("upload-*"))
+
+
+def test_a_form_refused_for_another_file_leaves_the_upload_for_the_next_try(client, server) -> None:
+    """Vectors sent in chunks, metadata with a wrong row count: the upload stays complete, so the fixed
+    form names it again instead of sending the vectors anew; made, the upload is consumed."""
+    m = matrix(n=1200, d=16, seed=4)
+    data = npy_bytes(m)
+    status = start(client, "v.npy", len(data))
+    send_all(client, status["id"], data)
+    short = "".join(f"w{i}\n" for i in range(1199)).encode()
+    r = client.post("/api/datasets", data={"vectors_upload": status["id"]}, files={"metadata": ("m.tsv", short)})
+    assert r.status_code == 400 and r.json()["file"] == "m.tsv", r.text
+    kept = client.get(f"/api/uploads/{status['id']}").json()
+    assert (kept["received"], kept["size"], kept["filename"]) == (len(data), len(data), "v.npy")
+    assert not any((server.data_dir / ".staging").glob("upload-*"))
+
+    fixed = "".join(f"w{i}\n" for i in range(1200)).encode()
+    r = client.post("/api/datasets", data={"vectors_upload": status["id"]}, files={"metadata": ("m.tsv", fixed)})
+    assert r.status_code == 201, r.text
+    assert r.json()["fingerprint"] == fingerprint(m)  # the bytes given back are the bytes sent
+    assert client.get(f"/api/uploads/{status['id']}").status_code == 404  # consumed
+    assert leftovers(server) == []
 
 
 def test_parquet_metadata_beside_chunked_vectors(client) -> None:
@@ -210,6 +233,7 @@ def test_parquet_metadata_beside_chunked_vectors(client) -> None:
     r = client.post("/api/datasets", data={"vectors_upload": status["id"]},
                     files={"metadata": ("short.parquet", short.getvalue())})
     assert r.status_code == 400 and "5 rows" in r.json()["error"] and r.json()["file"] == "short.parquet"
+    assert client.delete(f"/api/uploads/{status['id']}").status_code in (200, 204)  # kept for a retry: let it go
 
 
 def test_strangers_and_crowds_are_refused(server, client) -> None:

@@ -239,3 +239,48 @@ def test_cancel_while_uploading_abandons_the_upload(page: Page, server: LiveServ
         assert c.get(f"/api/uploads/{upload}").status_code == 404
     assert not [r for r in seen if r.method == "POST" and r.url.endswith("/api/datasets")]
     assert page.eval_on_selector("#dataset-select", "s => s.options.length") == datasets_before
+
+
+def test_a_form_refused_for_its_metadata_sends_the_vectors_once(
+    page: Page, server: LiveServer, npy: bytes, matrix: np.ndarray, page_errors
+) -> None:
+    """The metadata has a row too few: the error names it, and Upload again with a mended metadata file
+    names the vectors' upload, kept complete on the server, instead of sending its chunks anew."""
+    page_errors.allow(r"status of 400")
+    seen = open_with_token(page, server)
+    choose_files(page, npy, "Mended metadata")
+    short = ("word\tindex\n" + "".join(f"w{i}\t{i}\n" for i in range(N - 1))).encode()
+    page.set_input_files("#upload-metadata", files=[{"name": "short.tsv", "mimeType": TSV, "buffer": short}])
+    page.click("#upload-submit")
+    expect(page.locator("#upload-error")).to_contain_text("short.tsv")
+    expect(page.locator("#upload-submit")).to_have_text("Upload")
+    first_puts = chunk_puts(seen)
+    assert [offset_of(r.url) for r in first_puts] == [0, CHUNK, 2 * CHUNK, 3 * CHUNK]
+    upload = upload_id_of(first_puts[0].url)
+
+    page.set_input_files("#upload-metadata", files=[{"name": "words.tsv", "mimeType": TSV, "buffer": METADATA}])
+    page.click("#upload-submit")
+    expect_shown(page, server, "Mended metadata", matrix)
+    assert chunk_puts(seen) == first_puts  # no chunk sent twice
+    forms = [r for r in seen if r.method == "POST" and r.url.endswith("/api/datasets")]
+    # Two forms, and the vectors (checked by fingerprint above) came only ever through that one upload.
+    assert len(forms) == 2 and {upload_id_of(r.url) for r in chunk_puts(seen)} == {upload}
+    assert no_unfinished_uploads(server)
+
+
+def test_closing_the_dialog_after_a_refused_form_deletes_its_upload(
+    page: Page, server: LiveServer, npy: bytes, page_errors
+) -> None:
+    page_errors.allow(r"status of 400")
+    seen = open_with_token(page, server)
+    choose_files(page, npy, "Abandoned")
+    page.set_input_files("#upload-metadata", files=[{"name": "short.tsv", "mimeType": TSV, "buffer": b"w0\n"}])
+    page.click("#upload-submit")
+    expect(page.locator("#upload-error")).to_contain_text("short.tsv")
+    upload = upload_id_of(chunk_puts(seen)[0].url)
+    with server.client(headers=AUTH) as c:
+        assert c.get(f"/api/uploads/{upload}").status_code == 200  # kept for another try
+    with page.expect_request(lambda r: r.method == "DELETE" and r.url.endswith(f"/api/uploads/{upload}")) as deleted:
+        page.click("#upload-cancel")
+    assert deleted.value.response().status == 204
+    assert no_unfinished_uploads(server)

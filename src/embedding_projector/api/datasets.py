@@ -114,15 +114,17 @@ async def upload_dataset(
     await run_in_threadpool(store.ensure_room, settings.max_datasets)
 
     def build() -> DatasetInfo:
-        spooled: list[Path] = []
+        spooled: list[Path] = []  # the form's files, written to staging
+        taken: dict[str, tuple[Path, str]] = {}  # upload id -> (its bytes in staging, its file name)
+        made, blamed = False, None
 
         def local(field: str) -> Path:
             source = sources[field]
             if source.upload is not None:
                 spooled.append(_spool(source.upload, store.staging))
-            else:
-                spooled.append(uploads.take(source.upload_id, store.staging)[0])
-            return spooled[-1]
+                return spooled[-1]
+            taken[source.upload_id] = uploads.take(source.upload_id, store.staging)
+            return taken[source.upload_id][0]
 
         try:
             matrix, meta, coords_file = None, None, first_file
@@ -142,32 +144,41 @@ async def upload_dataset(
             data = assemble(
                 matrix, meta, coords_file, first_line=2 if from_tsv else 1, row_word="line" if from_tsv else "row"
             )
-            sheet = None
+            sheet, sprite_file = None, None
             if "sprite" in sources and cell is not None:
-                sprite_name = sources["sprite"].name
+                sprite_file = local("sprite")
                 sheet = parse_sprite(
-                    local("sprite"), sprite_name, rows=data.vectors.shape[0], cell=cell,
+                    sprite_file, sources["sprite"].name, rows=data.vectors.shape[0], cell=cell,
                     max_pixels=settings.max_sprite_pixels,
                 )
-            return store.create(
+            info = store.create(
                 dataset_name,
                 data.vectors,
                 meta,
                 metadata_file=metadata_name or first_file,
-                sprite=None if sheet is None else (spooled[-1], sheet),
+                sprite=None if sheet is None else (sprite_file, sheet),
                 public=public,
                 given=data.given,
                 coords_only=data.coords_only,
             )
+            made = True
+            return info
+        except ProjectorError as exc:
+            blamed = exc.file
+            raise
         finally:
             for path in spooled:
                 path.unlink(missing_ok=True)
-            for source in sources.values():
-                # A complete upload is consumed whether the dataset was made or refused (one taken above
-                # is gone already); an incomplete one stays, to be finished.
-                if source.upload_id is not None:
-                    with contextlib.suppress(ProjectorError):
-                        uploads.take(source.upload_id, store.staging)[0].unlink(missing_ok=True)
+            for upload_id, (path, filename) in taken.items():
+                if made or filename == blamed:
+                    path.unlink(missing_ok=True)
+                elif path.exists():  # refused for another file: it waits, complete, for the next form
+                    uploads.give_back(upload_id, path, filename)
+            if made:  # a complete upload the dataset had no use for (a sprite without its cell size)
+                for source in sources.values():
+                    if source.upload_id is not None and source.upload_id not in taken:
+                        with contextlib.suppress(ProjectorError):
+                            uploads.take(source.upload_id, store.staging)[0].unlink(missing_ok=True)
 
     info = await run_in_threadpool(build)
     base = (settings.public_url or str(request.base_url)).rstrip("/")

@@ -4,7 +4,7 @@ Each upload is two files in its folder: `<id>.part` (the bytes so far) and `<id>
 size and how many bytes are accepted). A chunk is written at the accepted length; only once it is
 complete and its digest matches does the record move on, so an interrupted or refused chunk leaves
 nothing behind: the next chunk starts by cutting the part back to the accepted length. A complete
-upload is taken whole, by one rename, when a dataset names it.
+upload is taken whole, by one rename, when a dataset names it, and given back if that form is refused.
 """
 
 from __future__ import annotations
@@ -161,6 +161,19 @@ class ChunkedUploads:
             os.replace(part, target)
             record.unlink(missing_ok=True)
             return target, status.filename
+
+    def give_back(self, upload_id: str, path: Path, filename: str) -> None:
+        """Put a taken upload's bytes (`path`, in the same file system) back, complete, under its id.
+
+        A form that was refused leaves its uploads for the next try, so a 3 GB file is not sent again
+        because its metadata had a wrong row count. (A crash between the two steps leaves a part
+        without a record, which _expire removes.)
+        """
+        with self._lock:
+            part, _ = self._paths(upload_id)
+            size = path.stat().st_size
+            os.replace(path, part)
+            self._write(UploadStatus(id=upload_id, filename=filename, size=size, received=size, touched=time.time()))
 
     def delete(self, upload_id: str) -> None:
         """Abandon an upload; 404 when unknown."""

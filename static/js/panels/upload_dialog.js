@@ -42,7 +42,11 @@ export function mountUploadDialog(actions) {
   });
   byId('upload-cancel').addEventListener('click', () => dialog.close());
   // Closing the dialog (Cancel, Esc) abandons chunks still being sent; a form already sent still makes its dataset.
-  dialog.addEventListener('close', () => sending?.abort());
+  // Uploads a refused form left for the next try are deleted with it.
+  dialog.addEventListener('close', () => {
+    sending?.abort();
+    actions.forgetUploads();
+  });
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
