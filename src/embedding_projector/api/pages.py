@@ -10,8 +10,8 @@ from embedding_projector import __version__
 from embedding_projector.api.page_preloads import first_view_preloads
 from embedding_projector.api.views import known_id
 from embedding_projector.dependencies import DatasetStoreDep, JobRunnerDep, SettingsDep, ViewStoreDep
-from embedding_projector.public_mode import has_write_access
 from embedding_projector.errors import NotFound
+from embedding_projector.public_mode import has_write_access
 
 router = APIRouter(include_in_schema=False)
 
