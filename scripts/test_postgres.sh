@@ -14,7 +14,11 @@ fi
 psql_as_postgres() { $SUDO runuser -u postgres -- psql -p "$port" -h 127.0.0.1 -v ON_ERROR_STOP=1 -qAt "$@" 2>/dev/null \
   || $SUDO runuser -u postgres -- psql -p "$port" -v ON_ERROR_STOP=1 -qAt "$@"; }
 if [ "$(psql_as_postgres -c "select 1 from pg_roles where rolname='projector_test'")" != 1 ]; then
-  psql_as_postgres -c "create role projector_test login password 'projector_test'" >&2
+  psql_as_postgres -c "create role projector_test login createdb password 'projector_test'" >&2
+fi
+# The queue tests make a database of their own per test (tests/queue_cluster.py).
+if [ "$(psql_as_postgres -c "select rolcreatedb from pg_roles where rolname='projector_test'")" != t ]; then
+  psql_as_postgres -c "alter role projector_test createdb" >&2
 fi
 if [ "$(psql_as_postgres -c "select 1 from pg_database where datname='projector_test'")" != 1 ]; then
   psql_as_postgres -c "create database projector_test owner projector_test" >&2

@@ -22,6 +22,7 @@ UPLOAD_LIMIT = 2_000_000
 # would leave one worker running it alone at the end.
 SLOW_FIRST = (
     "test_fuzz_api.py",
+    "test_queue_cluster.py",
     "test_warmup.py",
     "browser/test_umap_tab.py",
     "test_memory_bounded.py",

@@ -39,7 +39,9 @@ from embedding_projector.datasets.examples import ensure_examples
 from embedding_projector.datasets.importer import import_logdir
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError, clip_message
+from embedding_projector.jobs.queue_runner import QueueRunner
 from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.jobs.shared_limits import SharedJobLimits
 from embedding_projector.parent_watch import stop_when_parent_exits
 from embedding_projector.public_mode import JobLimits, trusted_networks
 from embedding_projector.security_headers import install_security_headers
@@ -137,9 +139,13 @@ def create_app(settings: Settings) -> FastAPI:
             settings.data_dir / "datasets", neighbor_cache_bytes=settings.neighbor_cache,
             neighbor_threads=min(4, len(os.sched_getaffinity(0))),
         )
-        runner = JobRunner(
-            settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup
-        )
+        if settings.queue_url:  # jobs run on worker services; this replica submits and follows them
+            runner = QueueRunner(settings.data_dir / "results", settings.queue_url, settings.queue_stalled_seconds)
+            job_limits = SharedJobLimits(settings.queue_url, settings.job_starts_per_minute,
+                                         settings.max_jobs_per_client)
+        else:
+            runner = JobRunner(settings.data_dir / "results", workers=settings.workers, warm_up=settings.warmup)
+            job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
         view_store = ViewStore(
             settings.database_url or default_database_url(settings.data_dir), settings.view_storage_bytes,
             settings.max_live_states,
@@ -156,7 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.jobs = runner
         app.state.views = view_store
-        app.state.job_limits = JobLimits(settings.job_starts_per_minute, settings.max_jobs_per_client)
+        app.state.job_limits = job_limits
         watch = None
         try:
             if settings.examples:

@@ -61,6 +61,14 @@ def _parser() -> argparse.ArgumentParser:
         help="2 or 3 numeric columns that hold precomputed coordinates, shown as the 'Given' layout, "
         "such as umap_x,umap_y (default: columns x, y and z when there are)",
     )
+    worker = sub.add_parser(
+        "worker",
+        help="run projection jobs from the shared queue (PROJECTOR_QUEUE_URL) for every web replica",
+        description="Take jobs from the PostgreSQL job queue named by PROJECTOR_QUEUE_URL and run them in "
+        "child processes, writing results to the shared data folder (docs/deploy.md).",
+    )
+    worker.add_argument("--concurrency", type=int, help="jobs run at once [PROJECTOR_WORKERS]")
+    worker.add_argument("--data-dir", type=Path, help="the shared data folder [PROJECTOR_DATA_DIR, default ./data]")
     push = sub.add_parser("push", help="upload vectors (and metadata) to a server and print the link")
     push.add_argument("vectors", type=Path, help="vectors.tsv, .npy or .parquet")
     push.add_argument("metadata", type=Path, nargs="?", help="metadata.tsv")
@@ -339,7 +347,22 @@ def main(argv: list[str] | None = None) -> int:
     return _COMMANDS[args.command](args)
 
 
-_COMMANDS = {"serve": serve, "import": import_command, "push": push_command}
+def worker_command(args: argparse.Namespace) -> int:
+    """Run a queue worker service until stopped."""
+    settings = _settings(data_dir=args.data_dir, workers=args.concurrency)
+    if settings is None:
+        return 2
+    if not settings.queue_url:
+        print("embedding-projector worker: set PROJECTOR_QUEUE_URL to the job queue's PostgreSQL URL", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from embedding_projector.jobs.queue_worker import QueueWorker
+
+    print(f"embedding-projector worker: {settings.workers} at once, data folder {settings.data_dir}", flush=True)
+    return QueueWorker(settings, settings.workers).run()
+
+
+_COMMANDS = {"serve": serve, "import": import_command, "push": push_command, "worker": worker_command}
 
 
 def run() -> None:

@@ -83,6 +83,21 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database for shared views and bookmarks, e.g. "
         "postgresql+psycopg://user:pass@host/db; default: SQLite in the data folder.",
     )
+    queue_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of a PostgreSQL database holding a shared job queue, e.g. "
+        "postgresql+psycopg://user:pass@host/db: web replicas then run no job themselves and "
+        "`embedding-projector worker` services on any machine run them (docs/deploy.md); default: "
+        "jobs run in this server's own worker processes.",
+    )
+    queue_heartbeat_seconds: float = Field(
+        10.0, gt=0, le=600, description="How often a queue worker service reports that it is alive."
+    )
+    queue_stalled_seconds: float = Field(
+        30.0, gt=0, le=3600,
+        description="A queue worker silent this long is taken for dead: its job is retried once on "
+        "another worker, then failed.",
+    )
     public_url: str | None = Field(
         None, description="Base of the links the server makes (Share, push), e.g. https://projector.example.org."
     )

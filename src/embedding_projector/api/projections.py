@@ -95,7 +95,8 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
 
     A status whose `snapshot` number grew means new intermediate coordinates wait at /snapshot.
     On SIGTERM the runner fails every unfinished job as interrupted, so every stream ends at once
-    and uvicorn has no open connection to wait for.
+    and uvicorn has no open connection to wait for. On the shared queue the jobs run on, so the
+    stream just ends (the runner is closed) and the page's EventSource reconnects to another replica.
     """
     loop = asyncio.get_running_loop()
     changes: asyncio.Queue[JobStatus] = asyncio.Queue()
@@ -108,8 +109,9 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
     async def stream() -> AsyncIterator[str]:
         seq, status = 0, first
         try:
-            yield _sse(status, seq)
-            while status.status in ("queued", "running"):
+            # A dropped stream (its replica gone) is retried after 1 s, not the browser's default 3 s.
+            yield "retry: 1000\n" + _sse(status, seq)
+            while status.status in ("queued", "running") and not jobs.closed:
                 try:
                     status = await asyncio.wait_for(changes.get(), timeout=KEEP_ALIVE_SECONDS)
                 except TimeoutError:

@@ -70,6 +70,13 @@ def write_record(path: Path, record: dict[str, Any]) -> None:
         raise
 
 
+def write_final_record(results_dir: Path, status: JobStatus) -> None:
+    """Record a job's failed or cancelled end, unless its worker has just written it done."""
+    on_disk = read_record(results_dir, status.id)
+    if on_disk is None or on_disk.status != "done":
+        write_record(result_paths(results_dir, status.id).record, status.model_dump(mode="json"))
+
+
 def read_record(results_dir: Path, job_id: str) -> JobStatus | None:
     """The job's record, or None when there is none (or a "done" one whose files are incomplete)."""
     if not is_job_id(job_id):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -18,19 +17,20 @@ from typing import Any
 import numpy as np
 
 from embedding_projector.atomic_files import atomic_write_bytes
-from embedding_projector.errors import Conflict, Forbidden, NotFound, Unauthorized
+from embedding_projector.errors import Forbidden, NotFound, Unauthorized
 from embedding_projector.jobs.fair_queue import FairQueue
-from embedding_projector.jobs.given_results import store_given
+from embedding_projector.jobs.result_reads import ResultReads
 from embedding_projector.jobs.job_key import RESULT_FORMAT, job_key
+from embedding_projector.jobs.job_spec import new_job
 from embedding_projector.jobs.warm_schedule import dispatch_order, next_to_warm
 from embedding_projector.jobs.records import (
     INTERRUPTED,
     UNFINISHED,
-    array_path,
     interrupted,
     mark_interrupted,
     read_record,
     result_paths,
+    write_final_record,
     write_record,
 )
 from embedding_projector.jobs.worker_boot import boot_worker
@@ -80,7 +80,7 @@ class _Job:
     notified_position: int | None = None
 
 
-class JobRunner:
+class JobRunner(ResultReads):
     """Runs projection jobs in `workers` long-lived processes; finished results live on disk.
 
     The table holds only unfinished jobs: a job that ends leaves it, and its record is read from
@@ -88,9 +88,16 @@ class JobRunner:
     """
 
     def __init__(self, results_dir: Path, workers: int, warm_up: bool = True,
-                 warm_up_function: str = "embedding_projector.jobs.warmup:warm_up") -> None:
-        """`warm_up_function` ("module:function") is what a worker runs when asked to warm up."""
+                 warm_up_function: str = "embedding_projector.jobs.warmup:warm_up",
+                 owns_results: bool = True) -> None:
+        """`warm_up_function` ("module:function") is what a worker runs when asked to warm up.
+
+        `owns_results`: this runner alone writes `results_dir`, so an unfinished record found at
+        start was left by its own crash. A queue worker shares the folder with other machines and
+        says False (the queue's table, not the folder, knows what is unfinished).
+        """
         self.results_dir = results_dir
+        self._owns_results = owns_results
         self._warm_up = warm_up
         self._warm_up_function = warm_up_function
         self.results_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +118,8 @@ class JobRunner:
 
     def start(self) -> None:
         """Mark jobs a crash left unfinished as interrupted, start the workers and their listener."""
-        mark_interrupted(self.results_dir)
+        if self._owns_results:
+            mark_interrupted(self.results_dir)
         # openTSNE's OpenMP threads spin at barriers by default, which starves the other core on a
         # busy machine; workers inherit this at spawn, the only time OpenMP reads it.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -159,6 +167,11 @@ class JobRunner:
                 self._thread.join(timeout=2)
         finally:
             self._stopped.set()
+
+    @property
+    def closed(self) -> bool:
+        """Whether stop() has begun: event streams end and no job starts."""
+        return self._stopping
 
     def worker_pids(self) -> list[int]:
         """The pids of the live worker processes."""
@@ -245,38 +258,33 @@ class JobRunner:
                 return known
             if self._stopping:
                 raise RuntimeError("the job runner is stopping")
-            status = JobStatus(
-                id=key,
-                dataset=dataset,
-                method=method,
-                params=params,
-                rows=None if rows is None else len(rows),
-                sphereize=sphereize,
-                status="queued",
-            )
-            record = status.model_dump(mode="json")
-            write_record(files.record, record)
-            spec = {
-                "id": key,
-                "dataset": dataset,
-                "fingerprint": fingerprint,
-                "method": method,
-                "params": params,
-                "rows_path": None if rows is None else str(files.rows),
-                "sphereize": sphereize,
-                "vectors_path": str(vectors_path),
-                "metadata_path": None if metadata_path is None else str(metadata_path),
-                "results_dir": str(self.results_dir),
-                "record": record,
-                "inputs": inputs,
-            }
-            job = _Job(status=status, spec=spec, client=client, max_seconds=max_seconds)
-            cancel_key = secrets.token_urlsafe(16)
-            job.keys.add(cancel_key)
-            self._jobs[key] = job
-            self._queue.push(key, client)
-            self._dispatch()
-            return Submission(self._current(job), cancel_key, True)
+            status, spec = new_job(self.results_dir, key, dataset, fingerprint, vectors_path, method, params,
+                                   None if rows is None else len(rows), metadata_path, sphereize, inputs)
+            write_record(files.record, spec["record"])
+            return self._queue_new(status, spec, client, max_seconds)
+
+    def run_spec(self, status: JobStatus, spec: dict[str, Any], client: str,
+                 max_seconds: float | None) -> Submission:
+        """Queue a job another process admitted (a queue worker's job), or join it if it runs here."""
+        with self._lock:
+            known = self._join_or_cached(status.id, max_seconds)
+            if known is not None:
+                return known
+            if self._stopping:
+                raise RuntimeError("the job runner is stopping")
+            return self._queue_new(status.model_copy(update={"status": "queued", "worker": None}), spec,
+                                   client, max_seconds)
+
+    def _queue_new(self, status: JobStatus, spec: dict[str, Any], client: str,
+                   max_seconds: float | None) -> Submission:
+        """Put a new job in the table and the queue, and dispatch (lock held)."""
+        job = _Job(status=status, spec=spec, client=client, max_seconds=max_seconds)
+        cancel_key = secrets.token_urlsafe(16)
+        job.keys.add(cancel_key)
+        self._jobs[status.id] = job
+        self._queue.push(status.id, client)
+        self._dispatch()
+        return Submission(self._current(job), cancel_key, True)
 
     def _join_or_cached(self, key: str, max_seconds: float | None) -> Submission | None:
         """Join the unfinished job `key` or answer its finished result; None: it must run (lock held)."""
@@ -313,44 +321,6 @@ class JobRunner:
             if record.status in UNFINISHED:
                 return interrupted(record)  # left by a server that is gone
         return record
-
-    def store_given(
-        self, dataset: str, fingerprint: str, coords: np.ndarray, source: str, rows: list[int] | None = None
-    ) -> JobStatus:
-        """Store coordinates that came with the data as a finished "given" job (given_results.py)."""
-        return store_given(self.results_dir, dataset, fingerprint, coords, source, rows)
-
-    def coords_path(self, job_id: str) -> tuple[Path, list[int]]:
-        """The finished job's float32 coordinates file and its shape; 409 while it is unfinished."""
-        status = self.status(job_id)
-        if status.status != "done":
-            raise Conflict(f"projection {job_id} is {status.status}, it has no coordinates yet")
-        if status.shape is None:
-            raise Conflict(f"job {job_id} is a {status.method} analysis: it has no coordinates")
-        return result_paths(self.results_dir, job_id).coords, status.shape
-
-    def array_path(self, job_id: str, name: str) -> tuple[Path, ResultArray]:
-        """A finished job's named result array file and its dtype and shape; 404 when it has none."""
-        status = self.status(job_id)
-        if status.status != "done":
-            raise Conflict(f"job {job_id} is {status.status}, it has no result yet")
-        info = status.arrays.get(name)
-        if info is None:
-            have = ", ".join(status.arrays) or "none"
-            raise NotFound(f"job {job_id} ({status.method}) has no result {name[:40]!r}; it has: {have}")
-        return array_path(self.results_dir, job_id, name), info
-
-    def result_rows(self, job_id: str) -> np.ndarray | None:
-        """The dataset rows (int64) a finished job projected, in its order; None when it took all rows."""
-        status = self.status(job_id)
-        if status.status != "done":
-            raise Conflict(f"projection {job_id} is {status.status}, it has no result yet")
-        if status.rows is None:
-            return None
-        rows = np.fromfile(result_paths(self.results_dir, job_id).rows, dtype="<i8")
-        if rows.size != status.rows:
-            raise RuntimeError(f"projection {job_id} saved {rows.size} rows, its record says {status.rows}")
-        return rows
 
     def cancel(self, job_id: str, *, cancel_key: str | None = None, privileged: bool = True) -> JobStatus:
         """Cancel a queued job, or kill the worker running it and start a fresh one.
@@ -422,16 +392,6 @@ class JobRunner:
         with self._lock:
             return len(self._jobs)
 
-    def forget_dataset(self, dataset: str) -> None:
-        """Drop the cached results of a deleted dataset."""
-        for record in self.results_dir.glob("*.json"):
-            try:
-                if json.loads(record.read_bytes()).get("dataset") == dataset:
-                    for path in result_paths(self.results_dir, record.stem):
-                        path.unlink(missing_ok=True)
-            except (OSError, ValueError):
-                continue
-
     # -- internals (call with the lock held) ---------------------------------------------------
 
     def _current(self, job: _Job) -> JobStatus:
@@ -471,12 +431,10 @@ class JobRunner:
         self._jobs.pop(job_id, None)
         self._queue.remove(job_id)
         if job.status.status != "done":
-            on_disk = read_record(self.results_dir, job_id)
-            if on_disk is None or on_disk.status != "done":  # the worker may have just finished it
-                try:
-                    write_record(result_paths(self.results_dir, job_id).record, job.status.model_dump(mode="json"))
-                except OSError:
-                    log.exception("could not write the record of job %s", job_id)
+            try:
+                write_final_record(self.results_dir, job.status)  # unless the worker has just finished it
+            except OSError:
+                log.exception("could not write the record of job %s", job_id)
         self._notify_positions()
 
     def _notify_positions(self) -> None:
