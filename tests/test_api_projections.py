@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -13,11 +14,13 @@ from tests.datagen import clustered, vectors_tsv
 
 
 def job_events(client, job_id: str, timeout: float = 180) -> Iterator[dict]:
-    """Each status the job's Server-Sent Events stream sends, until it ends."""
+    """Each status the job's Server-Sent Events stream sends, until it ends (within `timeout` in all)."""
+    deadline = time.monotonic() + timeout  # keep-alive comments would reset a read timeout for ever
     with client.stream("GET", f"/api/projections/{job_id}/events", timeout=timeout) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         for line in r.iter_lines():
+            assert time.monotonic() < deadline, f"job {job_id} still unfinished after {timeout} s"
             if line.startswith("data: "):
                 yield json.loads(line[6:])
 

@@ -21,7 +21,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture(scope="module")
 def cluster(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     env = {"PROJECTOR_WRITE_TOKEN": TOKEN, "PROJECTOR_MAX_JOBS_PER_CLIENT": "2",
-           "PROJECTOR_JOB_STARTS_PER_MINUTE": "5"}
+           "PROJECTOR_JOB_STARTS_PER_MINUTE": "5", "PROJECTOR_TRUSTED_PROXIES": "127.0.0.1"}
     with queue_cluster(postgres_url, tmp_path_factory.mktemp("queue"), env=env) as c:
         yield c
 
@@ -160,6 +160,75 @@ def test_per_client_limits_count_across_both_replicas(cluster, dataset) -> None:
             if r.status_code == 202:
                 client.delete(f"/api/projections/{r.json()['id']}", headers={"X-Cancel-Key": r.json()["cancel_key"]})
         assert answers == [202, 202, 202, 429], answers
+
+
+def test_waiting_jobs_take_turns_over_clients_on_every_replica(cluster, dataset) -> None:
+    a, b = clients(cluster, headers=AUTH)
+
+    def post(client: httpx.Client, who: str, seed: int, iterations: int = 250) -> str:
+        r = client.post(f"/api/datasets/{dataset}/projections", json=tsne(iterations, seed),
+                        headers={"X-Forwarded-For": who})
+        assert r.status_code == 202, r.text
+        return r.json()["id"]
+
+    with a, b:
+        blockers = [post(a, "10.0.0.9", 40 + i, 5000) for i in range(2)]  # one on each worker
+        for job_id in blockers:
+            wait_running(a, job_id)
+        x1, x2, x3 = post(a, "10.0.0.1", 50), post(b, "10.0.0.1", 51), post(a, "10.0.0.1", 52)
+        y1 = post(b, "10.0.0.2", 53)
+        positions = {name: b.get(f"/api/projections/{job_id}").json()["queue_position"]
+                     for name, job_id in (("x1", x1), ("x2", x2), ("x3", x3), ("y1", y1))}
+        assert positions == {"x1": 1, "y1": 2, "x2": 3, "x3": 4}, positions
+        for job_id in blockers:
+            assert b.delete(f"/api/projections/{job_id}").json()["status"] == "cancelled"
+        for job_id in (x1, x2, x3, y1):
+            assert wait_done(a, job_id)["status"] == "done"
+        started = rows(cluster, "SELECT key FROM projector_queue_jobs WHERE key = ANY(:keys) ORDER BY started_at",
+                       keys=[x1, x2, x3, y1])
+        order = [{x1: "x1", x2: "x2", x3: "x3", y1: "y1"}[key] for key, in started]
+        assert set(order[:2]) == {"x1", "y1"} and order[2:] == ["x2", "x3"], order
+
+
+def test_a_queued_row_with_nothing_to_run_it_is_queued_again(cluster, dataset) -> None:
+    a, b = clients(cluster, headers=AUTH)
+    with a, b:
+        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(300, 60)).json()["id"]
+        assert b.delete(f"/api/projections/{job_id}").json()["status"] == "cancelled"
+        (old_queue_id,), = rows(cluster, "SELECT queue_id FROM projector_queue_jobs WHERE key = :k", k=job_id)
+        engine = cluster.engine()
+        with engine.begin() as conn:  # a row queued again with procrastinate's job long over
+            conn.execute(sa.text(
+                "UPDATE projector_queue_jobs SET status = 'queued', attempts = 0, worker = NULL,"
+                " record = jsonb_set(record::jsonb, '{status}', '\"queued\"')::text,"
+                " updated_at = now() - interval '1 hour' WHERE key = :k"), {"k": job_id})
+        engine.dispose()
+        assert a.get(f"/api/projections/{job_id}").json()["status"] == "queued"
+        final = wait_done(b, job_id, timeout=120)
+        assert final["status"] == "done", final
+        (queue_id, attempts), = rows(cluster, "SELECT queue_id, attempts FROM projector_queue_jobs WHERE key = :k",
+                                     k=job_id)
+        assert queue_id != old_queue_id and attempts == 1
+        assert any("queued with nothing to run it" in w.log() for w in cluster.workers)
+        assert fetch_coords(b, job_id).shape == (2000, 2)
+
+
+def test_a_worker_stopped_mid_job_hands_it_to_the_other(cluster, dataset) -> None:
+    a, b = clients(cluster, headers=AUTH)
+    with a, b:
+        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(1500, 61)).json()["id"]
+        status = wait_running(b, job_id)
+        leaving = worker_of(cluster, job_id)
+        leaving.process.terminate()  # SIGTERM: a graceful stop, as at a deploy
+        assert leaving.process.wait(timeout=30) == 0, leaving.log()
+        cluster.workers.remove(leaving)
+        final = wait_done(b, job_id, timeout=240)
+        assert final["status"] == "done", final
+        assert final["worker"] != status["worker"]
+        (attempts, name), = rows(cluster, "SELECT attempts, worker FROM projector_queue_jobs WHERE key = :k", k=job_id)
+        assert attempts == 1 and name != leaving.name  # handed back, not counted as a failed attempt
+        assert fetch_coords(a, job_id).shape == (2000, 2)
+        cluster.start_worker()
 
 
 def test_a_job_whose_worker_is_killed_finishes_on_the_other(cluster, dataset) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import procrastinate
+import sqlalchemy as sa
 
-from embedding_projector.jobs.queue_tables import libpq_url
+from embedding_projector.jobs.queue_tables import TASK, libpq_url
 
 
 def queue_app(url: str, *, for_worker: bool = False) -> procrastinate.App:
@@ -13,3 +14,13 @@ def queue_app(url: str, *, for_worker: bool = False) -> procrastinate.App:
     if for_worker:
         return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
     return procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=conninfo))
+
+
+def defer_in(app: procrastinate.App, conn: sa.Connection, key: str, priority: int) -> int:
+    """Queue job `key` in `conn`'s transaction (with our row's change); procrastinate's job id.
+
+    `app` must have the sync connector: procrastinate writes on the outside psycopg connection.
+    """
+    return app.configure_task(
+        TASK, queueing_lock=key, priority=priority, connection=conn.connection.driver_connection
+    ).defer(key=key)

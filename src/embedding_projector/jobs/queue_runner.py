@@ -25,7 +25,7 @@ from embedding_projector.errors import Forbidden, NotFound, Unauthorized
 from embedding_projector.jobs import queue_tables as t
 from embedding_projector.jobs.job_key import job_key
 from embedding_projector.jobs.job_spec import new_job
-from embedding_projector.jobs.queue_app import queue_app
+from embedding_projector.jobs.queue_app import defer_in, queue_app
 from embedding_projector.jobs.records import (
     UNFINISHED,
     interrupted,
@@ -145,8 +145,7 @@ class QueueRunner(ResultReads):
                 return Submission(self._status_of(conn, row), cancel_key, False)
             # New, or failed/cancelled/interrupted before: (re)queue it, in this transaction with
             # procrastinate's job, so a replica that dies here leaves either both or neither.
-            driver = conn.connection.driver_connection
-            queue_id = self._app.configure_task(t.TASK, queueing_lock=key, connection=driver).defer(key=key)
+            queue_id = defer_in(self._app, conn, key, t.fair_priority(conn, client))
             conn.execute(
                 sa.update(t.jobs).where(t.jobs.c.key == key).values(
                     status="queued", record=status.model_dump_json(), spec=json.dumps(spec), client=client,
@@ -186,11 +185,7 @@ class QueueRunner(ResultReads):
             elapsed = conn.execute(sa.select(sa.func.extract("epoch", sa.func.now() - row.started_at))).scalar()
             changes["elapsed"] = round(float(elapsed), 3)
         if row.status == "queued":
-            ahead = conn.execute(
-                sa.select(sa.func.count()).select_from(t.jobs)
-                .where(t.jobs.c.status == "queued", t.jobs.c.queued_at < row.queued_at)
-            ).scalar()
-            changes["queue_position"] = int(ahead) + 1
+            changes["queue_position"] = t.queue_position(conn, row.queue_id)
         return status.model_copy(update=changes)
 
     def snapshot(self, job_id: str) -> tuple[bytes, list[int], int]:

@@ -86,3 +86,25 @@ def ensure_schema(engine: sa.Engine) -> None:
 def notify(conn: sa.Connection, key: str) -> None:
     """Tell every replica that job `key` changed (sent when the transaction commits)."""
     conn.execute(sa.text("SELECT pg_notify(:channel, :key)"), {"channel": CHANNEL, "key": key})
+
+
+def fair_priority(conn: sa.Connection, client: str) -> int:
+    """The priority for one more job of `client`: minus its jobs already waiting, so clients take turns.
+
+    procrastinate takes the highest priority first, then the oldest: every client's first waiting
+    job goes before anyone's second, which is round-robin over clients, as in one process.
+    """
+    waiting = conn.execute(
+        sa.select(sa.func.count()).select_from(jobs).where(jobs.c.client == client, jobs.c.status == "queued")
+    ).scalar()
+    return -int(waiting or 0)
+
+
+def queue_position(conn: sa.Connection, queue_id: int | None) -> int:
+    """1 for the next job a worker takes, in procrastinate's order (priority, then age)."""
+    ahead = conn.execute(sa.text(
+        "SELECT count(*) FROM procrastinate_jobs o JOIN procrastinate_jobs me ON me.id = :id"
+        " WHERE o.task_name = :task AND o.status = 'todo'"
+        " AND (o.priority > me.priority OR (o.priority = me.priority AND o.id < me.id))"
+    ), {"id": queue_id, "task": TASK}).scalar()
+    return int(ahead or 0) + 1

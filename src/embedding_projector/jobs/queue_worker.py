@@ -25,7 +25,7 @@ from procrastinate.job_context import AbortReason
 from procrastinate.jobs import Status
 
 from embedding_projector.jobs import queue_tables as t
-from embedding_projector.jobs.queue_app import queue_app
+from embedding_projector.jobs.queue_app import defer_in, queue_app
 from embedding_projector.jobs.records import write_final_record
 from embedding_projector.jobs.runner import JobRunner
 from embedding_projector.jobs.snapshot_file import drop_snapshot, write_snapshot
@@ -52,6 +52,7 @@ class QueueWorker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.engine = t.engine_for(settings.queue_url)
         self.app = queue_app(settings.queue_url, for_worker=True)
+        self.defer_app = queue_app(settings.queue_url)  # sync: defers on our own transaction's connection
         self.runner = JobRunner(self.results_dir, workers=concurrency, warm_up=settings.warmup, owns_results=False)
 
         @self.app.task(name=t.TASK, pass_context=True)
@@ -97,16 +98,16 @@ class QueueWorker:
         def listener(current: JobStatus, snapshot: Any) -> None:  # on the runner's thread: hand over only
             loop.call_soon_threadsafe(changes.put_nowait, (current, snapshot))
 
-        try:
-            await asyncio.to_thread(self.runner.run_spec, status, spec, client, max_seconds)
-        except Exception as exc:  # this service is stopping: the row must not stay "running"
-            failed = status.model_copy(update={"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
-            await asyncio.to_thread(self._write, key, attempt, failed)
-            raise
-        pending: JobStatus | None = await asyncio.to_thread(self.runner.subscribe, key, listener)
         snapshot = None
         last_write = 0.0
         try:
+            try:
+                await asyncio.to_thread(self.runner.run_spec, status, spec, client, max_seconds)
+            except Exception as exc:  # this service is stopping: the row must not stay "running"
+                failed = status.model_copy(update={"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+                await asyncio.to_thread(self._write, key, attempt, failed)
+                raise
+            pending: JobStatus | None = await asyncio.to_thread(self.runner.subscribe, key, listener)
             while True:
                 now = time.monotonic()
                 if pending is not None and (pending.status in TERMINAL or now - last_write >= WRITE_INTERVAL):
@@ -183,8 +184,7 @@ class QueueWorker:
                 return
             queued = JobStatus.model_validate_json(row.record).model_copy(
                 update={"status": "queued", "progress": 0.0, "worker": None, "snapshot": 0})
-            queue_id = self.app.configure_task(
-                t.TASK, queueing_lock=key, connection=conn.connection.driver_connection).defer(key=key)
+            queue_id = defer_in(self.defer_app, conn, key, 1)  # ahead of the waiting ones: it had its turn
             conn.execute(sa.update(t.jobs).where(t.jobs.c.key == key).values(
                 status="queued", record=queued.model_dump_json(), queue_id=queue_id, attempts=attempt - 1,
                 worker=None, started_at=None, updated_at=sa.func.now()))
@@ -220,8 +220,45 @@ class QueueWorker:
             decision = await asyncio.to_thread(self._decide_stalled, str(job.task_kwargs.get("key")), job.id)
             if decision == "retry":
                 await self.app.job_manager.retry_job(job)
-            else:
+            elif decision == "fail":
                 await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        await asyncio.to_thread(self._requeue_orphans)
+
+    def _beating(self, conn: sa.Connection, worker: str | None) -> bool:
+        """Whether the worker service `worker` sent its heartbeat within the stalled time."""
+        if worker is None:
+            return False
+        recent = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, self.settings.queue_stalled_seconds)
+        return conn.execute(
+            sa.select(sa.literal(1)).where(t.workers.c.name == worker, t.workers.c.heartbeat > recent)
+        ).first() is not None
+
+    def _requeue_orphans(self) -> None:
+        """Give a procrastinate job again to every queued row that has none left to run it.
+
+        Submitting writes both in one transaction, so this needs something unforeseen (a job
+        finished by procrastinate while its row was queued again, or an operator's hand), but a
+        queued row with nothing behind it would wait for ever.
+        """
+        recent = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, self.settings.queue_stalled_seconds)
+        with self.engine.begin() as conn:
+            orphans = conn.execute(
+                sa.select(t.jobs.c.key, t.jobs.c.client).where(
+                    t.jobs.c.status == "queued", t.jobs.c.updated_at < recent,
+                    sa.text("NOT EXISTS (SELECT 1 FROM procrastinate_jobs p WHERE p.id = projector_queue_jobs.queue_id"
+                            " AND p.status IN ('todo', 'doing'))"),
+                ).with_for_update(skip_locked=True)
+            ).all()
+            for key, client in orphans:
+                waiting = conn.execute(sa.text(
+                    "SELECT id FROM procrastinate_jobs WHERE queueing_lock = :k AND status = 'todo'"), {"k": key}
+                ).scalar()
+                queue_id = waiting if waiting is not None else defer_in(
+                    self.defer_app, conn, key, t.fair_priority(conn, client))
+                conn.execute(sa.update(t.jobs).where(t.jobs.c.key == key).values(
+                    queue_id=queue_id, updated_at=sa.func.now()))
+                t.notify(conn, key)
+                log.warning("job %s was queued with nothing to run it; queued again", key)
 
     def _decide_stalled(self, key: str, queue_id: int | None) -> str:
         """Queue the job again (its first attempt) or fail it with the reason; the first sweeper to ask wins."""
@@ -233,6 +270,10 @@ class QueueWorker:
             ).one_or_none()
             if row is None:
                 return "fail"  # cancelled or finished meanwhile: only procrastinate's job is left to close
+            if self._beating(conn, row.worker):
+                # Its service still beats (ours, or another one in its graceful shutdown, when
+                # procrastinate's own heartbeat has stopped): it will finish or hand the job back.
+                return "skip"
             status = JobStatus.model_validate_json(row.record)
             if row.attempts < ATTEMPTS:
                 queued = status.model_copy(update={"status": "queued", "progress": 0.0, "worker": None, "snapshot": 0})
