@@ -63,10 +63,12 @@ bench: python-deps
 	$(PY) benchmarks/bench_edits.py
 	$(PY) benchmarks/bench_show.py
 
-# Builds the Docker image and smoke-tests it (slow; not part of `make test`). Needs root or sudo
-# when dockerd or the base image is missing.
+# Builds the Docker image and smoke-tests it, then brings compose.yaml up (PostgreSQL, two web
+# replicas behind nginx, two workers) and checks it (slow; not part of `make test`). Needs root or
+# sudo when dockerd, the base image or docker-compose is missing.
 docker-check:
 	bash scripts/docker_check.sh
+	bash scripts/compose_check.sh
 
 clean:
 	rm -rf $(STAMPS) node_modules
