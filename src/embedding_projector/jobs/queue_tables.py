@@ -89,15 +89,17 @@ def notify(conn: sa.Connection, key: str) -> None:
 
 
 def fair_priority(conn: sa.Connection, client: str) -> int:
-    """The priority for one more job of `client`: minus its jobs already waiting, so clients take turns.
+    """The priority for one more job of `client`: one below its lowest waiting job, else 0.
 
-    procrastinate takes the highest priority first, then the oldest: every client's first waiting
-    job goes before anyone's second, which is round-robin over clients, as in one process.
+    procrastinate takes the highest priority first, then the oldest. So a client's jobs run in
+    the order it sent them, and a client with nothing waiting goes level with everyone's next
+    job: clients take turns, as in one process, with no scheduler of our own.
     """
-    waiting = conn.execute(
-        sa.select(sa.func.count()).select_from(jobs).where(jobs.c.client == client, jobs.c.status == "queued")
-    ).scalar()
-    return -int(waiting or 0)
+    lowest = conn.execute(sa.text(
+        "SELECT min(p.priority) FROM projector_queue_jobs j JOIN procrastinate_jobs p ON p.id = j.queue_id"
+        " WHERE j.client = :client AND j.status = 'queued' AND p.status = 'todo'"
+    ), {"client": client}).scalar()
+    return 0 if lowest is None else min(int(lowest) - 1, 0)
 
 
 def queue_position(conn: sa.Connection, queue_id: int | None) -> int:
