@@ -213,38 +213,27 @@ def test_a_queued_row_with_nothing_to_run_it_is_queued_again(cluster, dataset) -
         assert fetch_coords(b, job_id).shape == (2000, 2)
 
 
-def test_a_worker_stopped_mid_job_hands_it_to_the_other(cluster, dataset) -> None:
+@pytest.mark.parametrize("stop", ["sigterm", "kill-9"])
+def test_a_job_whose_worker_stops_finishes_on_the_other(cluster, dataset, stop: str) -> None:
+    """SIGTERM (a deploy) hands the job back, not counted as an attempt; kill -9 leaves it to the sweep."""
     a, b = clients(cluster, headers=AUTH)
     with a, b:
-        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(1500, 61)).json()["id"]
+        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(1500, 61 if stop == "sigterm" else 3)
+                        ).json()["id"]
         status = wait_running(b, job_id)
         leaving = worker_of(cluster, job_id)
-        leaving.process.terminate()  # SIGTERM: a graceful stop, as at a deploy
-        assert leaving.process.wait(timeout=30) == 0, leaving.log()
+        if stop == "sigterm":
+            leaving.process.terminate()
+            assert leaving.process.wait(timeout=30) == 0, leaving.log()
+        else:
+            cluster.kill(leaving)
+        final = wait_done(b, job_id, timeout=240)
+        assert final["status"] == "done", final
+        assert final["worker"] != status["worker"]
+        (attempts, name), = rows(cluster, "SELECT attempts, worker FROM projector_queue_jobs WHERE key = :k", k=job_id)
+        assert attempts == (1 if stop == "sigterm" else 2) and name != leaving.name
+        assert fetch_coords(a, job_id).shape == (2000, 2)
         cluster.workers.remove(leaving)
-        final = wait_done(b, job_id, timeout=240)
-        assert final["status"] == "done", final
-        assert final["worker"] != status["worker"]
-        (attempts, name), = rows(cluster, "SELECT attempts, worker FROM projector_queue_jobs WHERE key = :k", k=job_id)
-        assert attempts == 1 and name != leaving.name  # handed back, not counted as a failed attempt
-        assert fetch_coords(a, job_id).shape == (2000, 2)
-        cluster.start_worker()
-
-
-def test_a_job_whose_worker_is_killed_finishes_on_the_other(cluster, dataset) -> None:
-    a, b = clients(cluster, headers=AUTH)
-    with a, b:
-        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(1000, 3)).json()["id"]
-        status = wait_running(b, job_id)
-        victim = worker_of(cluster, job_id)
-        cluster.kill(victim)
-        final = wait_done(b, job_id, timeout=240)
-        assert final["status"] == "done", final
-        assert final["worker"] != status["worker"]
-        (attempts, name), = rows(cluster, "SELECT attempts, worker FROM projector_queue_jobs WHERE key = :k", k=job_id)
-        assert attempts == 2 and name != victim.name
-        assert fetch_coords(a, job_id).shape == (2000, 2)
-        cluster.workers.remove(victim)
         cluster.start_worker()
 
 
