@@ -192,3 +192,47 @@ def test_csv_row_count_mismatch_is_the_tsv_error() -> None:
     with pytest.raises(InputError) as err:
         parse_metadata(b"a,b\n1,2\n3,4\n", "m.csv", expected_rows=3)
     assert err.value.message == "m.csv has 2 data rows but the vectors have 3 rows"
+
+
+# --- read in blocks ----------------------------------------------------------------------------
+
+TRICKY = [
+    b"\xef\xbb\xbfword\tn\r\nalpha\t1\r\n\xc3\xa9t\xc3\xa9\t\r\n\r\n\t\nzeta\t3\r\n\n\n",  # BOM, CRLF, blank rows
+    b"w\tn\n" + b"".join(b"r%d\t%d\n" % (i, i) for i in range(300)) + b"\t\n \n",  # trailing blank lines
+    b"only\n\n\xe2\x82\xac uro\nlast",  # one column, an empty label, no final line break
+    b"a\tb\n" + b"x" * 5000 + b"\t1\n",  # a line longer than any small block
+    b'a,b\n"x\ny",1\n\n2,3\n',  # CSV: a quoted line break, then a blank record in the data (ragged)
+    b"h1,h2\n\xc3\xa9,1\n2,3\n\n\n",  # CSV: blank records at the end
+]
+
+
+def outcome(content: bytes, name: str, block_bytes: int) -> object:
+    """The parsed columns, or the error's message and position."""
+    try:
+        return parse_metadata(content, name, block_bytes=block_bytes).columns
+    except InputError as err:
+        return (err.message, err.line, err.column)
+
+
+@pytest.mark.parametrize("index", range(len(TRICKY)))
+@pytest.mark.parametrize("block_bytes", [1, 2, 3, 5, 17, 64, 4096])
+def test_blocks_of_any_size_read_the_same(index: int, block_bytes: int) -> None:
+    content = TRICKY[index]
+    name = "m.csv" if b"," in content else "metadata.tsv"
+    assert outcome(content, name, block_bytes) == outcome(content, name, 1 << 20)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 7, 100, 1 << 20])
+def test_faults_deep_in_the_file_are_placed_whatever_the_blocks(block_bytes: int) -> None:
+    rows = b"".join(b"w%d\t%d\n" % (i, i) for i in range(500))
+    err = parse_error_in(b"w\tn\n" + rows + b"caf\xe9\t1\n", block_bytes)
+    assert (err.line, err.column) == (502, 4)
+    err = parse_error_in(b"w\tn\n" + rows + b"\n\n" + b"ragged\n", block_bytes)
+    assert err.line == 502 and "expected 2 fields as in the header, found 1" in err.message
+    assert parse_metadata(b"w\tn\n" + rows + b"\n\n", "metadata.tsv", block_bytes=block_bytes).n_rows == 500
+
+
+def parse_error_in(content: bytes, block_bytes: int) -> InputError:
+    with pytest.raises(InputError) as info:
+        parse_metadata(content, "metadata.tsv", block_bytes=block_bytes)
+    return info.value

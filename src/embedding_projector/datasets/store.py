@@ -19,6 +19,7 @@ from embedding_projector.datasets.edit_layer import EditLayer
 from embedding_projector.datasets.edits import EditLog, EditRequest
 from embedding_projector.datasets.given_coords import GivenCoords
 from embedding_projector.datasets.matrix_file import save_float32
+from embedding_projector.datasets.metadata_json import write_metadata_json
 from embedding_projector.datasets.parse_metadata import Column, Metadata
 from embedding_projector.datasets.parse_sprite import FILE_NAMES, MEDIA_TYPES, SpriteSheet
 from embedding_projector.datasets.unit_file import NORMS_FILE, UNIT_FILE, add_unit, open_unit, save_unit
@@ -363,7 +364,6 @@ class DatasetStore:
         folder = self._folder(dataset_id)
         if folder.exists():
             raise Conflict(f"a dataset with id {dataset_id!r} already exists")
-        body = {"columns": [{"name": c.name, "type": c.type, "values": c.values} for c in columns]}
         self.edits.forget(dataset_id, self.staging)  # a crash's leftover log of a reused id
         with staged_directory(folder, self.staging) as tmp:
             # In blocks: a float32 matrix (or memmap) is written as it is, never copied whole.
@@ -390,10 +390,7 @@ class DatasetStore:
             for index, layout in enumerate(given):
                 coords = np.ascontiguousarray(layout.coords, dtype="<f4")
                 np.save(tmp / GIVEN_FILE.format(index=index), coords, allow_pickle=False)
-            (tmp / METADATA_FILE).write_text(
-                json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
-                encoding="utf-8",
-            )
+            write_metadata_json(tmp / METADATA_FILE, columns)
             if sprite is not None:
                 image, sheet = sprite
                 target = tmp / FILE_NAMES[sheet.format]
