@@ -28,19 +28,19 @@ $(STAMPS)/python: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@mkdir -p $(STAMPS) && touch $@
 
-# three.js comes from npm (pinned by package-lock.json); the served copy lives in static/vendor/.
+# three.js and @noble/hashes come from npm (pinned by package-lock.json); the served copy lives in static/vendor/.
 node-deps: $(STAMPS)/node
 
 $(STAMPS)/node: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --no-audit --no-fund && node scripts/vendor_three.mjs; \
+		npm ci --no-audit --no-fund && node scripts/vendor.mjs; \
 	else \
-		echo "npm not found: serving the committed static/vendor/ copy of three.js"; \
+		echo "npm not found: serving the committed static/vendor/ copies of three.js and @noble/hashes"; \
 	fi
 	@mkdir -p $(STAMPS) && touch $@
 
 vendor: node-deps
-	node scripts/vendor_three.mjs
+	node scripts/vendor.mjs
 
 # Browser tests drive Debian's chromium; install it when it is missing.
 chromium:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -255,3 +256,47 @@ def test_strangers_and_crowds_are_refused(server, client) -> None:
     for upload in opened:
         assert client.delete(f"/api/uploads/{upload}").status_code == 204
     assert client.get("/api/uploads/" + "../x").status_code == 404
+
+
+def test_a_start_sent_again_with_its_key_answers_the_same_upload(client, server) -> None:
+    """The answer to a start was lost, so the client sends it again: one upload, not two."""
+    key = "k" * 12 + "-lost-answer"
+    first = client.post("/api/uploads", json={"filename": "a.npy", "size": 1000, "key": key})
+    again = client.post("/api/uploads", json={"filename": "a.npy", "size": 1000, "key": key})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    upload = first.json()["id"]
+    assert leftovers(server).count(f"{upload}.json") == 1 and len(leftovers(server)) == 2
+    other = client.post("/api/uploads", json={"filename": "b.npy", "size": 1000, "key": key})
+    assert other.status_code == 409 and "a.npy" in other.json()["error"]
+    for bad in ("short", "x" * 65, "../../etc/passwd-0123456"):
+        assert client.post("/api/uploads", json={"filename": "a.npy", "size": 9, "key": bad}).status_code == 422
+    assert client.delete(f"/api/uploads/{upload}").status_code == 204
+    assert leftovers(server) == []
+
+
+def age(server: LiveServer, upload: str, seconds: float) -> None:
+    """Make an upload look untouched for `seconds` (as if that much time had passed)."""
+    record = server.data_dir / ".uploads" / f"{upload}.json"
+    fields = json.loads(record.read_text())
+    fields["touched"] -= seconds
+    record.write_text(json.dumps(fields))
+
+
+def test_an_upload_that_never_got_a_byte_expires_in_minutes_one_with_bytes_in_a_day(client, server) -> None:
+    empty = start(client, "lost.npy", 1000)["id"]
+    begun = start(client, "begun.npy", 1000)["id"]
+    assert put(client, begun, 0, b"x" * 100).status_code == 200
+    for upload in (empty, begun):
+        age(server, upload, 11 * 60)  # past the 10 minutes of an unstarted upload
+    fresh = start(client, "fresh.npy", 1000)["id"]  # a start sweeps the expired ones
+    assert client.get(f"/api/uploads/{empty}").status_code == 404
+    assert client.get(f"/api/uploads/{begun}").json()["received"] == 100
+    age(server, begun, 24 * 3600)
+    start(client, "later.npy", 1000)
+    assert client.get(f"/api/uploads/{begun}").status_code == 404
+    assert client.get(f"/api/uploads/{fresh}").status_code == 200
+    for name in leftovers(server):
+        if name.endswith(".json"):
+            assert client.delete(f"/api/uploads/{name[:-5]}").status_code == 204
+    assert leftovers(server) == []

@@ -28,11 +28,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 class Recording(httpx.BaseTransport):
     """The real transport, recording each request; the PUTs numbered in `drop` fail once, mid-flight."""
 
-    def __init__(self, drop: tuple[int, ...] = ()) -> None:
+    def __init__(self, drop: tuple[int, ...] = (), lose_start_answers: int = 0) -> None:
         self.inner = httpx.HTTPTransport()
         self.seen: list[str] = []
         self.drop = set(drop)
         self.puts = 0
+        self.lose_start_answers = lose_start_answers
+        self.starts: list[tuple[bytes, int]] = []  # each start's body and the status the server answered
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.seen.append(f"{request.method} {request.url.path}")
@@ -40,7 +42,13 @@ class Recording(httpx.BaseTransport):
             self.puts += 1
             if self.puts in self.drop:
                 raise httpx.WriteError("connection dropped (test)")
-        return self.inner.handle_request(request)
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path == "/api/uploads":
+            response.read()
+            self.starts.append((request.content, response.status_code))
+            if len(self.starts) <= self.lose_start_answers:
+                raise httpx.ReadError("the answer was lost (test)")  # the server has opened the upload
+        return response
 
 
 def client_for(server: LiveServer, transport: Recording) -> Client:
@@ -79,6 +87,18 @@ def test_a_dropped_chunk_is_resent_from_where_the_server_stands(server) -> None:
     assert info["fingerprint"] == fingerprint(m)
     status_checks = [s for s in transport.seen if s.startswith("GET /api/uploads/")]
     assert len(status_checks) == 2  # once after each drop
+
+
+def test_a_start_whose_answer_was_lost_is_sent_again_and_opens_one_upload(server) -> None:
+    m, table = data(n=1000, seed=3)
+    transport = Recording(lose_start_answers=2)
+    info = transfer.send_dataset(client_for(server, transport), m, table, {"name": "lost start"}, None)
+    assert info["fingerprint"] == fingerprint(m)
+    bodies, statuses = zip(*transport.starts, strict=True)
+    assert statuses == (201, 200, 200) and len(set(bodies)) == 1  # the same key each time: one upload
+    assert len({s for s in transport.seen if s.startswith("PUT /api/uploads/")}) == 1
+    folder = server.data_dir / ".uploads"
+    assert not folder.exists() or not any(folder.iterdir())  # consumed: no second, empty upload left
 
 
 def test_a_server_without_resumable_uploads_gets_one_parquet_file(server, monkeypatch) -> None:

@@ -60,11 +60,12 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_the_wheel_carries_the_page_and_the_vendored_three(wheel: Path) -> None:
+def test_the_wheel_carries_the_page_and_the_vendored_modules(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ["templates/index.html", "static/js/main.js", "static/css/app.css",
                  "static/vendor/three/three.module.js", "static/vendor/three/three.core.js",
-                 "static/vendor/three/addons/controls/OrbitControls.js", "static/vendor/three/LICENSE"]:
+                 "static/vendor/three/addons/controls/OrbitControls.js", "static/vendor/three/LICENSE",
+                 "static/vendor/noble-hashes/sha2.js", "static/vendor/noble-hashes/LICENSE"]:
         assert f"embedding_projector/{path}" in names, path
     assert len([n for n in names if n.startswith("embedding_projector/static/")]) == \
         len([p for p in (REPO / "static").rglob("*") if p.is_file()])

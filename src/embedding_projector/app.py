@@ -159,6 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.uploads = ChunkedUploads(
             settings.data_dir / ".uploads", max_bytes=settings.max_chunked_upload_bytes,
             max_open=settings.max_open_uploads, expire_seconds=settings.upload_expire_seconds,
+            unstarted_expire_seconds=settings.upload_unstarted_expire_seconds,
         )
         app.state.jobs = runner
         app.state.views = view_store

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     upload_expire_seconds: float = Field(
         24 * 3600.0, gt=0, description="An unfinished resumable upload untouched this long is deleted."
     )
+    upload_unstarted_expire_seconds: float = Field(
+        600.0, gt=0, description="A resumable upload that has not received a byte is deleted after this long "
+        "untouched (a start whose answer was lost); at most upload_expire_seconds.",
+    )
     workers: int = Field(
         default_factory=_default_workers,
         ge=1,

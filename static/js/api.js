@@ -146,10 +146,13 @@ export function uploadDataset(formData) {
   return json('/api/datasets', { method: 'POST', body: formData });
 }
 
-/** POST /api/uploads {filename, size}: a resumable upload's status {id, filename, size, received, chunk_bytes}. */
-export function startUpload(filename, size, signal) {
+/**
+ * POST /api/uploads {filename, size, key}: a resumable upload's status {id, filename, size, received, chunk_bytes}.
+ * The same `key` sent again (the first answer was lost) answers the same upload.
+ */
+export function startUpload(filename, size, key, signal) {
   return json('/api/uploads', {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ filename, size }), signal,
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ filename, size, key }), signal,
   });
 }
 

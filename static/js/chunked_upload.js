@@ -1,6 +1,7 @@
 // One file through the resumable upload API (/api/uploads): chunks read with file.slice (never the
 // whole file in memory), each sent with its SHA-256, in order; a failed chunk is retried after a
-// pause from where the server says it stands (GET). An upload that cannot finish is deleted.
+// pause from where the server says it stands (GET). An upload that cannot finish is deleted. The
+// start carries a random key, so a start whose answer was lost is sent again and gets the same upload.
 import * as api from './api.js';
 import { ApiError } from './api.js';
 
@@ -12,11 +13,25 @@ export function isRetryable(err) {
   return err instanceof ApiError && (err.status === 0 || err.status === 409 || err.status >= 500);
 }
 
-async function sha256Hex(bytes) {
-  // crypto.subtle exists only in a secure context (https, localhost): elsewhere the header is left out.
-  if (!globalThis.crypto?.subtle) return null;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+let nobleSha256 = null;
+
+/** The SHA-256 of `bytes` (an ArrayBuffer) as hex: the browser's own, else @noble/hashes' (loaded on first use). */
+export async function sha256Hex(bytes) {
+  let digest;
+  if (globalThis.crypto?.subtle) {
+    digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  } else {
+    // crypto.subtle exists only in a secure context (https, localhost); a plain-http server elsewhere.
+    nobleSha256 ??= (await import('@noble/hashes/sha2.js')).sha256;
+    digest = nobleSha256(new Uint8Array(bytes));
+  }
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** 24 random URL-safe characters (crypto.getRandomValues works outside a secure context too). */
+function uploadKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_');
 }
 
 function pause(ms, signal) {
@@ -46,13 +61,27 @@ function gaveUp(file, received, err) {
   });
 }
 
+/** Open the upload, sending the start again (same key) after no answer or a 5xx; one that never got through expires. */
+async function startUpload(file, signal, pauses) {
+  const key = uploadKey();
+  for (let failures = 0; ; failures += 1) {
+    try {
+      return await api.startUpload(file.name, file.size, key, signal);
+    } catch (err) {
+      const again = err instanceof ApiError && (err.status === 0 || err.status >= 500);
+      if (signal?.aborted || !again || failures >= pauses.length) throw err;
+      await pause(pauses[failures], signal);
+    }
+  }
+}
+
 /**
  * Send `file` (a File or Blob with a name) in chunks of at most `chunkBytes`; onProgress(bytesAccepted)
  * after each chunk. Resolves to the complete upload's id; rejects with an ApiError (the upload is then
  * deleted) or with the abort reason when `signal` aborts.
  */
 export async function sendInChunks(file, { chunkBytes, onProgress = () => {}, signal, pauses = RETRY_PAUSES_MS }) {
-  const upload = await api.startUpload(file.name, file.size, signal);
+  const upload = await startUpload(file, signal, pauses);
   const chunk = Math.max(1, Math.min(chunkBytes, upload.chunk_bytes || chunkBytes));
   let received = upload.received;
   let failures = 0;

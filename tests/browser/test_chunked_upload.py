@@ -1,7 +1,9 @@
 """The Load dialog sends a file over the server's chunk size through /api/uploads: in checked chunks,
 with the write token, showing the percentage sent; a dropped chunk is resumed from where the server
-stands, a chunk that keeps failing (or is refused) ends in the dialog's error and a deleted upload, and
-Cancel abandons the upload."""
+stands, a chunk that keeps failing (or is refused) ends in the dialog's error and a deleted upload,
+Cancel abandons the upload, a start whose answer was lost opens one upload, and a page outside a secure
+context (plain http to a host name: no crypto.subtle) still sends every chunk's SHA-256, with big
+metadata and sprite files in chunks too."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from PIL import Image
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from tests.browser.conftest import open_projector
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, open_projector, watch_page
 from tests.conftest import LiveServer, run_server
 
 CHUNK = 64 * 1024
@@ -284,3 +287,110 @@ def test_closing_the_dialog_after_a_refused_form_deletes_its_upload(
         page.click("#upload-cancel")
     assert deleted.value.response().status == 204
     assert no_unfinished_uploads(server)
+
+
+def test_a_start_whose_answer_was_lost_is_sent_again_and_opens_one_upload(
+    page: Page, server: LiveServer, npy: bytes, matrix: np.ndarray, page_errors
+) -> None:
+    page_errors.allow(r"net::ERR_FAILED")
+    seen = open_with_token(page, server)
+    answered: list[int] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        answer = route.fetch()  # the server opens the upload; its answer never reaches the page
+        answered.append(answer.status)
+        if len(answered) == 1:
+            route.abort("failed")
+        else:
+            route.fulfill(response=answer)
+
+    page.route("**/api/uploads", lose_first_answer)
+    choose_files(page, npy, "Lost start")
+    page.click("#upload-submit")
+    expect_shown(page, server, "Lost start", matrix)
+    starts = [r for r in seen if r.method == "POST" and r.url.endswith("/api/uploads")]
+    assert answered == [201, 200]
+    assert len(starts) == 2 and starts[0].post_data == starts[1].post_data  # the same key: the same upload
+    assert len({upload_id_of(r.url) for r in chunk_puts(seen)}) == 1
+    assert no_unfinished_uploads(server)
+
+
+PLAIN_HOST = "projector.test"
+SPRITE_CELL, SPRITE_PER_ROW = 16, 40
+
+
+@pytest.fixture(scope="module")
+def plain_http_browser(browser: Browser) -> Iterator[Browser]:
+    """A chromium that resolves projector.test to 127.0.0.1: a plain-http origin that is not a secure context."""
+    other = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                        args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {PLAIN_HOST} 127.0.0.1"])
+    yield other
+    other.close()
+
+
+def noisy_sprite(n: int) -> bytes:
+    """A sheet of n 16×16 cells of random pixels: a PNG that does not compress below the form limit."""
+    rows = -(-n // SPRITE_PER_ROW)
+    pixels = np.random.default_rng(5).integers(0, 256, (rows * SPRITE_CELL, SPRITE_PER_ROW * SPRITE_CELL, 3), np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_outside_a_secure_context_every_chunk_still_carries_its_sha256_and_big_metadata_and_sprites_go_in_chunks(
+    plain_http_browser: Browser, server: LiveServer, npy: bytes, matrix: np.ndarray, page_errors
+) -> None:
+    context = plain_http_browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    watch_page(page, page_errors)
+    metadata = ("word\tnote\n" + "".join(f"w{i}\t{'long note ' * 12}{i}\n" for i in range(N))).encode()
+    sprite = noisy_sprite(N)
+    assert len(metadata) > UPLOAD_LIMIT and len(sprite) > UPLOAD_LIMIT
+    url = server.url.replace("127.0.0.1", PLAIN_HOST)
+    try:
+        page.add_init_script(f"sessionStorage.setItem('projector-write-token', {json.dumps(TOKEN)})")
+        seen: list[Request] = []
+        page.on("request", lambda r: seen.append(r))
+        open_projector(page, url)
+        assert page.evaluate("[window.isSecureContext, !!globalThis.crypto?.subtle]") == [False, False]
+        choose_files(page, npy, "Plain http")
+        page.set_input_files("#upload-metadata", files=[{"name": "notes.tsv", "mimeType": TSV, "buffer": metadata}])
+        page.set_input_files("#upload-sprite", files=[{"name": "sheet.png", "mimeType": "image/png", "buffer": sprite}])
+        page.fill("#upload-sprite-dim", str(SPRITE_CELL))
+        page.click("#upload-submit")
+        expect(page.locator("#upload-dialog")).to_be_hidden()
+        expect(page.locator("canvas.scatter-canvas")).to_have_attribute("data-points", str(N), timeout=30_000)
+
+        sent = {"big.npy": npy, "notes.tsv": metadata, "sheet.png": sprite}
+        names = {}
+        for r in seen:
+            if r.method == "POST" and r.url.endswith("/api/uploads"):
+                names[r.response().json()["id"]] = json.loads(r.post_data)["filename"]
+        assert sorted(names.values()) == sorted(sent)
+        puts = chunk_puts(seen)
+        assert len(puts) == sum(-(-len(data) // CHUNK) for data in sent.values())
+        for r in puts:
+            data, offset = sent[names[upload_id_of(r.url)]], offset_of(r.url)
+            assert r.post_data_buffer == data[offset:offset + CHUNK]
+            assert r.headers["x-chunk-sha256"] == hashlib.sha256(r.post_data_buffer).hexdigest()
+        assert any(r.url.endswith("/static/vendor/noble-hashes/sha2.js") for r in seen)  # loaded for the digests
+
+        # What the user sees: the notes (from the last row) are searchable, and the points are thumbnails.
+        dataset = page.eval_on_selector("#dataset-select", "s => s.value")
+        expect(page.locator("#sprites-option")).to_be_visible()
+        page.fill("#search-input", f"w{N - 1}")
+        expect(page.locator("#match-list li")).to_have_count(1)
+        expect(page.locator("#match-list li .thumb")).to_have_count(1)
+        with server.client(headers=AUTH) as c:
+            assert c.get(f"/api/datasets/{dataset}/sprite").content == sprite
+            columns = c.get(f"/api/datasets/{dataset}/metadata").json()["columns"]
+        assert columns[1]["values"][N - 1] == f"{'long note ' * 12}{N - 1}"
+        assert no_unfinished_uploads(server)
+    finally:
+        context.close()
+    bad = page_errors.unexpected()
+    assert not bad, bad

@@ -31,6 +31,11 @@ class UploadStart(BaseModel):
 
     filename: str = Field(max_length=1000)
     size: int = Field(ge=1)
+    key: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{16,64}$",
+        description="a random key the client chose: the same start sent again (its answer was lost) "
+        "answers the same upload, with 200",
+    )
 
 
 class UploadState(BaseModel):
@@ -52,10 +57,12 @@ def _answer(status: dict[str, object], settings: SettingsDep) -> UploadState:
 
 
 @router.post("", status_code=201, response_model=UploadState)
-async def start_upload(body: UploadStart, request: Request, settings: SettingsDep) -> UploadState:
-    """Open a resumable upload; send its bytes with PUT ?offset=, at most chunk_bytes at a time."""
+async def start_upload(body: UploadStart, request: Request, response: Response, settings: SettingsDep) -> UploadState:
+    """Open a resumable upload (201; 200 for a `key` already started); send its bytes with PUT ?offset=."""
     require_write_access(request, settings.write_token, "uploading a dataset")
-    status = await run_in_threadpool(_uploads(request).start, body.filename, body.size)
+    status, new = await run_in_threadpool(_uploads(request).start, body.filename, body.size, body.key)
+    if not new:
+        response.status_code = 200
     return _answer(status.public(), settings)
 
 

@@ -1,7 +1,8 @@
 """Resumable uploads: a file too big for one request arrives in checked chunks and is assembled on disk.
 
 Each upload is two files in its folder: `<id>.part` (the bytes so far) and `<id>.json` (name, declared
-size and how many bytes are accepted). A chunk is written at the accepted length; only once it is
+size, how many bytes are accepted, and the client's key). A start sent again with the same key (its
+answer was lost) gets the same upload; one that never received a byte expires after minutes, not hours. A chunk is written at the accepted length; only once it is
 complete and its digest matches does the record move on, so an interrupted or refused chunk leaves
 nothing behind: the next chunk starts by cutting the part back to the accepted length. A complete
 upload is taken whole, by one rename, when a dataset names it, and given back if that form is refused.
@@ -17,7 +18,7 @@ import secrets
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePath
 
 from embedding_projector.atomic_files import atomic_write_bytes
@@ -38,6 +39,7 @@ class UploadStatus:
     size: int
     received: int
     touched: float
+    key: str | None = None
 
     def public(self) -> dict[str, object]:
         """The status as the API answers it."""
@@ -47,11 +49,13 @@ class UploadStatus:
 class ChunkedUploads:
     """The unfinished uploads of one server, in one folder; thread-safe, one chunk per upload at a time."""
 
-    def __init__(self, folder: Path, *, max_bytes: int, max_open: int, expire_seconds: float) -> None:
+    def __init__(self, folder: Path, *, max_bytes: int, max_open: int, expire_seconds: float,
+                 unstarted_expire_seconds: float | None = None) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
         self.max_open = max_open
         self.expire_seconds = expire_seconds
+        self.unstarted_expire_seconds = min(expire_seconds, unstarted_expire_seconds or expire_seconds)
         self._lock = threading.Lock()
         self._busy: set[str] = set()
         folder.mkdir(parents=True, exist_ok=True)
@@ -72,8 +76,12 @@ class ChunkedUploads:
     def _write(self, status: UploadStatus) -> None:
         atomic_write_bytes(self._paths(status.id)[1], json.dumps(asdict(status)).encode())
 
-    def start(self, filename: str, size: int) -> UploadStatus:
-        """Open a new upload of `size` bytes named `filename`; 413/507/429 when it cannot be taken."""
+    def start(self, filename: str, size: int, key: str | None = None) -> tuple[UploadStatus, bool]:
+        """Open a new upload of `size` bytes named `filename`: (status, whether it is new); 413/429 when it cannot be taken.
+
+        With a `key` the client chose, an open upload of the same key, name and size is answered again
+        instead: the client sent the start twice because the first answer never reached it.
+        """
         name = PurePath(filename.replace("\\", "/")).name[:MAX_FILENAME_CHARS]
         if not name or name in (".", ".."):
             raise InputError("an upload needs a file name", file="filename")
@@ -84,6 +92,9 @@ class ChunkedUploads:
                            file=name)
         with self._lock:
             self._expire()
+            again = self._keyed(key, name, size) if key is not None else None
+            if again is not None:
+                return again, False
             if sum(1 for _ in self.folder.glob("*.json")) >= self.max_open:
                 raise TooManyRequests(f"the server already has {self.max_open} unfinished uploads; "
                                       "finish or delete one, or try again later")
@@ -93,11 +104,28 @@ class ChunkedUploads:
                 raise TooLarge(f"{name} is {size} bytes, more than the server's disk has free ({free} bytes)",
                                file=name)
             status = UploadStatus(id=secrets.token_urlsafe(24), filename=name, size=size, received=0,
-                                  touched=time.time())
+                                  touched=time.time(), key=key)
             part, _ = self._paths(status.id)
             part.touch(exist_ok=False)
             self._write(status)
-            return status
+            return status, True
+
+    def _keyed(self, key: str, filename: str, size: int) -> UploadStatus | None:
+        """The open upload started with `key` (touched again), or None; 409 when it names another file."""
+        for record in self.folder.glob("*.json"):
+            try:
+                status = self._read(record.stem)
+            except (NotFound, OSError, ValueError, TypeError):
+                continue
+            if status.key != key:
+                continue
+            if (status.filename, status.size) != (filename, size):
+                raise Conflict(f"{filename}: the upload key was used for {status.filename} "
+                               f"({status.size} bytes); choose a new key for another file", file=filename)
+            touched = replace(status, touched=time.time())
+            self._write(touched)
+            return touched
+        return None
 
     def status(self, upload_id: str) -> UploadStatus:
         """An upload's status; 404 when unknown."""
@@ -136,8 +164,7 @@ class ChunkedUploads:
                 raise InputError(f"{status.filename}: the chunk at byte {status.received} has SHA-256 {digest}, "
                                  f"not {expected.strip()[:64]} as sent; it was not kept", file=status.filename)
             with self._lock:
-                done = UploadStatus(id=status.id, filename=status.filename, size=status.size,
-                                    received=status.received + written, touched=time.time())
+                done = replace(status, received=status.received + written, touched=time.time())
                 self._write(done)
                 return done
         finally:
@@ -184,14 +211,17 @@ class ChunkedUploads:
             self._busy.discard(upload_id)
 
     def _expire(self) -> None:
-        """Drop uploads untouched for `expire_seconds`, and parts whose record is gone (a crash's)."""
+        """Drop uploads untouched for `expire_seconds` (`unstarted_expire_seconds` while they have no byte),
+        and parts whose record is gone (a crash's)."""
         now = time.time()
         for record in self.folder.glob("*.json"):
             try:
-                touched = json.loads(record.read_text(encoding="utf-8"))["touched"]
-            except (OSError, ValueError, KeyError):
-                touched = 0.0
-            if now - touched > self.expire_seconds and record.stem not in self._busy:
+                fields = json.loads(record.read_text(encoding="utf-8"))
+                touched, received = float(fields["touched"]), int(fields["received"])
+            except (OSError, ValueError, KeyError, TypeError):
+                touched, received = 0.0, 0
+            limit = self.expire_seconds if received > 0 else self.unstarted_expire_seconds
+            if now - touched > limit and record.stem not in self._busy:
                 record.unlink(missing_ok=True)
                 (self.folder / f"{record.stem}.part").unlink(missing_ok=True)
         for part in self.folder.glob("*.part"):

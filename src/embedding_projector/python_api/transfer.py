@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -68,11 +69,29 @@ def _chunk_size(client: Client) -> int | None:
     return int(uploads["chunk_bytes"]) if isinstance(uploads, dict) and "chunk_bytes" in uploads else None
 
 
+def _start(client: Client, filename: str, size: int) -> str:
+    """Open the upload; a start whose answer was lost (dropped, 5xx) is sent again with its key: the same upload."""
+    body = {"filename": filename, "size": size, "key": secrets.token_urlsafe(18)}
+    for tries in range(1, CHUNK_TRIES + 1):
+        try:
+            answer = client.http.post("/api/uploads", json=body)
+        except httpx.TransportError as exc:
+            answer, detail = None, f"the connection dropped ({exc})"
+        if answer is not None:
+            if answer.status_code in (200, 201):
+                return answer.json()["id"]
+            detail = client.refusal(answer, "POST /api/uploads")
+            if answer.status_code < 500:
+                raise ProjectorError(detail)
+        if tries == CHUNK_TRIES:
+            break
+    raise ProjectorError(f"{client.base} did not open the upload after {CHUNK_TRIES} tries: {detail}")
+
+
 def _send_chunks(client: Client, filename: str, pieces: list[tuple[int, bytes]], digests: list[str]) -> str:
     """One resumable upload of the pieces; after a dropped connection or a 5xx it resumes from the server's count."""
     size = pieces[-1][0] + len(pieces[-1][1])
-    upload = client.request("POST", "/api/uploads", json={"filename": filename, "size": size},
-                            expect=(201,)).json()["id"]
+    upload = _start(client, filename, size)
     path = f"/api/uploads/{quote(upload)}"
     index, tries = 0, 0
     while index < len(pieces):

@@ -1,8 +1,10 @@
-// Copies the three.js files the page serves from node_modules/three into static/vendor/three/.
-// Run after `npm ci`:  node scripts/vendor_three.mjs
+// Copies the front-end files the page serves from node_modules into static/vendor/.
+// Run after `npm ci`:  node scripts/vendor.mjs
 // Layout matches the import map in templates/index.html:
-//   "three"         -> static/vendor/three/three.module.js   (+ three.core.js, which it imports)
-//   "three/addons/" -> static/vendor/three/addons/           (= node_modules/three/examples/jsm/)
+//   "three"           -> static/vendor/three/three.module.js   (+ three.core.js, which it imports)
+//   "three/addons/"   -> static/vendor/three/addons/           (= node_modules/three/examples/jsm/)
+//   "@noble/hashes/"  -> static/vendor/noble-hashes/            (sha2.js and what it imports: the
+//                        chunked upload's SHA-256 where crypto.subtle is missing, outside a secure context)
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +12,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'node_modules', 'three');
 const DEST = join(ROOT, 'static', 'vendor', 'three');
+const NOBLE_SRC = join(ROOT, 'node_modules', '@noble', 'hashes');
+const NOBLE_DEST = join(ROOT, 'static', 'vendor', 'noble-hashes');
+/** @noble/hashes modules the page imports. */
+const NOBLE_MODULES = ['sha2.js'];
 
 /** Addons the page imports, relative to three/examples/jsm/. Their relative imports follow. */
 const ADDONS = ['controls/OrbitControls.js'];
@@ -34,7 +40,7 @@ function copyWithImports(srcFile, destFile, srcRoot, seen) {
   }
 }
 
-function main() {
+function vendorThree() {
   if (!existsSync(join(SRC, 'package.json'))) {
     console.error('node_modules/three is missing: run `npm ci` first.');
     process.exit(1);
@@ -52,4 +58,20 @@ function main() {
   console.log(`three ${version} -> ${relative(ROOT, DEST)}`);
 }
 
-main();
+function vendorNoble() {
+  if (!existsSync(join(NOBLE_SRC, 'package.json'))) {
+    console.error('node_modules/@noble/hashes is missing: run `npm ci` first.');
+    process.exit(1);
+  }
+  const { version } = JSON.parse(readFileSync(join(NOBLE_SRC, 'package.json'), 'utf8'));
+  rmSync(NOBLE_DEST, { recursive: true, force: true });
+  const seen = new Set();
+  for (const file of NOBLE_MODULES) copyWithImports(join(NOBLE_SRC, file), join(NOBLE_DEST, file), NOBLE_SRC, seen);
+  copyFileSync(join(NOBLE_SRC, 'LICENSE'), join(NOBLE_DEST, 'LICENSE'));
+  writeFileSync(join(NOBLE_DEST, 'VERSION'), `${version}\n`);
+  for (const f of [...seen].sort()) console.log(`vendored @noble/hashes/${relative(NOBLE_SRC, f)}`);
+  console.log(`@noble/hashes ${version} -> ${relative(ROOT, NOBLE_DEST)}`);
+}
+
+vendorThree();
+vendorNoble();
