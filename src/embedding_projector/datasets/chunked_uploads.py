@@ -1,11 +1,12 @@
 """Resumable uploads: a file too big for one request arrives in checked chunks and is assembled on disk.
 
 Each upload is two files in its folder: `<id>.part` (the bytes so far) and `<id>.json` (name, declared
-size, how many bytes are accepted, and the client's key). A start sent again with the same key (its
-answer was lost) gets the same upload; one that never received a byte expires after minutes, not hours. A chunk is written at the accepted length; only once it is
-complete and its digest matches does the record move on, so an interrupted or refused chunk leaves
-nothing behind: the next chunk starts by cutting the part back to the accepted length. A complete
-upload is taken whole, by one rename, when a dataset names it, and given back if that form is refused.
+size, how many bytes are accepted, and the client's key). A chunk is written at the accepted length;
+only once it is complete and its digest matches does the record move on, so an interrupted or refused
+chunk leaves nothing behind: the next chunk starts by cutting the part back to the accepted length. A
+complete upload is taken whole, by one rename, when a dataset names it, and given back if that form is
+refused. A start sent again with the same key (its answer was lost) gets the same upload, and one that
+never received a byte expires after minutes, not hours.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class ChunkedUploads:
         atomic_write_bytes(self._paths(status.id)[1], json.dumps(asdict(status)).encode())
 
     def start(self, filename: str, size: int, key: str | None = None) -> tuple[UploadStatus, bool]:
-        """Open a new upload of `size` bytes named `filename`: (status, whether it is new); 413/429 when it cannot be taken.
+        """Open an upload of `size` bytes named `filename`: (status, whether it is new); 413/429 when it cannot.
 
         With a `key` the client chose, an open upload of the same key, name and size is answered again
         instead: the client sent the start twice because the first answer never reached it.
