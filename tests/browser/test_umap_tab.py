@@ -17,9 +17,10 @@ from tests.datagen import clustered, metadata_tsv, vectors_tsv, words
 # A fresh worker compiles umap-learn's numba code (about 40 s alone, more on a busy machine) unless
 # the warm-up got there first.
 UMAP_TIMEOUT_MS = 300_000
-# Enough points that UMAP's 500 epochs last a couple of seconds on a quiet machine (0.35 s for 300
-# points), so that several snapshots, at most one every 250 ms, reach the page before the end.
-MOVING_N = 2000
+# Enough points that UMAP's 500 epochs last several seconds on a quiet machine (0.35 s for 300
+# points), so that several snapshots, at most one every 250 ms, reach the page before the end. With
+# 2000 points a loaded CI machine once drew only one before the end.
+MOVING_N = 5000
 
 # Every intermediate UMAP layout the scene reports drawn, in order: its seq and a checksum.
 RECORD_LAYOUTS = """() => {
