@@ -224,13 +224,16 @@ class QueueWorker:
                 await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
         await asyncio.to_thread(self._requeue_orphans)
 
+    def _recent(self) -> sa.ColumnElement:
+        """The database's now less the stalled time: a heartbeat or an update after it is recent."""
+        return sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, self.settings.queue_stalled_seconds)
+
     def _beating(self, conn: sa.Connection, worker: str | None) -> bool:
         """Whether the worker service `worker` sent its heartbeat within the stalled time."""
         if worker is None:
             return False
-        recent = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, self.settings.queue_stalled_seconds)
         return conn.execute(
-            sa.select(sa.literal(1)).where(t.workers.c.name == worker, t.workers.c.heartbeat > recent)
+            sa.select(sa.literal(1)).where(t.workers.c.name == worker, t.workers.c.heartbeat > self._recent())
         ).first() is not None
 
     def _requeue_orphans(self) -> None:
@@ -240,7 +243,7 @@ class QueueWorker:
         finished by procrastinate while its row was queued again, or an operator's hand), but a
         queued row with nothing behind it would wait for ever.
         """
-        recent = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, self.settings.queue_stalled_seconds)
+        recent = self._recent()
         with self.engine.begin() as conn:
             orphans = conn.execute(
                 sa.select(t.jobs.c.key, t.jobs.c.client).where(
