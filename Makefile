@@ -57,6 +57,7 @@ bench: python-deps
 	$(PY) benchmarks/bench_neighbors.py
 	$(PY) benchmarks/bench_first_view.py
 	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_metadata.py
 	$(PY) benchmarks/bench_projections.py
 	$(PY) benchmarks/bench_views.py
 	$(PY) benchmarks/bench_map.py
