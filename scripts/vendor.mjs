@@ -40,38 +40,32 @@ function copyWithImports(srcFile, destFile, srcRoot, seen) {
   }
 }
 
-function vendorThree() {
-  if (!existsSync(join(SRC, 'package.json'))) {
-    console.error('node_modules/three is missing: run `npm ci` first.');
+/**
+ * Vendor one npm package: `copies(src, dest)` lists [source file, target file, root it may not leave]
+ * to copy with their relative imports; its LICENSE and a VERSION file go beside them.
+ */
+function vendorPackage(name, src, dest, copies) {
+  if (!existsSync(join(src, 'package.json'))) {
+    console.error(`node_modules/${name} is missing: run \`npm ci\` first.`);
     process.exit(1);
   }
-  const { version } = JSON.parse(readFileSync(join(SRC, 'package.json'), 'utf8'));
-  rmSync(DEST, { recursive: true, force: true });
+  const { version } = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8'));
+  rmSync(dest, { recursive: true, force: true });
   const seen = new Set();
-  // three.module.js imports ./three.core.js in r16x+; the walk picks it up when present.
-  copyWithImports(join(SRC, 'build', 'three.module.js'), join(DEST, 'three.module.js'), join(SRC, 'build'), seen);
-  const jsm = join(SRC, 'examples', 'jsm');
-  for (const addon of ADDONS) copyWithImports(join(jsm, addon), join(DEST, 'addons', addon), jsm, seen);
-  copyFileSync(join(SRC, 'LICENSE'), join(DEST, 'LICENSE'));
-  writeFileSync(join(DEST, 'VERSION'), `${version}\n`);
-  for (const f of [...seen].sort()) console.log(`vendored ${relative(SRC, f)}`);
-  console.log(`three ${version} -> ${relative(ROOT, DEST)}`);
+  for (const [from, to, root] of copies(src, dest)) copyWithImports(from, to, root, seen);
+  copyFileSync(join(src, 'LICENSE'), join(dest, 'LICENSE'));
+  writeFileSync(join(dest, 'VERSION'), `${version}\n`);
+  for (const f of [...seen].sort()) console.log(`vendored ${name}/${relative(src, f)}`);
+  console.log(`${name} ${version} -> ${relative(ROOT, dest)}`);
 }
 
-function vendorNoble() {
-  if (!existsSync(join(NOBLE_SRC, 'package.json'))) {
-    console.error('node_modules/@noble/hashes is missing: run `npm ci` first.');
-    process.exit(1);
-  }
-  const { version } = JSON.parse(readFileSync(join(NOBLE_SRC, 'package.json'), 'utf8'));
-  rmSync(NOBLE_DEST, { recursive: true, force: true });
-  const seen = new Set();
-  for (const file of NOBLE_MODULES) copyWithImports(join(NOBLE_SRC, file), join(NOBLE_DEST, file), NOBLE_SRC, seen);
-  copyFileSync(join(NOBLE_SRC, 'LICENSE'), join(NOBLE_DEST, 'LICENSE'));
-  writeFileSync(join(NOBLE_DEST, 'VERSION'), `${version}\n`);
-  for (const f of [...seen].sort()) console.log(`vendored @noble/hashes/${relative(NOBLE_SRC, f)}`);
-  console.log(`@noble/hashes ${version} -> ${relative(ROOT, NOBLE_DEST)}`);
-}
-
-vendorThree();
-vendorNoble();
+vendorPackage('three', SRC, DEST, (src, dest) => {
+  const jsm = join(src, 'examples', 'jsm');
+  return [
+    // three.module.js imports ./three.core.js in r16x+; the walk picks it up when present.
+    [join(src, 'build', 'three.module.js'), join(dest, 'three.module.js'), join(src, 'build')],
+    ...ADDONS.map((addon) => [join(jsm, addon), join(dest, 'addons', addon), jsm]),
+  ];
+});
+vendorPackage('@noble/hashes', NOBLE_SRC, NOBLE_DEST, (src, dest) =>
+  NOBLE_MODULES.map((file) => [join(src, file), join(dest, file), src]));
