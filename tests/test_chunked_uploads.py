@@ -289,7 +289,14 @@ def test_an_upload_that_never_got_a_byte_expires_in_minutes_one_with_bytes_in_a_
     assert put(client, begun, 0, b"x" * 100).status_code == 200
     for upload in (empty, begun):
         age(server, upload, 11 * 60)  # past the 10 minutes of an unstarted upload
+    # A chunk that began is a sign of life, though it failed (here, its digest): no short expiry.
+    slow = start(client, "slow.npy", 1000)["id"]
+    age(server, slow, 11 * 60)
+    refused = client.put(f"/api/uploads/{slow}", params={"offset": 0}, content=b"y" * 100,
+                         headers={"Content-Type": "application/octet-stream", "X-Chunk-Sha256": "0" * 64})
+    assert refused.status_code == 400
     fresh = start(client, "fresh.npy", 1000)["id"]  # a start sweeps the expired ones
+    assert client.get(f"/api/uploads/{slow}").json()["received"] == 0
     assert client.get(f"/api/uploads/{empty}").status_code == 404
     assert client.get(f"/api/uploads/{begun}").json()["received"] == 100
     age(server, begun, 24 * 3600)

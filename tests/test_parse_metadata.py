@@ -232,6 +232,30 @@ def test_faults_deep_in_the_file_are_placed_whatever_the_blocks(block_bytes: int
     assert parse_metadata(b"w\tn\n" + rows + b"\n\n", "metadata.tsv", block_bytes=block_bytes).n_rows == 500
 
 
+@pytest.mark.parametrize("block_bytes", [1, 4, 1 << 20])
+def test_what_the_blocks_read_is_what_the_file_says(block_bytes: int) -> None:
+    meta = parse_metadata(b"\xef\xbb\xbfword\tn\r\n\xc3\xa9t\xc3\xa9\t1\r\nx\rx\t\r\n\t\n \n", "metadata.tsv",
+                          block_bytes=block_bytes)
+    assert meta.columns == [Column(name="word", type="text", values=["été", "x\rx"]),
+                            Column(name="n", type="numeric", values=[1.0, None])]
+    long_label = "é" * 3000
+    meta = parse_metadata(f"a\n\n{long_label}".encode(), "metadata.tsv", block_bytes=block_bytes)
+    assert meta.columns == [Column(name="label", type="text", values=["a", "", long_label])]
+    err = parse_error_in(b"w\tn\n" + b"x\t1\n" * 3 + b"y\n", block_bytes)
+    assert (err.line, err.message) == (5, "metadata.tsv line 5: expected 2 fields as in the header, found 1")
+
+
+@pytest.mark.parametrize("content, line, column, byte", [
+    (b"\xef\xbb\xbf\xff", 1, 1, 0xFF),  # the BOM is not a column
+    (b"\xef\xbb\xbfa\tb\n1\t\xff\n", 2, 3, 0xFF),
+    (b"a\n\xef\xbb\xbfb\xff\n", 2, 3, 0xFF),  # a BOM after the start is text (U+FEFF)
+])
+def test_a_bad_byte_is_placed_after_a_bom(content: bytes, line: int, column: int, byte: int) -> None:
+    err = parse_error(content)
+    assert (err.line, err.column) == (line, column)
+    assert f"(byte 0x{byte:02x})" in err.message
+
+
 def parse_error_in(content: bytes, block_bytes: int) -> InputError:
     with pytest.raises(InputError) as info:
         parse_metadata(content, "metadata.tsv", block_bytes=block_bytes)

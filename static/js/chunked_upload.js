@@ -15,14 +15,19 @@ export function isRetryable(err) {
 
 let nobleSha256 = null;
 
-/** The SHA-256 of `bytes` (an ArrayBuffer) as hex: the browser's own, else @noble/hashes' (loaded on first use). */
+/** The SHA-256 of `bytes` (an ArrayBuffer) as hex: the browser's own, else @noble/hashes' (loaded on first use); null if neither. */
 export async function sha256Hex(bytes) {
   let digest;
   if (globalThis.crypto?.subtle) {
     digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   } else {
     // crypto.subtle exists only in a secure context (https, localhost); a plain-http server elsewhere.
-    nobleSha256 ??= (await import('@noble/hashes/sha2.js')).sha256;
+    try {
+      nobleSha256 ??= (await import('@noble/hashes/sha2.js')).sha256;
+    } catch (err) {
+      console.warn('no SHA-256 for the upload chunks (the header is optional):', err);
+      return null;
+    }
     digest = nobleSha256(new Uint8Array(bytes));
   }
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');

@@ -394,3 +394,29 @@ def test_outside_a_secure_context_every_chunk_still_carries_its_sha256_and_big_m
         context.close()
     bad = page_errors.unexpected()
     assert not bad, bad
+
+
+def test_outside_a_secure_context_without_the_hash_module_the_chunks_go_without_digests(
+    plain_http_browser: Browser, server: LiveServer, npy: bytes, matrix: np.ndarray, page_errors
+) -> None:
+    """The digest header is optional: a page whose @noble/hashes does not load still uploads."""
+    page_errors.allow(r"ERR_FAILED|no SHA-256")
+    context = plain_http_browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    watch_page(page, page_errors)
+    try:
+        page.route("**/static/vendor/noble-hashes/**", lambda route: route.abort("failed"))
+        page.add_init_script(f"sessionStorage.setItem('projector-write-token', {json.dumps(TOKEN)})")
+        seen: list[Request] = []
+        page.on("request", lambda r: seen.append(r))
+        open_projector(page, server.url.replace("127.0.0.1", PLAIN_HOST))
+        choose_files(page, npy, "No hash module")
+        page.click("#upload-submit")
+        expect_shown(page, server, "No hash module", matrix)
+        puts = chunk_puts(seen)
+        assert len(puts) == 4 and not any("x-chunk-sha256" in r.headers for r in puts)
+    finally:
+        context.close()
+    bad = page_errors.unexpected()
+    assert not bad, bad

@@ -145,6 +145,10 @@ class ChunkedUploads:
                 raise InputError(f"{status.filename}: a chunk of {length} bytes at {offset} goes past the "
                                  f"declared size of {status.size} bytes", file=status.filename)
             self._busy.add(upload_id)
+            # A chunk that began is a sign of life: a slow first chunk must not leave its upload to the
+            # short expiry of one that never received a byte, if it drops.
+            status = replace(status, touched=time.time())
+            self._write(status)
             return status
 
     def open_part(self, status: UploadStatus):  # noqa: ANN201 - a binary file object

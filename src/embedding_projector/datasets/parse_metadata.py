@@ -3,7 +3,8 @@
 A .csv file is comma-separated with a header row, quoted as the csv module reads it, typed the same.
 The file is read in blocks of whole lines, twice: once to check it is UTF-8 and to see whether it has
 a TAB anywhere (which decides the header rule), then to split it. Only the cells themselves are held,
-never the file's bytes or text whole, so a 180 MB metadata.tsv costs its cells and one block.
+never the file's bytes or text whole (only a line longer than a block is gathered whole), so a 180 MB
+metadata.tsv costs its cells and one block.
 """
 
 from __future__ import annotations
@@ -68,23 +69,26 @@ def _open(source: bytes | Path) -> BinaryIO:
 
 
 def _blocks(stream: BinaryIO, block_bytes: int) -> Iterator[bytes]:
-    """The stream in blocks that end at a line break (the last one may not), the BOM cut off."""
-    rest = stream.read(max(block_bytes, len(_BOM)))
-    if rest.startswith(_BOM):
-        rest = rest[len(_BOM):]
+    """The stream in blocks that end at a line break (the last one may not), the BOM cut off.
+
+    A line longer than a block is gathered whole (a file without any LF is one such line).
+    """
+    first = stream.read(max(block_bytes, len(_BOM)))
+    pending = [first[len(_BOM):] if first.startswith(_BOM) else first]  # the start of an unfinished line
     while True:
         data = stream.read(block_bytes)
         if not data:
+            rest = b"".join(pending)
             if rest:
                 yield rest
             return
-        data = rest + data
         end = data.rfind(b"\n") + 1
-        if end == 0:  # a line longer than a block: read on
-            rest = data
+        if end == 0:  # the line goes on past this read
+            pending.append(data)
             continue
-        rest = data[end:]
-        yield data[:end]
+        pending.append(data[:end])
+        yield b"".join(pending)
+        pending = [data[end:]]
 
 
 def _survey(stream: BinaryIO, filename: str, block_bytes: int) -> tuple[bool, bool]:

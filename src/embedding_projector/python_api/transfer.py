@@ -2,7 +2,8 @@
 a small Parquet file beside them; one multipart Parquet file for a server without /api/uploads.
 
 The same data sent again to the same server in one session (a re-run cell) shows the dataset it made
-before. That is kept here, client-side: a server never hands one stranger's upload to another.
+before. That is kept here, client-side: a server never hands one stranger's dataset to another. (An
+upload's start carries a random key, the client's own, so a start whose answer was lost is sent again.)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import io
 import json
 import secrets
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +27,7 @@ from embedding_projector.python_api.inputs import parquet_bytes
 # (server, digest of what was sent) -> dataset id
 _uploaded: dict[tuple[str, str], str] = {}
 CHUNK_TRIES = 4
+RETRY_PAUSES = (0.25, 1.0, 3.0)  # seconds before the 2nd, 3rd and 4th try, as the page waits
 
 
 def npy_header(shape: tuple[int, int]) -> bytes:
@@ -85,6 +88,7 @@ def _start(client: Client, filename: str, size: int) -> str:
                 raise ProjectorError(detail)
         if tries == CHUNK_TRIES:
             break
+        time.sleep(RETRY_PAUSES[tries - 1])
     raise ProjectorError(f"{client.base} did not open the upload after {CHUNK_TRIES} tries: {detail}")
 
 
@@ -111,6 +115,7 @@ def _send_chunks(client: Client, filename: str, pieces: list[tuple[int, bytes]],
         if tries >= CHUNK_TRIES:
             detail = client.refusal(answer, f"PUT {path}") if answer is not None else "the connection dropped"
             raise ProjectorError(f"the upload to {client.base} did not resume after {tries} tries: {detail}")
+        time.sleep(RETRY_PAUSES[tries - 1])
         received = client.request("GET", path).json()["received"]
         index = next((i for i, (start, _) in enumerate(pieces) if start == received), None)
         if index is None:
