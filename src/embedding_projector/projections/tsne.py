@@ -35,6 +35,7 @@ from embedding_projector.projections.pca_first import pca_dims_field
 from embedding_projector.projections.sampled_fit import fit_progress, place_rest, sample_field, sample_rows
 from embedding_projector.projections.progress import Progress, ProjectionResult
 from embedding_projector.projections.supervision import MAX_COLUMN_CHARS, label_codes, supervised_affinities
+from embedding_projector.projections.tsne_locality import reorder
 
 EXACT_NEIGHBORS_BUDGET = 50_000**2 * 50  # n^2 d
 FFT_MIN_N = 20_000
@@ -241,6 +242,12 @@ def run(
     progress.snapshot(
         embedding, 0.0, stage="optimize", iteration=0, iterations=total, phase="early"
     )
+    # Neighbours near each other in memory (tsne_locality.py); a fit on a sample keeps data order,
+    # which openTSNE's transform of the other rows relies on.
+    order = reorder(embedding) if fit_rows is None else None
+    in_data_order = (lambda c: c) if order is None else order.to_data
+    if order is not None:
+        extras["row_order"] = "reverse Cuthill-McKee"
 
     phase, done = "early", 0
     kl: float | None = None
@@ -255,7 +262,7 @@ def run(
             info = {"iteration": done, "iterations": total, "phase": phase}
             if kl is not None:
                 info["kl"] = kl
-            progress.snapshot(coords, done / total, stage="optimize", **info)
+            progress.snapshot(in_data_order(coords), done / total, stage="optimize", **info)
 
     def keep_kl(_iteration: int, error: float, _coords: np.ndarray) -> bool:
         nonlocal kl
@@ -275,7 +282,7 @@ def run(
         inplace=True, callbacks=keep_kl, callbacks_every_iters=KL_EVERY,
     )
     kl = float(embedding.kl_divergence)
-    coords = np.asarray(embedding, dtype=np.float32)
+    coords = np.asarray(in_data_order(embedding), dtype=np.float32)
     if fit_rows is not None:
         coords = place_rest(all_rows, fit_rows, coords, lambda rows: embedding.transform(everything[rows]),
                             whole_progress)
