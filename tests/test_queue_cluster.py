@@ -218,23 +218,30 @@ def test_a_job_whose_worker_stops_finishes_on_the_other(cluster, dataset, stop: 
     """SIGTERM (a deploy) hands the job back, not counted as an attempt; kill -9 leaves it to the sweep."""
     a, b = clients(cluster, headers=AUTH)
     with a, b:
-        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(1500, 61 if stop == "sigterm" else 3)
+        # Long enough (5000 iterations) that the job cannot end within the SIGTERM grace on its worker:
+        # with 1500 a CI run once finished it there.
+        job_id = a.post(f"/api/datasets/{dataset}/projections", json=tsne(5000, 61 if stop == "sigterm" else 3)
                         ).json()["id"]
         status = wait_running(b, job_id)
         leaving = worker_of(cluster, job_id)
-        if stop == "sigterm":
-            leaving.process.terminate()
-            assert leaving.process.wait(timeout=30) == 0, leaving.log()
-        else:
-            cluster.kill(leaving)
-        final = wait_done(b, job_id, timeout=240)
-        assert final["status"] == "done", final
-        assert final["worker"] != status["worker"]
-        (attempts, name), = rows(cluster, "SELECT attempts, worker FROM projector_queue_jobs WHERE key = :k", k=job_id)
-        assert attempts == (1 if stop == "sigterm" else 2) and name != leaving.name
-        assert fetch_coords(a, job_id).shape == (2000, 2)
-        cluster.workers.remove(leaving)
-        cluster.start_worker()
+        try:
+            if stop == "sigterm":
+                leaving.process.terminate()
+                assert leaving.process.wait(timeout=30) == 0, leaving.log()
+            else:
+                cluster.kill(leaving)
+            final = wait_done(b, job_id, timeout=240)
+            assert final["status"] == "done", final
+            assert final["worker"] != status["worker"]
+            (attempts, name), = rows(cluster, "SELECT attempts, worker FROM projector_queue_jobs WHERE key = :k",
+                                     k=job_id)
+            assert attempts == (1 if stop == "sigterm" else 2) and name != leaving.name
+            assert fetch_coords(a, job_id).shape == (2000, 2)
+        finally:  # the next tests need two workers again, whatever happened here
+            if leaving.process.poll() is None:
+                cluster.kill(leaving)
+            cluster.workers.remove(leaving)
+            cluster.start_worker()
 
 
 def test_a_job_whose_worker_dies_twice_fails_with_the_reason(cluster, dataset) -> None:
