@@ -59,6 +59,7 @@ bench: python-deps
 	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_metadata.py
 	$(PY) benchmarks/bench_projections.py
+	$(PY) benchmarks/bench_tsne_order.py
 	$(PY) benchmarks/bench_views.py
 	$(PY) benchmarks/bench_map.py
 	$(PY) benchmarks/bench_edits.py
