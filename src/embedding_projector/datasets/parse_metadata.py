@@ -50,7 +50,7 @@ def parse_metadata(
 
     A file named .csv is comma-separated with a header row (quoting as the csv module reads it).
     """
-    with _open(source) as stream:
+    with open_source(source) as stream:
         has_tab, has_text = _survey(stream, filename, block_bytes)
         if not has_text:
             raise InputError(f"{filename} is empty", file=filename)
@@ -64,7 +64,8 @@ def parse_metadata(
     return _finish(names, cells, filename, expected_rows)
 
 
-def _open(source: bytes | Path) -> BinaryIO:
+def open_source(source: bytes | Path) -> BinaryIO:
+    """A seekable stream over a parser's input; BytesIO shares the bytes without copying them."""
     return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
 
 

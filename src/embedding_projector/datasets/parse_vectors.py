@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from embedding_projector.datasets.parse_metadata import Metadata, parse_metadata
+from embedding_projector.datasets.parse_metadata import Metadata, open_source, parse_metadata
 from embedding_projector.datasets.parse_parquet import is_parquet, parse_parquet
 from embedding_projector.errors import InputError
 
@@ -32,7 +32,7 @@ def parse_vectors(source: bytes | Path, filename: str) -> np.ndarray:
 
 def parse_vectors_and_metadata(source: bytes | Path, filename: str) -> tuple[np.ndarray, Metadata | None]:
     """The vectors, plus the metadata a Parquet file carries in its other columns (None otherwise)."""
-    with _open(source) as stream:
+    with open_source(source) as stream:
         head = stream.read(len(NPY_MAGIC))
     if not head.startswith(NPY_MAGIC) and is_parquet(head, filename):
         matrix, metadata = parse_parquet(source, filename)
@@ -48,7 +48,7 @@ def parse_data_file(
 
     `vector` names the Parquet column or the .npz array that holds the vectors (--vector).
     """
-    with _open(source) as stream:
+    with open_source(source) as stream:
         head = stream.read(len(NPY_MAGIC))
     if not head.startswith(NPY_MAGIC) and is_parquet(head, filename):
         if vector is not None:
@@ -64,7 +64,7 @@ def parse_data_file(
 
 def parse_metadata_file(source: bytes | Path, filename: str, expected_rows: int | None = None) -> Metadata:
     """The metadata of a dataset from metadata.tsv, a .csv with a header, or a Parquet file of columns."""
-    with _open(source) as stream:
+    with open_source(source) as stream:
         head = stream.read(len(NPY_MAGIC))
     if not is_parquet(head, filename):
         return parse_metadata(source, filename, expected_rows=expected_rows)
@@ -88,17 +88,12 @@ def _parse_matrix(source: bytes | Path, filename: str, head: bytes, vector: str 
     return parse_vectors_tsv(source, filename)
 
 
-def _open(source: bytes | Path) -> BinaryIO:
-    """A seekable stream over the content; BytesIO shares the bytes without copying them."""
-    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
-
-
 # --- TSV -----------------------------------------------------------------------------------------
 
 
 def parse_vectors_tsv(source: bytes | Path, filename: str) -> np.ndarray:
     """Parse TensorBoard's vectors.tsv (TAB-separated numbers, one row per line, no header)."""
-    with _open(source) as stream:
+    with open_source(source) as stream:
         matrix, complete = _read_tsv_fast(stream)
         bad = _first_non_finite(matrix)
         if bad is not None:
@@ -359,7 +354,7 @@ def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
         f"{filename} holds Python objects (pickle), which is not accepted; save a numeric array",
         file=filename,
     )
-    with _open(source) as stream:
+    with open_source(source) as stream:
         head = stream.read(len(NPY_MAGIC))
     if not head.startswith(NPY_MAGIC):
         if head.startswith(_PICKLE_OPCODE):
@@ -454,7 +449,7 @@ def parse_vectors_npz(source: bytes | Path, filename: str, name: str | None = No
     """The vectors of an .npz archive: the array `name`, else its only 2-D numeric array, else the
     one named vectors, embeddings or embedding. Never unpickles (object arrays are refused)."""
     try:
-        with zipfile.ZipFile(_open(source)) as archive:
+        with zipfile.ZipFile(open_source(source)) as archive:
             headers = {
                 member[: -len(".npy")]: _npy_header(archive, member, filename)
                 for member in archive.namelist()
