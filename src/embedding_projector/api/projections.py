@@ -121,6 +121,15 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
                     status = changes.get_nowait()
                 seq += 1
                 yield _sse(status, seq)
+            if status.status in ("queued", "running"):
+                # Closed: the in-process runner failed every job before it said so, and the
+                # listener's put_nowait calls already wait on the loop; one turn lets them land.
+                await asyncio.sleep(0)
+                if not changes.empty():
+                    while not changes.empty():
+                        status = changes.get_nowait()
+                    seq += 1
+                    yield _sse(status, seq)
         finally:
             jobs.unsubscribe(job_id, listener)  # on the loop: a list removal under a lock never held long
 

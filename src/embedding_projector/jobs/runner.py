@@ -138,11 +138,13 @@ class JobRunner(ResultReads):
             if self._stopping:
                 first = False
             else:
-                first = self._stopping = True
+                first = True
                 workers, self._workers = self._workers, []
                 self._queue.clear()
                 for job in list(self._jobs.values()):
                     self._update(job, status="failed", error=INTERRUPTED)
+                # Only now, so a stream that sees `closed` finds its job's last status already sent.
+                self._stopping = True
         if not first:
             self._stopped.wait(timeout=10)
             return
