@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from embedding_projector.api.projections import projection_events
@@ -47,4 +48,6 @@ def test_the_stream_sends_the_failed_status_sent_just_before_the_runner_closed()
         response = await projection_events("j", ClosingRunner())  # type: ignore[arg-type]
         return [chunk async for chunk in response.body_iterator]  # type: ignore[misc]
 
-    assert statuses(asyncio.run(read())) == ["running", "failed"]
+    # A thread of its own: another test on this pytest worker may have left an event loop running here.
+    with ThreadPoolExecutor(1) as thread:
+        assert statuses(thread.submit(asyncio.run, read()).result()) == ["running", "failed"]

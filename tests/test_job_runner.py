@@ -283,6 +283,9 @@ def test_workers_warm_up_one_at_a_time_and_jobs_avoid_the_warming_one(
         first, second = sorted(runs, key=lambda w: w["start"])
         assert second["start"] >= first["end"] - 0.05, "two workers warmed up at once"
         assert first["idle"] and second["idle"]  # SCHED_IDLE: the warm-up thread yields to any job
+        # The log line is written just before the worker tells the runner it is warm.
+        while not all(w["warm"] for w in info()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert all(w["warm"] for w in info())
         # A killed worker is replaced, and the fresh one warms up too.
         os.kill(r.worker_pids()[0], signal.SIGKILL)
