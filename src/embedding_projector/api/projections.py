@@ -89,6 +89,13 @@ def _sse(status: JobStatus, seq: int) -> str:
     return f"id: {seq}\ndata: {status.model_dump_json()}\n\n"
 
 
+def _newest(changes: asyncio.Queue[JobStatus], status: JobStatus) -> JobStatus:
+    """The last status waiting in `changes` (emptying it), or `status` when none waits."""
+    while not changes.empty():  # a slow reader gets the newest state, not a backlog
+        status = changes.get_nowait()
+    return status
+
+
 @router.get("/api/projections/{job_id}/events")
 async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingResponse:
     """Server-Sent Events: one JSON status per change, ending with the final status.
@@ -117,8 +124,7 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                while not changes.empty():  # a slow reader gets the newest state, not a backlog
-                    status = changes.get_nowait()
+                status = _newest(changes, status)
                 seq += 1
                 yield _sse(status, seq)
             if status.status in ("queued", "running"):
@@ -126,8 +132,7 @@ async def projection_events(job_id: str, jobs: JobRunnerDep) -> StreamingRespons
                 # listener's put_nowait calls already wait on the loop; one turn lets them land.
                 await asyncio.sleep(0)
                 if not changes.empty():
-                    while not changes.empty():
-                        status = changes.get_nowait()
+                    status = _newest(changes, status)
                     seq += 1
                     yield _sse(status, seq)
         finally:
