@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sklearn.decomposition import PCA
 
 from embedding_projector.datasets.store import DatasetStore
 from tests.conftest import run_server
@@ -130,3 +132,25 @@ def test_import_parquet_and_vectors_with_sprite(tmp_path: Path) -> None:
     assert too_few.returncode == 1 and "s.png holds 1 image of 16×16" in too_few.stderr
     no_sprite = run("import", str(tmp_path / "v.tsv"), "--data-dir", data, "--sprite-dim", "16")
     assert no_sprite.returncode == 2 and "--sprite-dim needs --sprite" in no_sprite.stderr
+
+
+def test_import_computes_the_first_view_so_a_fresh_server_serves_it_cached(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    vectors = (rng.normal(size=(400, 12)) * np.linspace(5, 0.5, 12) + 3).astype(np.float32)
+    np.save(tmp_path / "v.npy", vectors)
+    data = tmp_path / "data"
+    out = run("import", str(tmp_path / "v.npy"), "--data-dir", str(data))
+    assert out.returncode == 0, out.stderr
+    dataset = out.stdout.split("\t")[0]
+    with run_server(data, env=QUIET) as server, server.client() as client:
+        # The page's HTML already names the computed coordinates, before anyone asked for a PCA.
+        html = client.get(f"/?dataset={dataset}&dimensions=2").text
+        named = [href for href in re.findall(r'rel="preload" as="fetch" crossorigin href="([^"]+)"', html)
+                 if href.endswith("/coords")]
+        assert len(named) == 1, html
+        job = client.post(f"/api/datasets/{dataset}/projections", json={"method": "pca", "params": {"components": 10}})
+        assert job.status_code == 200 and job.json()["status"] == "done", job.text
+        assert named[0] == f"/api/projections/{job.json()['id']}/coords"
+        coords = np.frombuffer(client.get(named[0]).content, dtype="<f4").reshape(400, 10)
+    expected = PCA(n_components=10).fit_transform(vectors.astype(np.float64))
+    assert np.allclose(np.abs(coords), np.abs(expected), atol=1e-3)

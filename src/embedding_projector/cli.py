@@ -258,7 +258,8 @@ def import_paths(
     settings: Settings, paths: list[Path], args: argparse.Namespace
 ) -> tuple[list[Imported], list[ProjectorError]] | int:
     """Import each path (a log folder, a config, or a vectors file with args' --metadata, --sprite,
-    --sprite-dim, --coords, --vector, --name): (imported, errors), or 2 after a usage message."""
+    --sprite-dim, --coords, --vector, --name) and compute each one's first view: (imported, errors), or 2
+    after a usage message."""
     from embedding_projector.datasets.given_coords import parse_coords_option
     from embedding_projector.datasets.importer import import_config, import_files, import_folder
     from embedding_projector.datasets.store import DatasetStore
@@ -304,6 +305,11 @@ def import_paths(
                                                file=Path(str(failed_path)).name)]
         results += done
         errors += failed
+    # The page's first view (PCA of all rows) is computed now, not when the page first asks for it.
+    from embedding_projector.jobs.first_view import precompute_first_view
+
+    for info in {item.info.id: item.info for item in results}.values():
+        precompute_first_view(store, settings.data_dir / "results", info)
     return results, errors
 
 

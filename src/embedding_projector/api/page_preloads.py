@@ -13,12 +13,10 @@ from starlette.datastructures import QueryParams
 
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError
-from embedding_projector.jobs.admission import is_done, validate_params
-from embedding_projector.jobs.job_key import job_key
+from embedding_projector.jobs.admission import is_done
+from embedding_projector.jobs.first_view import first_view_key
 from embedding_projector.jobs.runner import JobRunner
-from embedding_projector.projections import pca_first
 
-FIRST_COMPONENTS = 10  # static/js/actions.js MAX_COMPONENTS: the components the first PCA asks for
 PREFERRED_DATASET = "glove-10k"  # static/js/actions.js PREFERRED_DATASET: the page's default
 # Query parameters that leave the first layout the PCA of all rows (the rest restore other things).
 PLAIN_PARAMS = {"dataset", "dimensions", "colorBy", "labelBy", "selection", "search", "searchColumn", "regex",
@@ -38,13 +36,10 @@ def first_view_preloads(query: QueryParams, store: DatasetStore, jobs: JobRunner
         if public_only and not info.public:
             return []
         urls.append(f"/api/datasets/{info.id}")
-        if info.given or info.coords_only:
-            return urls  # the first layout may be a given one
-        params = pca_first.resolve(validate_params("pca", {"components": min(FIRST_COMPONENTS, info.dim)}), info.dim)
-        key = job_key(info.id, info.fingerprint, "pca", params.model_dump(mode="json"), None)
+        key = first_view_key(info)  # None: the first layout may be a given one
     except ProjectorError:  # an unknown dataset: the page asks and is answered as usual
         return []
-    if is_done(jobs, key):
+    if key is not None and is_done(jobs, key):
         urls.append(f"/api/projections/{key}/coords")
     return urls
 

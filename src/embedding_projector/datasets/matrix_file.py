@@ -28,3 +28,35 @@ def save_float32(path: Path, matrix: np.ndarray) -> str:
             digest.update(block.data)
             fh.write(block.data)
     return digest.hexdigest()
+
+
+class RowReader:
+    """A float32 .npy's rows read by slice with pread: `reader[a:b]` is a fresh (b - a, d) array.
+
+    Unlike a memory map, the pages read do not stay in this process's RSS until it unmaps them, so a
+    pass over a matrix larger than the memory budget costs one block, not the whole file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as fh:
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(fh))
+            if read_header is None:
+                raise ValueError(f"{path.name} is not a .npy file this reader knows")
+            shape, fortran, dtype = read_header(fh)
+            self._offset = fh.tell()
+        if len(shape) != 2 or fortran or dtype != np.dtype("<f4"):
+            raise ValueError(f"{path.name} is not a C-order float32 matrix")
+        self.path, self.shape, self.dtype = path, (int(shape[0]), int(shape[1])), dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, step = rows.indices(self.shape[0])
+        if step != 1:
+            raise IndexError("RowReader reads contiguous row ranges only")
+        count = max(0, stop - start) * self.shape[1]
+        with self.path.open("rb") as fh:
+            block = np.fromfile(fh, dtype=self.dtype, count=count, offset=self._offset + start * self.shape[1] * 4)
+        return block.reshape(-1, self.shape[1])

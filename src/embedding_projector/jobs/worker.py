@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import json
 import os
 import threading
 import time
@@ -15,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from embedding_projector.atomic_files import atomic_write_bytes
 from embedding_projector.datasets.store import read_column
 from embedding_projector.analysis.graph_cache import ensure_graph
 from embedding_projector.jobs.process_priority import WORKER_NICENESS, idle_priority
-from embedding_projector.jobs.records import ARRAY_DTYPES, ResultFiles, array_path, read_record, result_paths
+from embedding_projector.jobs.records import ResultFiles, read_record, result_paths
+from embedding_projector.jobs.result_write import write_result
 from embedding_projector.projections import METHODS, pca_first
 from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
@@ -158,18 +157,7 @@ def run_job(job: dict[str, Any], conn: Outbox) -> None:
                     progress = progress.part(GRAPH_SHARE, 1.0)
         result = module.run(vectors, params, progress, **inputs)
         n_rows = vectors.shape[0]
-    files = result_paths(Path(job["results_dir"]), job_id)
-    shape = None
-    if result.coords is not None:
-        coords = np.ascontiguousarray(result.coords, dtype="<f4")
-        if coords.ndim != 2 or coords.shape[0] != n_rows or not np.isfinite(coords).all():
-            raise RuntimeError(f"{job['method']} produced invalid coordinates of shape {coords.shape}")
-        atomic_write_bytes(files.coords, coords.tobytes())
-        shape = list(coords.shape)
-    arrays = _write_arrays(Path(job["results_dir"]), job_id, result.arrays, n_rows, job["method"])
-    record = dict(job["record"], status="done", progress=1.0, shape=shape, extras=result.extras, arrays=arrays,
-                  elapsed=round(time.monotonic() - began, 3))
-    atomic_write_bytes(files.record, json.dumps(record).encode())
+    shape, arrays = write_result(job, result, n_rows, time.monotonic() - began)
     conn.send(("done", job_id, shape, result.extras, arrays))
 
 
@@ -188,21 +176,6 @@ def _layout(params: Any, job: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"layout {layout} has no finished coordinates")
     coords = np.fromfile(result_paths(results_dir, layout).coords, dtype="<f4").reshape(status.shape)
     return {"layout": coords}
-
-
-def _write_arrays(
-    results_dir: Path, job_id: str, arrays: dict[str, np.ndarray], n_rows: int, method: str
-) -> dict[str, dict[str, Any]]:
-    """Write an analysis's named arrays (int32 or float32, first axis = the job's rows); their record entries."""
-    entries: dict[str, dict[str, Any]] = {}
-    for name, array in arrays.items():
-        kind = "int32" if np.issubdtype(array.dtype, np.integer) else "float32"
-        data = np.ascontiguousarray(array, dtype=ARRAY_DTYPES[kind])
-        if data.shape[:1] != (n_rows,) or (kind == "float32" and not np.isfinite(data).all()):
-            raise RuntimeError(f"{method} produced an invalid {name} array of shape {data.shape}")
-        atomic_write_bytes(array_path(results_dir, job_id, name), data.tobytes())
-        entries[name] = {"dtype": kind, "shape": list(data.shape)}
-    return entries
 
 
 def worker_main(conn: Connection, parent_pid: int) -> None:

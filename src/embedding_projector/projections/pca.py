@@ -9,7 +9,8 @@ spread, and a float64 copy of the input would take twice its memory (and float64
 slower: 16.9 s against 5.1 s for 200k x 768 here). For
 large d, sklearn's randomized (or, for small data, full) SVD finds the components. Either way the
 coordinates are projected here block by block, so the input (possibly a read-only memmap) is only
-read.
+read; `vectors` may also be anything with `shape` and row slices (matrix_file.RowReader) on the
+covariance route.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.decomposition import PCA
-
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
 Solver = Literal["covariance", "full", "randomized"]
 
 COVARIANCE_MAX_D = 1000  # up to here the d x d eigenproblem is the fastest route
 FULL_MAX_DIM = 500  # an exact SVD is cheap when the smaller side is at most this
-BLOCK_ROWS = 65536
+BLOCK_ROWS = 16384  # rows per pass's block: its copy is all the memory a pass adds over `vectors`
 # Rows per float32 product of the covariance route: each block's sums are float32, so fewer rows keep
 # their rounding small (~sqrt(rows) x float32's epsilon, relative); the sums across blocks are float64.
 COVARIANCE_BLOCK_ROWS = 16384
@@ -71,6 +70,8 @@ def project(vectors: np.ndarray, components: int, progress: Progress, *, solver:
     if solver == "covariance":
         components, ratios = _covariance_components(vectors, mean, c)
     else:
+        from sklearn.decomposition import PCA  # only this route needs it (and its ~60 MB)
+
         pca = PCA(n_components=c, svd_solver=solver, random_state=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             pca.fit(vectors)

@@ -1,0 +1,75 @@
+"""first_view: the projection a page opened on a dataset shows first (the PCA of all rows), its cache
+key, and computing it at import, so that the first view of an imported dataset reads a cached result.
+
+A million 768-d rows take ~5 s of PCA. Computed when the page first asks, that time (and, right after a
+server start, the workers' numba warm-up beside it) was the first view's: 41 s in the issue 15 run.
+`embedding-projector import` (and the one-command open, which imports first) computes it instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from embedding_projector.datasets.matrix_file import RowReader
+from embedding_projector.datasets.store import DatasetStore
+from embedding_projector.jobs.admission import validate_params
+from embedding_projector.jobs.job_key import job_key
+from embedding_projector.jobs.job_spec import new_job
+from embedding_projector.jobs.records import read_record
+from embedding_projector.jobs.result_write import write_result
+from embedding_projector.projections import pca, pca_first
+from embedding_projector.projections.progress import Progress
+from embedding_projector.schemas import DatasetInfo
+
+log = logging.getLogger(__name__)
+
+FIRST_COMPONENTS = 10  # static/js/actions.js MAX_COMPONENTS: the components the first PCA asks for
+METHOD = "pca"
+
+
+def first_view_params(info: DatasetInfo) -> dict | None:
+    """The parameters of the PCA the page asks for first, or None when its first layout may be a given one."""
+    if info.given or info.coords_only:
+        return None
+    params = pca_first.resolve(validate_params(METHOD, {"components": min(FIRST_COMPONENTS, info.dim)}), info.dim)
+    return params.model_dump(mode="json")
+
+
+def first_view_key(info: DatasetInfo) -> str | None:
+    """The job key (and id) of the first view's PCA: all rows, unsphereized; None as first_view_params."""
+    params = first_view_params(info)
+    return None if params is None else job_key(info.id, info.fingerprint, METHOD, params, None)
+
+
+def precompute_first_view(store: DatasetStore, results_dir: Path, info: DatasetInfo) -> bool:
+    """Compute the first view's PCA of `info` into `results_dir` unless it is there: whether it ran.
+
+    It runs in this process and writes the files a worker would
+    (result_write.py: atomically, the record last). A failure is logged, not raised: the page then
+    asks for it as before.
+    """
+    key = first_view_key(info)
+    if key is None:
+        return False
+    done = read_record(results_dir, key)
+    if done is not None and done.status == "done":
+        return False
+    params = first_view_params(info)
+    _, spec = new_job(results_dir, key, info.id, info.fingerprint, store.vectors_path(info.id), METHOD, params,
+                      None, None, False, None)
+    began = time.monotonic()
+    try:
+        path = store.vectors_path(info.id)
+        # Read by pread on the covariance route: a mapping's pages would stay in the RSS (the import's budget).
+        vectors = RowReader(path) if pca.choose_solver(info.n, info.dim) == "covariance" else np.load(
+            path, mmap_mode="r", allow_pickle=False)
+        result = pca.run(vectors, pca.Params.model_validate(params), Progress())
+        write_result(spec, result, info.n, time.monotonic() - began)
+    except Exception as exc:  # noqa: BLE001 - the import itself succeeded; the page computes it later
+        log.warning("the first view of %s was not computed: %s: %s", info.id, type(exc).__name__, exc)
+        return False
+    return True
