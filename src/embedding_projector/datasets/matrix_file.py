@@ -31,9 +31,9 @@ def save_float32(path: Path, matrix: np.ndarray) -> str:
 
 
 class RowReader:
-    """A float32 .npy's rows read by slice with pread: `reader[a:b]` is a fresh (b - a, d) array.
+    """A float32 .npy's rows read by slice from the file: `reader[a:b]` is a fresh (b - a, d) array.
 
-    Unlike a memory map, the pages read do not stay in this process's RSS until it unmaps them, so a
+    Unlike a memory map's, the pages read do not stay in this process's RSS until it unmaps them, so a
     pass over a matrix larger than the memory budget costs one block, not the whole file.
     """
 

@@ -1,7 +1,7 @@
 """first_view: the projection a page opened on a dataset shows first (the PCA of all rows), its cache
 key, and computing it at import, so that the first view of an imported dataset reads a cached result.
 
-A million 768-d rows take ~5 s of PCA. Computed when the page first asks, that time (and, right after a
+A million 768-d rows take 8-9 s of PCA. Computed when the page first asks, that time (and, right after a
 server start, the workers' numba warm-up beside it) was the first view's: 41 s in the issue 15 run.
 `embedding-projector import` (and the one-command open, which imports first) computes it instead.
 """
@@ -39,32 +39,31 @@ def first_view_params(info: DatasetInfo) -> dict | None:
     return params.model_dump(mode="json")
 
 
-def first_view_key(info: DatasetInfo) -> str | None:
-    """The job key (and id) of the first view's PCA: all rows, unsphereized; None as first_view_params."""
-    params = first_view_params(info)
+def first_view_key(info: DatasetInfo, params: dict | None = None) -> str | None:
+    """The job key (and id) of the first view's PCA (`params`, else first_view_params'): all rows,
+    unsphereized; None as first_view_params."""
+    params = first_view_params(info) if params is None else params
     return None if params is None else job_key(info.id, info.fingerprint, METHOD, params, None)
 
 
 def precompute_first_view(store: DatasetStore, results_dir: Path, info: DatasetInfo) -> bool:
     """Compute the first view's PCA of `info` into `results_dir` unless it is there: whether it ran.
 
-    It runs in this process and writes the files a worker would
-    (result_write.py: atomically, the record last). A failure is logged, not raised: the page then
-    asks for it as before.
+    It runs in this process and writes the files a worker would (result_write.py: atomically, the
+    record last). A failure is logged, not raised: the page then asks for it as before.
     """
-    key = first_view_key(info)
-    if key is None:
+    params = first_view_params(info)
+    if params is None:
         return False
+    key = first_view_key(info, params)
     done = read_record(results_dir, key)
     if done is not None and done.status == "done":
         return False
-    params = first_view_params(info)
-    _, spec = new_job(results_dir, key, info.id, info.fingerprint, store.vectors_path(info.id), METHOD, params,
-                      None, None, False, None)
+    path = store.vectors_path(info.id)
+    _, spec = new_job(results_dir, key, info.id, info.fingerprint, path, METHOD, params, None, None, False, None)
     began = time.monotonic()
     try:
-        path = store.vectors_path(info.id)
-        # Read by pread on the covariance route: a mapping's pages would stay in the RSS (the import's budget).
+        # Read from the file, not mapped, on the covariance route: a mapping's pages would stay in the RSS (the import's budget).
         vectors = RowReader(path) if pca.choose_solver(info.n, info.dim) == "covariance" else np.load(
             path, mmap_mode="r", allow_pickle=False)
         result = pca.run(vectors, pca.Params.model_validate(params), Progress())

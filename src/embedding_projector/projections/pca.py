@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
 from embedding_projector.projections.progress import Progress, ProjectionResult
 
 Solver = Literal["covariance", "full", "randomized"]
