@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import time
 
 import numpy as np
 from playwright.sync_api import Page, expect
+
+from tests.conftest import run_server
 
 ROWS = 200_000  # actions.js LAZY_METADATA_ROWS: from here the metadata waits for the first layout
 COORDS = re.compile(r"/api/projections/[0-9a-f]+/coords$")
@@ -101,3 +105,26 @@ def test_a_computed_first_view_comes_by_the_preload(page: Page, browser, live_se
     assert len(asked) == 1, asked
     assert entries == ["link"], entries  # the preload answered the page's fetch: no second download
     assert points == str(len(story.words))
+
+
+def test_an_imported_dataset_opens_on_a_fresh_server_without_computing(page: Page, tmp_path) -> None:
+    """`embedding-projector import` leaves the first view's PCA computed: the page on a server just
+    started draws it from the preloaded result; its PCA request is answered done and follows no job."""
+    rows = 20_000
+    np.save(tmp_path / "v.npy", np.random.default_rng(9).normal(size=(rows, 24)).astype(np.float32))
+    data = tmp_path / "data"
+    out = subprocess.run([sys.executable, "-m", "embedding_projector", "import", str(tmp_path / "v.npy"),
+                          "--data-dir", str(data)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    dataset = out.stdout.split("\t")[0]
+    with run_server(data, env={"PROJECTOR_WORKERS": "1"}) as server:
+        answers, urls = [], []
+        page.on("request", lambda r: urls.append(r.url))
+        page.on("response", lambda r: answers.append(r) if r.url.endswith("/projections") and r.request.method == "POST" else None)
+        page.goto(f"{server.url}/?dataset={dataset}&dimensions=2")
+        page.wait_for_function(
+            "n => document.querySelector('canvas.scatter-canvas')?.dataset.points === String(n)", arg=rows,
+            timeout=60_000)
+        assert len(answers) == 1 and answers[0].status == 200 and answers[0].json()["status"] == "done"
+        assert [u for u in urls if COORDS.search(u)] == [f"{server.url}/api/projections/{answers[0].json()['id']}/coords"]
+        assert not [u for u in urls if u.endswith("/events")], urls
