@@ -51,8 +51,8 @@ def matrix(n: int = 1500, d: int = 40, seed: int = 3) -> np.ndarray:
 
 
 def fingerprint(m: np.ndarray) -> str:
-    """The dataset fingerprint the server reports: blake2b-128 of the C-order float32 bytes."""
-    return hashlib.blake2b(np.ascontiguousarray(m, dtype="<f4").data, digest_size=16).hexdigest()
+    """The dataset fingerprint the server reports: the first 128 bits of the SHA-256 of the C-order float32 bytes."""
+    return hashlib.sha256(np.ascontiguousarray(m, dtype="<f4").data).hexdigest()[:32]
 
 
 def start(client: httpx.Client, filename: str, size: int) -> dict:

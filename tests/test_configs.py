@@ -4,6 +4,7 @@ and imports of them through the store (once per unchanged files)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from embedding_projector.datasets.configs import (
     parse_pbtxt,
     resolve_path,
 )
-from embedding_projector.datasets.importer import display_name, import_config, import_folder
+from embedding_projector.datasets.importer import display_name, files_digest, import_config, import_files, import_folder
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError
 from tests.datagen import vectors_tsv
@@ -230,6 +231,28 @@ def test_import_a_logdir_once(tmp_path: Path) -> None:
     changed, _ = import_folder(store, tmp_path / "logs", max_sprite_pixels=LIMIT)
     assert [r.existed for r in changed] == [True, False] and changed[1].info.n == 6
     assert len(store.list()) == 3
+
+
+def test_a_big_file_is_recognised_by_its_size_time_and_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Files over FULL_HASH_BYTES are not hashed whole; an unchanged one is still found, a changed one is not.
+    monkeypatch.setattr("embedding_projector.datasets.importer.FULL_HASH_BYTES", 1 << 10)
+    monkeypatch.setattr("embedding_projector.datasets.importer.SAMPLE_BYTES", 64)
+    path = tmp_path / "big.npy"
+    np.save(path, np.arange(4000, dtype=np.float32).reshape(1000, 4))
+    store = DatasetStore(tmp_path / "datasets")
+    first = import_files(store, path)
+    again = import_files(store, path)
+    assert (first.existed, again.existed, again.info.id) == (False, True, first.info.id)
+    stat = path.stat()
+    before = files_digest(path)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1  # the last sample's last byte
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same size and time: a sample tells
+    assert files_digest(path) != before
+    path.write_bytes(bytes(data))  # rewritten whole: a new time
+    changed = import_files(store, path)
+    assert not changed.existed and changed.info.id != first.info.id
 
 
 def test_import_json_with_bytes_tensor_and_shape_check(tmp_path: Path) -> None:

@@ -100,6 +100,34 @@ def test_big_import_stays_within_its_memory_budget(
     assert by_name["text"][ROWS - 1] == f"item {ROWS - 1} of cluster {labels[-1]}"
 
 
+NPY_ROWS = 131_072  # a 192 MB matrix: what a whole load would add stands out of the modules' own ~100 MB
+
+
+def test_a_float32_npy_is_read_from_its_file_not_loaded_whole(tmp_path: Path) -> None:
+    big = write_big(tmp_path / "big", NPY_ROWS, DIM, CLUSTERS, seed=5)["npy"]
+    base = write_big(tmp_path / "base", BASE_ROWS, DIM, CLUSTERS, seed=6)["npy"]
+    _, baseline, _ = import_peak(base, tmp_path / "base-data")
+    dataset, peak, err = import_peak(big, tmp_path / "data")
+    assert dataset, err
+    grown = (NPY_ROWS - BASE_ROWS) * DIM * 4 / (1 << 20)
+    # Loading the matrix whole grows the peak by the matrix at least; reading it by blocks grows it
+    # by the buffers that outgrow the small file's (the unit file's 32 MB stage) and the coordinates.
+    assert peak - baseline <= 0.25 * grown, f"npy: peak {peak:.0f} MB, baseline {baseline:.0f} MB, matrix grown by {grown:.0f} MB"
+    store = DatasetStore(tmp_path / "data" / "datasets")
+    np.testing.assert_array_equal(store.vectors(dataset), np.load(big))
+
+
+def test_a_value_deep_in_a_big_npy_that_is_not_finite_is_named_by_row_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npy"
+    matrix = np.concatenate([vectors for vectors, _ in mixture_blocks(ROWS, DIM, CLUSTERS, seed=3)])
+    matrix[30_000, 7] = np.inf
+    np.save(bad, matrix)
+    dataset, _, err = import_peak(bad, tmp_path / "data")
+    assert dataset == ""
+    assert "bad.npy row 30001, column 8 is not finite (inf)" in err
+    assert not (tmp_path / "data" / "datasets").exists() or DatasetStore(tmp_path / "data" / "datasets").list() == []
+
+
 def test_fault_deep_in_a_big_tsv_names_file_line_and_column(
     generated: dict[str, dict[str, Path]], tmp_path: Path
 ) -> None:

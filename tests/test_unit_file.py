@@ -43,6 +43,17 @@ def test_create_writes_the_unit_file_beside_the_vectors(tmp_path: Path) -> None:
     assert not np.any(unit[7]) and norms[7] == 0
 
 
+def test_the_unit_file_is_exact_across_stages_and_partial_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Blocks of 10 rows gathered 3 to a stage: 1003 rows end in a partial stage of a partial block.
+    monkeypatch.setattr("embedding_projector.datasets.unit_file.unit_block_rows", lambda d: 10)
+    monkeypatch.setattr("embedding_projector.datasets.unit_file.STAGE_BYTES", 4 * 16 * 30)
+    vectors = mixture(1003, 16, 4)
+    save_unit(tmp_path / UNIT_FILE, tmp_path / NORMS_FILE, vectors)
+    expected_unit, expected_norms = unit_rows(vectors)
+    assert np.array_equal(np.load(tmp_path / UNIT_FILE), expected_unit)
+    assert np.array_equal(np.load(tmp_path / NORMS_FILE), expected_norms)
+
+
 def test_a_failed_unit_write_leaves_no_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = DatasetStore(tmp_path / "datasets")
     wrote: list[Path] = []

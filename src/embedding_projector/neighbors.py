@@ -37,17 +37,18 @@ _EXTRA_CANDIDATES = 16
 _U32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
 
 
-def unit_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unit_rows(block: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A block of rows as float32 unit vectors, in F order (zero rows stay zero), and their float64 norms.
 
     The one rounding NeighborIndex's error bounds assume: norms in float64 (no finite vector's
     norm under- or overflows), each row scaled in float64, then rounded once to float32. The
-    float64 work runs in the ufuncs' small cast buffers, so a block costs only its float32 result.
+    float64 work runs in the ufuncs' small cast buffers, so a block costs only its float32 result,
+    which goes to `out` (float32, the block's shape) when given.
     """
     block = np.asarray(block)
     norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
     inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    unit = np.empty(block.shape, dtype=np.float32, order="F")
+    unit = np.empty(block.shape, dtype=np.float32, order="F") if out is None else out
     np.multiply(block, inv[:, None], out=unit, dtype=np.float64, casting="same_kind")
     return unit, norms
 

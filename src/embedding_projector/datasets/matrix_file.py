@@ -7,18 +7,22 @@ from pathlib import Path
 
 import numpy as np
 
+# Blocks this small are reused from the heap (glibc maps only larger ones fresh), so a pass pays no
+# page faults per block: 50 MB blocks of a 1M x 768 file took 1.65 s a pass here, 8 MB ones 0.40 s.
 _BLOCK_BYTES = 8 << 20
 
 
 def save_float32(path: Path, matrix: np.ndarray) -> str:
-    """Write `matrix` (any real 2-D array, a memmap too) to `path` as C-order '<f4' .npy; its blake2b-128 hex.
+    """Write `matrix` (any real 2-D array, a memmap, a RowReader) to `path` as C-order '<f4' .npy; its digest.
 
-    The digest is that of the C-order float32 bytes, as hashlib.blake2b(matrix.data) of a contiguous copy.
+    The digest is the first 128 bits (32 hex digits) of the SHA-256 of the C-order float32 bytes.
+    SHA-256, not blake2b: CPUs with SHA extensions hash it at ~1.7 GB/s here against blake2b's 0.8,
+    which was 4.1 s of a 1M x 768 import.
     """
     n, dim = matrix.shape
     header = np.lib.format.header_data_from_array_1_0(np.empty((0, dim), dtype="<f4"))
     header["shape"] = (n, dim)
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.sha256()
     step = max(1, _BLOCK_BYTES // (4 * max(dim, 1)))
     with path.open("wb") as fh:
         np.lib.format.write_array_header_1_0(fh, header)
@@ -27,7 +31,7 @@ def save_float32(path: Path, matrix: np.ndarray) -> str:
             block = np.ascontiguousarray(matrix[start : start + step], dtype="<f4")
             digest.update(block.data)
             fh.write(block.data)
-    return digest.hexdigest()
+    return digest.hexdigest()[:32]
 
 
 class RowReader:
@@ -51,6 +55,10 @@ class RowReader:
 
     def __len__(self) -> int:
         return self.shape[0]
+
+    def block_rows(self) -> int:
+        """Rows per block of a pass over the file (~8 MB)."""
+        return max(1, _BLOCK_BYTES // (4 * max(self.shape[1], 1)))
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         start, stop, step = rows.indices(self.shape[0])

