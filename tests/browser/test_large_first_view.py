@@ -87,7 +87,7 @@ def test_a_projection_started_while_the_metadata_loads_keeps_it(page: Page, live
 
 def test_a_computed_first_view_comes_by_the_preload(page: Page, browser, live_server, dataset_id, story) -> None:
     """Opened again once its PCA is computed, the page fetches the coordinates once, by the HTML's
-    preload (started before any script ran), and draws them."""
+    preload (started before any script ran), and draws them with the WebGL context made in <head>."""
     page.goto(f"{live_server.url}/?dataset={dataset_id}&dimensions=2")  # computes the PCA
     page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
 
@@ -101,7 +101,11 @@ def test_a_computed_first_view_comes_by_the_preload(page: Page, browser, live_se
         "performance.getEntriesByType('resource').filter(e => /\\/coords$/.test(e.name)).map(e => e.initiatorType)"
     )
     points = again.evaluate("document.querySelector('canvas.scatter-canvas').dataset.points")
+    # The WebGL context made in <head> (early_gl.js, while the modules load) is the one the map draws
+    # with: taken (null) by the scene, not left beside a second one (undefined: the script never ran).
+    early = again.evaluate("window.__earlyGl === null ? 'taken' : String(window.__earlyGl)")
     context.close()
+    assert early == "taken", early
     assert len(asked) == 1, asked
     assert entries == ["link"], entries  # the preload answered the page's fetch: no second download
     assert points == str(len(story.words))

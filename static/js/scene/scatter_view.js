@@ -22,6 +22,13 @@ const CLICK_SLOP = 5; // CSS px a click may move and still be a click
 const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come about this often)
 const PREPARE_MS = 150; // once the camera has rested this long, the picker projects and buckets the points
 
+/** The canvas and context early_gl.js made before the modules loaded ({canvas, context}), taken once; {} otherwise. */
+function takeEarlyGl() {
+  const early = window.__earlyGl;
+  window.__earlyGl = null;
+  return early && !early.gl.isContextLost() ? { canvas: early.canvas, context: early.gl } : {};
+}
+
 /**
  * Create the view inside `container`.
  * hooks: onHover(index|-1), onClick(index, {toggle}), onShape(indices, op) after a box or lasso
@@ -29,7 +36,7 @@ const PREPARE_MS = 150; // once the camera has rested this long, the picker proj
  * render that showed new points, onCamera() whenever the camera moved.
  */
 export function createScatterView(container, hooks) {
-  const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
+  const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance', ...takeEarlyGl() });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
   renderer.setClearColor(BACKGROUND, 1);
   const canvas = renderer.domElement;
