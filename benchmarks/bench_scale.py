@@ -323,7 +323,7 @@ def section_view(args: argparse.Namespace, data_dir: Path, dataset: str) -> None
                 f"10 PCA components {args.rows * 40 / 2**20:,.1f} MB", f"{fetched / (args.rows * 40):.2f}×")
             row("tab memory: JS heap / renderer RSS / all chromium RSS",
                 f"{'n/a' if heap is None else f'{heap / 2**20:,.0f}'} / {tab:,.0f} / {total:,.0f} MB", "target ≤ 1 GB", "")
-            report_hovers(hovers, long_tasks, "while the workers warm up (numba, both cores)")
+            report_hovers(hovers, long_tasks, "while the workers warm up (numba, one at a time, at idle priority)")
             # The same moves once the workers are idle: what is left is the page's and the browser's.
             with httpx.Client(base_url=url, timeout=None) as client:
                 wait_warm(client)

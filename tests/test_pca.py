@@ -7,7 +7,8 @@ import pydantic
 import pytest
 from sklearn.decomposition import PCA
 
-from embedding_projector.projections import METHODS, pca
+from embedding_projector.projections import pca
+from embedding_projector.projections.methods import METHODS
 from embedding_projector.projections.progress import Progress
 
 

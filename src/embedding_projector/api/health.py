@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from embedding_projector import __version__
 from embedding_projector.dependencies import JobRunnerDep, SettingsDep
-from embedding_projector.projections import METHODS
+from embedding_projector.projections.methods import METHODS
 
 router = APIRouter(tags=["status"])
 

@@ -22,7 +22,8 @@ from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import InputError, ProjectorError, Unprocessable
 from embedding_projector.jobs.given_admission import admit_given
 from embedding_projector.jobs.runner import JobRunner, Submission, job_key
-from embedding_projector.projections import METHODS, pca_first
+from embedding_projector.projections import pca_first
+from embedding_projector.projections.methods import METHODS
 from embedding_projector.projections.supervision import labels_problem
 from embedding_projector.public_mode import JobLimits, client_id, has_write_access, require_write_access
 from embedding_projector.schemas import JobStarted, ProjectionRequest

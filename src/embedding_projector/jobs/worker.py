@@ -19,7 +19,8 @@ from embedding_projector.analysis.graph_cache import ensure_graph
 from embedding_projector.jobs.process_priority import WORKER_NICENESS, idle_priority
 from embedding_projector.jobs.records import ResultFiles, read_record, result_paths
 from embedding_projector.jobs.result_write import write_result
-from embedding_projector.projections import METHODS, pca_first
+from embedding_projector.projections import pca_first
+from embedding_projector.projections.methods import METHODS
 from embedding_projector.projections.progress import Progress
 from embedding_projector.projections.sphereize import sphereize
 
