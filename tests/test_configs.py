@@ -255,6 +255,18 @@ def test_a_big_file_is_recognised_by_its_size_time_and_samples(tmp_path: Path, m
     assert not changed.existed and changed.info.id != first.info.id
 
 
+def test_a_big_file_imported_under_the_whole_file_digest_is_still_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A dataset made before big files were sampled carries the digest of the whole files.
+    monkeypatch.setattr("embedding_projector.datasets.importer.FULL_HASH_BYTES", 1 << 10)
+    path = tmp_path / "big.npy"
+    np.save(path, np.arange(4000, dtype=np.float32).reshape(1000, 4))
+    store = DatasetStore(tmp_path / "datasets")
+    legacy = store.create("big", np.load(path), None, source="import", origin=f"file:{path.resolve()}",
+                          origin_digest=files_digest("big", path, None, None, "None", "None", whole=True))
+    again = import_files(store, path)
+    assert (again.existed, again.info.id, len(store.list())) == (True, legacy.id, 1)
+
+
 def test_import_json_with_bytes_tensor_and_shape_check(tmp_path: Path) -> None:
     vectors = np.arange(12, dtype="<f4").reshape(4, 3)
     (tmp_path / "t.bytes").write_bytes(vectors.tobytes())

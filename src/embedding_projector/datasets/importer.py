@@ -57,30 +57,44 @@ def display_name(raw: str) -> str:
     return name[:100].strip() or "embedding"
 
 
-def files_digest(*parts: Path | str | None) -> str:
+def files_digest(*parts: Path | str | None, whole: bool = False) -> str:
     """A hash of these files' bytes and strings, so that an unchanged re-import is recognised.
 
     A file over FULL_HASH_BYTES is hashed by its size, modification time and SAMPLES slices spread
-    over it: hashing all of a 3 GB file took 4.6 s of a 44 s import, and a file that size is not
-    rewritten at the same size within one timestamp tick.
+    over it (unless `whole`): hashing all of a 3 GB file took 4.6 s of a 44 s import, and a file that
+    size is not rewritten at the same size within one timestamp tick.
     """
     digest = hashlib.blake2b(digest_size=16)
     for part in parts:
         if isinstance(part, Path):
             with part.open("rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size <= FULL_HASH_BYTES:
+                stat = os.fstat(fh.fileno())
+                if whole or stat.st_size <= FULL_HASH_BYTES:
                     while chunk := fh.read(1 << 20):
                         digest.update(chunk)
                 else:
-                    digest.update(f"{size}:{os.fstat(fh.fileno()).st_mtime_ns}".encode())
+                    digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
                     for index in range(SAMPLES):
-                        fh.seek((size - SAMPLE_BYTES) * index // (SAMPLES - 1))
+                        fh.seek(max(0, stat.st_size - SAMPLE_BYTES) * index // (SAMPLES - 1))
                         digest.update(fh.read(SAMPLE_BYTES))
         else:
             digest.update(repr(part).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+def _imported_before(store: DatasetStore, origin: str, digest: str, *parts: Path | str | None) -> DatasetInfo | None:
+    """The dataset imported from these unchanged files (`digest`: files_digest of `parts`), if any.
+
+    A dataset imported before big files were sampled carries the whole files' digest: when one from
+    the same origin exists and the sampled digest finds none, the whole digest is tried too, so a
+    restart of `serve --logdir` after an upgrade does not import its big embeddings again.
+    """
+    found = store.find_origin(origin, digest)
+    big = any(isinstance(p, Path) and p.stat().st_size > FULL_HASH_BYTES for p in parts)
+    if found is None and big and any(store.get(d.id).origin == origin for d in store.list()):
+        found = store.find_origin(origin, files_digest(*parts, whole=True))
+    return found
 
 
 def _field(config: Path, snake: str) -> str:
@@ -146,8 +160,9 @@ def _import_one(
         cell = check_cell_size(list(spec.sprite_dim), f"{config.name}: {dim_field}", file=config.name)
 
     origin = f"config:{config.resolve()}#{spec.tensor_name or spec.tensor_path}"
-    digest = files_digest(repr(spec), label, tensor, meta_file, sprite_file, bookmarks_file)
-    existing = store.find_origin(origin, digest)
+    parts = (repr(spec), label, tensor, meta_file, sprite_file, bookmarks_file)
+    digest = files_digest(*parts)
+    existing = _imported_before(store, origin, digest, *parts)
     if existing is not None:
         return Imported(existing, existed=True)
 
@@ -288,8 +303,9 @@ def import_files(
     cell = parse_sprite_dim(sprite_dim, "--sprite-dim") if sprite is not None else None
     label = name or vectors.stem
     origin = f"file:{vectors.resolve()}"
-    digest = files_digest(label, vectors, metadata, sprite, repr(cell), repr(coords), *([vector] if vector else []))
-    existing = store.find_origin(origin, digest)
+    parts = (label, vectors, metadata, sprite, repr(cell), repr(coords), *([vector] if vector else []))
+    digest = files_digest(*parts)
+    existing = _imported_before(store, origin, digest, *parts)
     if existing is not None:
         return Imported(existing, existed=True)
     matrix, meta, coords_file = _read_data(vectors, metadata, vector)
