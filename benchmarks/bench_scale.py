@@ -251,11 +251,13 @@ def hover_latencies(page, rows: int, moves: int = 20) -> list[tuple[float, float
     rng = np.random.default_rng(3)
     times = []
     for row in rng.choice(rows, size=moves * 4, replace=False).tolist():
+        page.mouse.move(5, 5)  # off the points first, so the move below changes the hover
+        page.wait_for_timeout(50)
+        # A point's screen position holds only while the camera is still (a reset or fit glides).
+        page.wait_for_function("() => document.querySelector('canvas.scatter-canvas').dataset.camera === 'still'")
         at = page.evaluate("r => window.__projector.screenPositionOf(r)", row)
         if at is None:
             continue
-        page.mouse.move(5, 5)  # off the points first, so the move below changes the hover
-        page.wait_for_timeout(50)
         page.evaluate(HOVER_PROBE)
         page.mouse.move(at["x"], at["y"])
         latency = page.evaluate("window.__benchHover")
