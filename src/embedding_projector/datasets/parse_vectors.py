@@ -63,9 +63,7 @@ def parse_data_file(
             f"{filename}: a vector column or array ({vector!r}) can be named only in a Parquet or .npz file",
             file=filename,
         )
-    if in_file and isinstance(source, Path) and (head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy")):
-        return parse_vectors_npy(source, filename, in_file=True), None
-    return _parse_matrix(source, filename, head, vector), None
+    return _parse_matrix(source, filename, head, vector, in_file=in_file), None
 
 
 def parse_metadata_file(source: bytes | Path, filename: str, expected_rows: int | None = None) -> Metadata:
@@ -86,9 +84,11 @@ def _is_npz(head: bytes, filename: str) -> bool:
     return head.startswith(_ZIP_MAGIC) or filename.lower().endswith(".npz")
 
 
-def _parse_matrix(source: bytes | Path, filename: str, head: bytes, vector: str | None = None) -> np.ndarray:
+def _parse_matrix(
+    source: bytes | Path, filename: str, head: bytes, vector: str | None = None, *, in_file: bool = False
+) -> np.ndarray | RowReader:
     if head.startswith(NPY_MAGIC) or filename.lower().endswith(".npy"):
-        return parse_vectors_npy(source, filename)
+        return parse_vectors_npy(source, filename, in_file=in_file)
     if _is_npz(head, filename):
         return parse_vectors_npz(source, filename, vector)
     return parse_vectors_tsv(source, filename)
