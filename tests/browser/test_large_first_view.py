@@ -104,8 +104,14 @@ def test_a_computed_first_view_comes_by_the_preload(page: Page, browser, live_se
     # The WebGL context made in <head> (early_gl.js, while the modules load) is the one the map draws
     # with: taken (null) by the scene, not left beside a second one (undefined: the script never ran).
     early = again.evaluate("window.__earlyGl === null ? 'taken' : String(window.__earlyGl)")
+    # This chromium renders with SwiftShader: early_gl.js tells, and the map's context is not
+    # multisampled (which doubled a frame of a million points there).
+    software = again.evaluate("window.__softwareGl")
+    antialias = again.evaluate("document.querySelector('canvas.scatter-canvas').dataset.antialias")
     context.close()
     assert early == "taken", early
+    assert software is True, software
+    assert antialias == "false", antialias
     assert len(asked) == 1, asked
     assert entries == ["link"], entries  # the preload answered the page's fetch: no second download
     assert points == str(len(story.words))

@@ -36,11 +36,13 @@ function takeEarlyGl() {
  * render that showed new points, onCamera() whenever the camera moved.
  */
 export function createScatterView(container, hooks) {
-  const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance', ...takeEarlyGl() });
+  // Multisampled on a GPU only (early_gl.js tells a software renderer, where it doubles a frame's cost).
+  const renderer = new THREE.WebGLRenderer({ antialias: !window.__softwareGl, powerPreference: 'high-performance', ...takeEarlyGl() });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
   renderer.setClearColor(BACKGROUND, 1);
   const canvas = renderer.domElement;
   canvas.className = 'scatter-canvas';
+  canvas.dataset.antialias = String(Boolean(renderer.getContext().getContextAttributes()?.antialias));
   canvas.dataset.points = '0';
   canvas.dataset.mode = '3d';
   canvas.dataset.animating = 'false';
@@ -255,7 +257,10 @@ export function createScatterView(container, hooks) {
       pointer.inside = true;
       if (pointer.down) pointer.travel = Math.max(pointer.travel, Math.hypot(pointer.x - pointer.downX, pointer.y - pointer.downY));
       if (shapes.active) shapes.extend(clampX(pointer.x), clampY(pointer.y));
-      if (!hoverFrame) hoverFrame = requestAnimationFrame(hoverTick);
+      // Picked now, not at the next frame: chromium already delivers one (coalesced) move per frame,
+      // and waiting for another frame doubled the hover's delay where frames are slow (software GL).
+      cancelAnimationFrame(hoverFrame);
+      hoverTick();
     },
     pointerdown(event) {
       local(event);
