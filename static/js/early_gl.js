@@ -4,7 +4,7 @@
 //
 // Multisampling is only asked for on a GPU. A software renderer (SwiftShader, llvmpipe, Windows'
 // basic render driver: a machine or VM without a usable GPU) runs every fragment on the CPU, and
-// there it doubled the time of each frame of a million points (1.8 s against 0.9 s). The dots soften
+// there it doubled the time of each frame of a million points (1.7-1.9 s against 0.6-1.1 s). The dots soften
 // their own rims in the shader, so they look the same without it; only lines lose their smoothing.
 (() => {
   const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
