@@ -193,8 +193,11 @@ def _run_server(settings: Settings, dataset_ids: Sequence[str] = (), open_browse
     return 0
 
 
+LISTEN_BACKLOG = 2048  # uvicorn's default backlog
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port (port 0: a free one the system picks), ready for uvicorn."""
+    """A socket bound to host:port (port 0: a free one the system picks) and listening, ready for uvicorn."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP, and
     # without it every small response on a kept-alive connection waited ~40 ms (Nagle + delayed ACK).
@@ -202,6 +205,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening now, not once uvicorn has run the app's startup: the address is printed first,
+        # and a caller that connects in between would be refused (a CI run's ep.show was).
+        # Connections wait in the backlog until uvicorn accepts them.
+        sock.listen(LISTEN_BACKLOG)
     except OSError:
         sock.close()
         raise
