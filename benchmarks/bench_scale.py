@@ -12,7 +12,8 @@ Sections (SECTIONS), in order, against one server started on the imported data:
   beside a float32 blocked XᵀX plus eigh in numpy;
 - neighbors: k=100 cosine through HTTP, p50/p95, beside one `unit @ q` pass; the server's RSS;
 - view: a fresh server started, then a fresh browser opened on the dataset: the in-page times to the
-  points drawn and to ready (metadata read), the bytes fetched, the tab's JS heap and the RSS of its
+  draw of every point issued, to that draw finished by the GPU (on screen) and to ready (metadata
+  read), the bytes fetched, the tab's JS heap and the RSS of its
   renderer and of all chromium, and the hover latency (pointer move → point picked);
 - sample: UMAP with pca_dims=50 fitted on --sample rows with the rest placed; its time and the
   trustworthiness (k=10) of a 5k-row sample of the layout;
@@ -262,8 +263,8 @@ def chromium_rss_mb() -> tuple[float, float]:
     return tab, total
 
 
-def hover_latencies(page, rows: int, moves: int = 20) -> list[tuple[float, float]]:
-    """(ms from a real mouse move onto a point to the store's hover naming it, ms the move waited to be handled)."""
+def hover_latencies(page, rows: int, moves: int = 20) -> list[tuple[float, float, float]]:
+    """Per move onto a point, in ms from the event: to the store's hover naming it, to the first handler, to the next frame."""
     rng = np.random.default_rng(3)
     times = []
     for row in rng.choice(rows, size=moves * 4, replace=False).tolist():
