@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from embedding_projector.cli import listening_socket
+from tests.conftest import stop_process
 
 
 def test_accepted_connections_send_without_nagle_delay() -> None:
@@ -60,8 +60,7 @@ def test_serve_answers_a_request_sent_right_after_its_first_line(tmp_path) -> No
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "embedding_projector", "serve", "-p", "0", "--host", "127.0.0.1",
                "--no-examples", "--data-dir", str(tmp_path / "data")]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                               start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -69,9 +68,4 @@ def test_serve_answers_a_request_sent_right_after_its_first_line(tmp_path) -> No
         answer = httpx.get(f"{url}/api/status", timeout=60)  # no retry: one refusal fails the test
         assert answer.status_code == 200, answer.text
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process(process)

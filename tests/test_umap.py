@@ -39,8 +39,6 @@ TEST_INTERVAL = 0.01
 @pytest.fixture(scope="module")
 def run_2d(clusters) -> tuple[ProjectionResult, list[tuple[float, dict[str, Any]]], list[Snapshot]]:
     vectors, _ = clusters
-    patch = pytest.MonkeyPatch()
-    patch.setattr(umap_, "REPORT_INTERVAL", TEST_INTERVAL)
     calls: list[tuple[float, dict[str, Any]]] = []
     snapshots: list[Snapshot] = []
 
@@ -49,10 +47,9 @@ def run_2d(clusters) -> tuple[ProjectionResult, list[tuple[float, dict[str, Any]
         if coords is not None:  # the optimiser's own array: it keeps moving after this call
             snapshots.append((time.monotonic(), info["epoch"], coords.copy()))
 
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(umap_, "REPORT_INTERVAL", TEST_INTERVAL)
         result = umap_.run(vectors, umap_.Params(), Progress(sink))
-    finally:
-        patch.undo()
     return result, calls, snapshots
 
 
