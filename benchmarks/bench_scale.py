@@ -328,12 +328,12 @@ def section_view(args: argparse.Namespace, data_dir: Path, dataset: str) -> None
             entries = page.evaluate("performance.getEntriesByType('resource').map(e => [e.name, e.encodedBodySize])"
                                     " .concat(performance.getEntriesByType('navigation').map(e => [e.name, e.encodedBodySize]))")
             fetched = sum(size for _, size in entries)
-            coords = sum(size for name, size in entries if name.endswith("/coords"))
+            coords = sum(size for name, size in entries if "/coords" in name)  # ?columns=3 first
             metadata = sum(size for name, size in entries if "/metadata" in name)
             # Where the first view's time went: the last module and the coordinates received.
             arrived = page.evaluate("(() => { const r = performance.getEntriesByType('resource');"
                                     " const end = (f) => Math.max(0, ...r.filter(f).map((e) => e.responseEnd));"
-                                    " return [end((e) => /[.]js([?]|$)/.test(e.name)), end((e) => e.name.endsWith('/coords'))]; })()")
+                                    " return [end((e) => /[.]js([?]|$)/.test(e.name)), end((e) => /[/]coords([?]|$)/.test(e.name))]; })()")
             heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : null")
             tab, total = chromium_rss_mb()
             # Main-thread tasks over 50 ms while the pointer moves (a GC, a frame, another job).

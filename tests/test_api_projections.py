@@ -66,6 +66,24 @@ def test_pca_job_matches_sklearn(client, dataset) -> None:
         assert np.allclose(np.abs(coords[:, j]), np.abs(expected[:, j]), atol=1e-3)
 
 
+def test_the_leading_columns_alone(client, dataset) -> None:
+    """?columns=k answers the first k columns of the same result (a large PCA's first view needs 3),
+    X-Columns its full count; k at or past the count answers it whole, and k < 1 is refused."""
+    dataset_id, _ = dataset
+    r = client.post(f"/api/datasets/{dataset_id}/projections", json={"method": "pca", "params": {}, "rows": None})
+    job_id = wait_done(client, r.json()["id"])["id"]
+    full = fetch_coords(client, job_id)
+    for columns, shape in ((3, (200, 3)), (1, (200, 1)), (10, (200, 10)), (50, (200, 10))):
+        answer = client.get(f"/api/projections/{job_id}/coords", params={"columns": columns})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-shape"] == f"{shape[0]},{shape[1]}" and answer.headers["x-columns"] == "10"
+        got = np.frombuffer(answer.content, dtype="<f4").reshape(shape)
+        assert np.array_equal(got, full[:, : shape[1]]), columns
+    for bad in ("0", "-2", "x"):
+        answer = client.get(f"/api/projections/{job_id}/coords", params={"columns": bad})
+        assert answer.status_code == 422 and "columns" in answer.text, answer.text
+
+
 def test_same_request_is_served_from_cache(client, dataset) -> None:
     dataset_id, _ = dataset
     body = {"method": "pca", "params": {"components": 3}, "rows": None}

@@ -44,3 +44,13 @@ def test_the_description_and_a_computed_pca_are_preloaded(client) -> None:
                   f"?dataset={dataset}&isolated=1,2,3", "?view=abc", f"?dataset={dataset}&compare=x"):
         assert preloads(client, query) == [], query
     assert preloads(client, "?dataset=no-such-dataset") == []
+
+
+def test_a_large_pca_is_preloaded_by_its_leading_columns() -> None:
+    """From LEADING_COLUMNS_ROWS rows the first view's address asks for 3 components (static/js/actions.js
+    asks for the same address, so the preload answers it); fewer rows or components ask for all."""
+    from embedding_projector.jobs.first_view import first_coords_url
+
+    assert first_coords_url("k", 200_000, 10) == "/api/projections/k/coords?columns=3"
+    assert first_coords_url("k", 199_999, 10) == "/api/projections/k/coords"
+    assert first_coords_url("k", 1_000_000, 3) == "/api/projections/k/coords"

@@ -10,10 +10,17 @@ import { pickView, resultKey, sphereized, viewKey } from './results.js';
 
 const EMPTY_SEARCH = Object.freeze({ query: '', column: null, regex: false, matches: [], error: null });
 const MAX_COMPONENTS = 10;
+// From this many rows a PCA's coordinates come in two steps: LEADING_COLUMNS first, enough for 2D
+// and 3D, the rest when an axis asks for one (a million rows: 11 MB before the first view, not 38 MB).
+// jobs/first_view.py mirrors both, to preload the same address.
+const LEADING_COLUMNS_ROWS = 200_000;
+const LEADING_COLUMNS = 3;
 const PREFERRED_DATASET = 'glove-10k';
 // From this many rows a dataset's metadata is fetched after its first layout is drawn.
 const LAZY_METADATA_ROWS = 200_000;
 const METADATA_MESSAGE = 'Loading the metadata…';
+// The longest a large dataset's metadata waits for its first layout to be on screen (a hidden tab never draws).
+const SHOWN_WAIT_MS = 10_000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,7 +73,9 @@ export function createActions(store) {
       busy(pct > 0 && pct < 100 ? `${lead}Computing PCA… ${pct}%` : `${lead}Computing PCA…`);
     }
     if (job.status !== 'done') throw new ApiError({ status: 0, error: job.error || `PCA ${job.status}` });
-    const coords = await api.getCoords(job.id);
+    // Many rows: the leading components first (what 2D and 3D show); the rest once an axis needs one.
+    const n = job.shape?.[0] ?? 0;
+    const coords = await api.getCoords(job.id, n >= LEADING_COLUMNS_ROWS && components > LEADING_COLUMNS ? LEADING_COLUMNS : null);
     if (token !== viewToken) return null;
     const key = resultKey(id, 'pca', rows, sphereize);
     const view = viewKey(id, rows);
@@ -127,7 +136,7 @@ export function createActions(store) {
   /** Keep a finished PCA and show what the current tab wants (the scene reports back through viewDrawn). */
   function applyProjection(result) {
     const { projection: now } = state();
-    const projection = result.coords.method === 'pca' ? { ...now, axes: clampAxes(now.axes, result.coords.d) } : now;
+    const projection = result.coords.method === 'pca' ? { ...now, axes: clampAxes(now.axes, result.coords.columns ?? result.coords.d) } : now;
     store.update({ results: { ...state().results, [result.key]: result }, projection });
     idle();
     show();
@@ -205,10 +214,11 @@ export function createActions(store) {
     let metadataFailed = false;
     const first = project ? described.then((info) => openLayout(id, info, dim, token, lead, preferGiven)) : null;
     const drawn = first ? first.then((result) => {
-      if (metadataFailed || !current()) return; // the error stays on screen
-      if (token !== viewToken) return; // a projection the user started since has the status line
+      if (metadataFailed || !current()) return undefined; // the error stays on screen
+      if (token !== viewToken) return undefined; // a projection the user started since has the status line
       if (result) applyProjection(result);
       if (!state().metadata) busy(METADATA_MESSAGE);
+      return result ? onScreen(state().coords) : undefined;
     }) : Promise.resolve();
     const early = prefetched?.metadata ?? earlyMetadata(id, described, listed?.n, editVersion);
     const metadataRead = early.then((m) => m ?? drawn.catch(() => {}).then(() => (current() ? metadataAt(id, editVersion) : null)));
@@ -242,6 +252,30 @@ export function createActions(store) {
       failView(token, layoutOutcome.reason);
     }
     return token === viewToken;
+  }
+
+  /**
+   * Resolves once the scene reports `coords` drawn (the GPU finished: scatter_view whenFinished),
+   * when other coordinates replace them, or after SHOWN_WAIT_MS (a hidden tab draws nothing).
+   */
+  function onScreen(coords) {
+    return new Promise((resolve) => {
+      if (!coords || state().drawn === coords) {
+        resolve();
+        return;
+      }
+      let timer = 0;
+      const stop = store.subscribe(['drawn', 'coords'], (s) => {
+        if (s.drawn !== coords && s.coords === coords) return;
+        stop();
+        clearTimeout(timer);
+        resolve();
+      });
+      timer = setTimeout(() => {
+        stop();
+        resolve();
+      }, SHOWN_WAIT_MS);
+    });
   }
 
   /**
@@ -289,6 +323,28 @@ export function createActions(store) {
     const asCategories = s.categoricalNumeric && canBeCategorical(info);
     store.update({ colorBy: column ? name : null, coloring: colorRows(s.info?.n ?? 0, column, asCategories) });
   }
+
+  // A PCA fetched with only its leading components (LEADING_COLUMNS): the rest come once an axis
+  // drawn needs one (a component chosen, a link's axes), and the points glide to it.
+  let columnsFor = null; // the job whose other components are on their way
+  function ensureColumns(s) {
+    const c = s.coords;
+    if (!c || c.method !== 'pca' || !c.job || !(c.columns > c.d) || columnsFor === c.job) return;
+    if (s.projection.axes.slice(0, s.camera.mode === '2d' ? 2 : 3).every((a) => a < c.d)) return;
+    columnsFor = c.job;
+    api.getCoords(c.job).then((full) => {
+      const now = state();
+      const kept = now.results[c.key];
+      const coords = { ...c, data: full.data, d: full.d, columns: full.columns };
+      const patch = {};
+      if (kept?.coords === c) patch.results = { ...now.results, [c.key]: { ...kept, coords } };
+      if (now.coords === c) patch.coords = coords;
+      store.update(patch);
+    }).catch(fail).finally(() => {
+      if (columnsFor === c.job) columnsFor = null;
+    });
+  }
+  store.subscribe(['coords', 'projection', 'camera'], ensureColumns);
 
   function isolationRows() {
     const { selection, neighbors } = state();

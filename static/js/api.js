@@ -216,9 +216,15 @@ export function getJob(jobId) {
   return json(`/api/projections/${enc(jobId)}`);
 }
 
-/** GET /api/projections/{job}/coords: {data: Float32Array (row-major), n, d}. */
-export async function getCoords(jobId) {
-  return floats(await request(`/api/projections/${enc(jobId)}/coords`), 'coords');
+/**
+ * GET /api/projections/{job}/coords: {data: Float32Array (row-major), n, d, columns}; with `columns`,
+ * only that many leading columns (d), of the result's `columns`.
+ */
+export async function getCoords(jobId, columns = null) {
+  const query = columns ? `?columns=${columns}` : '';
+  const response = await request(`/api/projections/${enc(jobId)}/coords${query}`);
+  const coords = await floats(response, 'coords');
+  return { ...coords, columns: Number(response.headers.get('X-Columns')) || coords.d };
 }
 
 async function floats(response, what) {

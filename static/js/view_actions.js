@@ -212,6 +212,11 @@ export function createViewActions(store, actions, edits = null, clusters = null)
     if (opening) {
       // The stored result downloads while the dataset's metadata loads and is read, not after.
       if (job) fetched = fetchStored(job);
+      // The first PCA is drawn in the dimensions asked for, not drawn again in them afterwards.
+      const pcaMode = v.dimensions === 2 ? '2d' : '3d';
+      if (!job && state().params.pca.mode !== pcaMode) {
+        store.update({ params: { ...state().params, pca: { ...state().params.pca, mode: pcaMode } } });
+      }
       // A dataset with given layouts opens on the Given tab unless the address names a projection.
       const loaded = await actions.loadDataset(v.dataset, {
         project: !job, preferGiven: !v.projection, editVersion: v.editVersion, prefetched,

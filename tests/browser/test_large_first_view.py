@@ -36,11 +36,32 @@ def upload_large(live_server) -> str:
     return r.json()["id"]
 
 
+# In the page, from its start: when the map's canvas first said all ROWS points were on screen (the
+# GPU finished their draw: data-shown), and every draw call of all of them and every buffer upload.
+GPU_PROBE = """
+window.__probe = { shownAt: null, fullDraws: 0, uploaded: 0 };
+new MutationObserver(() => {
+  const c = document.querySelector('canvas.scatter-canvas');
+  if (window.__probe.shownAt === null && c && c.dataset.shown === String(ROWS)) window.__probe.shownAt = performance.now();
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-shown'] });
+const C = WebGL2RenderingContext.prototype;
+for (const name of ['drawArrays', 'drawElements']) {
+  const draw = C[name];
+  C[name] = function (mode, a, b) { if ((name === 'drawArrays' ? b : a) === ROWS) window.__probe.fullDraws += 1; return draw.apply(this, arguments); };
+}
+for (const name of ['bufferData', 'bufferSubData']) {
+  const upload = C[name];
+  C[name] = function (target, data) { window.__probe.uploaded += data?.byteLength ?? 0; return upload.apply(this, arguments); };
+}
+"""
+
+
 def test_points_come_before_the_metadata_which_then_works(page: Page, live_server) -> None:
     dataset = upload_large(live_server)
     events: list[tuple[str, str, float]] = []
     page.on("request", lambda r: events.append(("request", r.url, time.monotonic())))
     page.on("requestfinished", lambda r: events.append(("finished", r.url, time.monotonic())))
+    page.add_init_script(GPU_PROBE.replace("ROWS", str(ROWS)))
 
     page.goto(f"{live_server.url}/?dataset={dataset}")
     page.wait_for_function(
@@ -52,6 +73,18 @@ def test_points_come_before_the_metadata_which_then_works(page: Page, live_serve
     metadata_asked = [t for kind, url, t in events if kind == "request" and METADATA.search(url)]
     assert len(coords_done) == 1 and len(metadata_asked) == 1, events
     assert metadata_asked[0] >= coords_done[0], "the metadata was asked for before the first layout arrived"
+    # Not before the GPU had finished drawing the points either: reading the metadata would share
+    # the CPU with a software renderer's frame.
+    probe = page.evaluate("window.__probe")
+    asked_at = page.evaluate("performance.getEntriesByType('resource').find((e) => /\\/metadata$/.test(e.name)).startTime")
+    assert probe["shownAt"] is not None and asked_at >= probe["shownAt"], (probe, asked_at)
+    # The metadata left the colours as they were: no second frame of every point, and the GPU got
+    # 16 bytes a point (positions as floats, colours and flags as bytes, no draw order while nothing
+    # is selected), not 32.
+    page.wait_for_timeout(500)
+    probe = page.evaluate("window.__probe")
+    assert probe["fullDraws"] == 1, probe
+    assert probe["uploaded"] <= ROWS * 16 + 1_000_000, probe
 
     # The metadata arrived whole: a label search finds its one row, and the status no longer waits.
     page.fill("#search-input", "w199999")
@@ -138,3 +171,38 @@ def test_an_imported_dataset_opens_on_a_fresh_server_without_computing(page: Pag
         assert len(answers) == 1 and answers[0].status == 200 and answers[0].json()["status"] == "done"
         assert [u for u in urls if COORDS.search(u)] == [f"{server.url}/api/projections/{answers[0].json()['id']}/coords"]
         assert not [u for u in urls if u.endswith("/events")], urls
+
+
+def test_a_large_pca_comes_by_its_leading_components_and_the_rest_when_chosen(page: Page, tmp_path) -> None:
+    """At LEADING_COLUMNS_ROWS rows the first view downloads the PCA's 3 leading components only (by
+    the preload); choosing component #5 for X fetches the rest, and the points move to it: the rows
+    with the least and the most of that component end up at the left and the right of the map."""
+    rows, dim = ROWS, 6
+    np.save(tmp_path / "v.npy", np.random.default_rng(5).normal(size=(rows, dim)).astype(np.float32))
+    data = tmp_path / "data"
+    out = subprocess.run([sys.executable, "-m", "embedding_projector", "import", str(tmp_path / "v.npy"),
+                          "--data-dir", str(data)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    dataset = out.stdout.split("\t")[0]
+    with run_server(data, env={"PROJECTOR_WORKERS": "1"}) as server:
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "/coords" in r.url else None)
+        page.goto(f"{server.url}/?dataset={dataset}&dimensions=2")
+        page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
+        (first,) = asked
+        assert first.endswith("/coords?columns=3"), asked
+        initiators = page.evaluate(
+            "performance.getEntriesByType('resource').filter(e => e.name.includes('/coords')).map(e => e.initiatorType)")
+        assert initiators == ["link"], initiators  # the preload answered the page's fetch
+        expect(page.locator("#axis-x option")).to_have_count(dim)  # every component offered
+
+        with server.client() as client:
+            full = np.frombuffer(client.get(first.split("?")[0]).content, dtype="<f4").reshape(rows, dim)
+        low, high = int(full[:, 4].argmin()), int(full[:, 4].argmax())
+        page.select_option("#axis-x", "4")
+        page.wait_for_function("() => window.__projector.store.get().coords?.d === 6", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('canvas.scatter-canvas').dataset.animating === 'false'")
+        assert len(asked) == 2 and asked[1] == first.split("?")[0], asked
+        after = [page.evaluate("r => window.__projector.screenPositionOf(r)", r) for r in (low, high)]
+        box = page.locator("canvas.scatter-canvas").bounding_box()
+        assert after[0]["x"] < box["x"] + box["width"] * 0.3 < box["x"] + box["width"] * 0.7 < after[1]["x"], (after, box)

@@ -2,7 +2,7 @@
 the modules load and the WebGL context is made, instead of one after the other once the script runs.
 
 Only what the page is sure to ask first is named: the dataset's description and, when it is already
-computed, the PCA the first view shows (a 1M-row dataset's 38 MB of coordinates). The page's own
+computed, the PCA the first view shows (of a 1M-row dataset, the 11 MB of its 3 leading components). The page's own
 fetch of the same address then takes the preloaded answer. An address that asks for anything else
 (a shared view, a bookmark list, another projection, a row subset, sphereize) names nothing.
 """
@@ -14,7 +14,7 @@ from starlette.datastructures import QueryParams
 from embedding_projector.datasets.store import DatasetStore
 from embedding_projector.errors import ProjectorError
 from embedding_projector.jobs.admission import is_done
-from embedding_projector.jobs.first_view import first_view_key
+from embedding_projector.jobs.first_view import FIRST_COMPONENTS, first_coords_url, first_view_key
 from embedding_projector.jobs.runner import JobRunner
 
 PREFERRED_DATASET = "glove-10k"  # static/js/actions.js PREFERRED_DATASET: the page's default
@@ -40,7 +40,7 @@ def first_view_preloads(query: QueryParams, store: DatasetStore, jobs: JobRunner
     except ProjectorError:  # an unknown dataset: the page asks and is answered as usual
         return []
     if key is not None and is_done(jobs, key):
-        urls.append(f"/api/projections/{key}/coords")
+        urls.append(first_coords_url(key, info.n, min(FIRST_COMPONENTS, info.dim)))
     return urls
 
 

@@ -6,16 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from embedding_projector.dependencies import DatasetStoreDep, JobLimitsDep, JobRunnerDep, SettingsDep
 from embedding_projector.jobs.admission import admit_projection, validate_rows  # noqa: F401 - exports.py imports it
+from embedding_projector.jobs.result_reads import leading_columns
 from embedding_projector.public_mode import has_write_access
 from embedding_projector.schemas import JobStarted, JobStatus, ProjectionRequest
 
 router = APIRouter(tags=["projections"])
+MAX_COLUMNS = 4096  # a bound for the query, far above any projection's
 
 
 @router.post("/api/datasets/{dataset_id}/projections", status_code=202, response_model=JobStarted)
@@ -41,15 +43,26 @@ async def projection_status(job_id: str, jobs: JobRunnerDep) -> JobStatus:
     return await run_in_threadpool(jobs.status, job_id)
 
 
-@router.get("/api/projections/{job_id}/coords")
-async def projection_coords(job_id: str, jobs: JobRunnerDep) -> FileResponse:
-    """The finished coordinates as little-endian float32 bytes, row-major, shape in X-Shape."""
+@router.get("/api/projections/{job_id}/coords", response_model=None)
+async def projection_coords(
+    job_id: str,
+    jobs: JobRunnerDep,
+    columns: Annotated[int | None, Query(ge=1, le=MAX_COLUMNS, description=(
+        "only the first this many columns (a large PCA's first view needs 3 of its 10 components)"))] = None,
+) -> FileResponse | Response:
+    """The finished coordinates as little-endian float32 bytes, row-major, shape in X-Shape and the
+    result's full column count in X-Columns."""
     path, shape = await run_in_threadpool(jobs.coords_path, job_id)
-    return FileResponse(
-        path,
-        media_type="application/octet-stream",
-        headers={"X-Shape": ",".join(str(s) for s in shape), "Cache-Control": "no-cache"},
-    )
+    if columns is not None and columns < shape[1]:
+        body = await run_in_threadpool(leading_columns, path, shape, columns)
+        return Response(body, media_type="application/octet-stream",
+                        headers=coords_headers([shape[0], columns], shape[1]))
+    return FileResponse(path, media_type="application/octet-stream", headers=coords_headers(shape, shape[1]))
+
+
+def coords_headers(shape: list[int], columns: int) -> dict[str, str]:
+    """The headers of a coordinates answer: its shape, the result's column count, no caching."""
+    return {"X-Shape": ",".join(str(s) for s in shape), "X-Columns": str(columns), "Cache-Control": "no-cache"}
 
 
 @router.delete("/api/projections/{job_id}", response_model=JobStatus)

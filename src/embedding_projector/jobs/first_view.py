@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 
 FIRST_COMPONENTS = 10  # static/js/actions.js MAX_COMPONENTS: the components the first PCA asks for
 METHOD = "pca"
+# static/js/actions.js LEADING_COLUMNS_ROWS / LEADING_COLUMNS: from this many rows the page first
+# fetches only the PCA's leading components, enough for 2D and 3D (the rest when an axis needs one).
+LEADING_COLUMNS_ROWS = 200_000
+LEADING_COLUMNS = 3
+
+
+def first_coords_url(key: str, n: int, components: int) -> str:
+    """The address the page fetches a finished PCA's coordinates at first (`n` rows, `components` columns)."""
+    url = f"/api/projections/{key}/coords"
+    return f"{url}?columns={LEADING_COLUMNS}" if n >= LEADING_COLUMNS_ROWS and components > LEADING_COLUMNS else url
 
 
 def first_view_params(info: DatasetInfo) -> dict | None:

@@ -13,6 +13,12 @@ from embedding_projector.jobs.records import array_path, result_paths
 from embedding_projector.schemas import JobStatus, ResultArray
 
 
+def leading_columns(path: Path, shape: list[int], columns: int) -> bytes:
+    """The first `columns` columns of the float32 coordinates file `path` (`shape`), row-major bytes."""
+    coords = np.memmap(path, dtype="<f4", mode="r", shape=(shape[0], shape[1]))
+    return np.ascontiguousarray(coords[:, :columns]).tobytes()
+
+
 class ResultReads:
     """Coordinates, result arrays, row subsets and given layouts, read from `results_dir`.
 

@@ -16,7 +16,8 @@ export function mountPcaTab(store, actions) {
 
   function renderAxes(state) {
     const { variance, projection, params } = state;
-    const d = pcaResult(state)?.coords.d ?? 0;
+    const coords = pcaResult(state)?.coords;
+    const d = coords ? coords.columns ?? coords.d : 0; // a large PCA's other components come when chosen
     const mode = params.pca.mode;
     const options = Array.from({ length: d }, (_, i) => ({ value: i, text: componentText(i, variance) }));
     axes.forEach((select, a) => {

@@ -1,16 +1,18 @@
-// The point cloud: one THREE.Points over a BufferGeometry (position, pointColor, flag) and a small
+// The point cloud: one THREE.Points over a BufferGeometry (position, pointColor) and a small
 // ShaderMaterial drawing round, slightly translucent points; selected/neighbour points are bigger
 // and opaque, the rest dim while something is selected. Depth testing is off (a scatter plot reads
-// better without it), so the draw order decides what is on top: an index buffer draws plain points
-// first, then neighbours, then selected points.
+// better without it), so the draw order decides what is on top: while something is flagged, an
+// index buffer draws plain points first, then neighbours, then selected points.
+// Colour and flag share one RGBA byte attribute (the flag in alpha): a million points upload 16 MB,
+// not 32 MB. Four normalized bytes is a vertex format every backend reads as is; three bytes, or a
+// lone byte, made ANGLE convert the buffer on the CPU before SwiftShader's first frame (+0.3-0.5 s).
 import * as THREE from 'three';
 
-/** Per-point flag values written into the `flag` attribute. */
+/** Per-point flag values, written into the alpha byte of the `pointColor` attribute. */
 export const FLAG = { NONE: 0, NEIGHBOR: 1, SELECTED: 2 };
 
 const VERTEX = /* glsl */ `
-attribute vec3 pointColor;
-attribute float flag;
+attribute vec4 pointColor; // rgb, and the flag (FLAG) in alpha
 uniform float pointSize;
 uniform float sizeScale;
 uniform float refDistance;
@@ -27,7 +29,8 @@ void main() {
   gl_Position = projectionMatrix * mv;
   // 3D: nearer dots grow, but at most 2x: dollying into a cluster must pull it apart, not merge it.
   float s = pointSize * sizeScale * (refDistance > 0.0 ? clamp(refDistance / -mv.z, 0.5, 2.0) : zoomScale);
-  vec3 c = pointColor;
+  float flag = floor(pointColor.a * 255.0 + 0.5);
+  vec3 c = pointColor.rgb;
   float a = baseAlpha;
   if (flag > 1.5) { s = max(s * 2.0, 9.0); a = 1.0; }
   else if (flag > 0.5) { s = max(s * 1.5, 6.0); a = 1.0; }
@@ -107,6 +110,8 @@ export function buildPositions(coords, axes, mode) {
 }
 
 const EMPTY = new Float32Array(0);
+const toColorByte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+const toFlagByte = (v) => v;
 
 /** Create the points layer; add `layer.object` to a scene. */
 export function createPointsLayer() {
@@ -131,17 +136,34 @@ export function createPointsLayer() {
   const object = new THREE.Points(geometry, material);
   object.frustumCulled = false;
   let count = 0;
-  let order = new Uint32Array(0); // draw order: plain, then neighbours, then selected
+  let index = null; // draw order while something is flagged: plain, then neighbours, then selected
+  let indexOf = null; // the geometry `index` belongs to
 
-  function attribute(name, array, itemSize) {
-    const existing = geometry.getAttribute(name);
-    if (existing && existing.array.length === array.length) {
-      existing.array.set(array);
-      existing.needsUpdate = true;
-    } else {
-      // The layer owns its buffers: later updates copy into them, never into the caller's array.
-      geometry.setAttribute(name, new THREE.BufferAttribute(array.slice(), itemSize));
+  /** The RGBA bytes of `count` points (colour, flag in alpha) and whether they were just made (all zero). */
+  function colorFlagBytes() {
+    const existing = geometry.getAttribute('pointColor');
+    if (existing && existing.array.length === count * 4) return { attr: existing, fresh: false };
+    const attr = new THREE.BufferAttribute(new Uint8Array(count * 4), 4, true);
+    geometry.setAttribute('pointColor', attr);
+    return { attr, fresh: true };
+  }
+
+  /** Write `values` (`stride` a point, mapped by `toByte`) into bytes `from`.. of each point's four: whether any changed. */
+  function writeBytes(values, stride, from, toByte) {
+    const { attr, fresh } = colorFlagBytes();
+    const bytes = attr.array;
+    let changed = fresh;
+    for (let i = 0, o = from; i < count; i++, o += 4) {
+      for (let j = 0; j < stride; j++) {
+        const b = toByte(values[i * stride + j]);
+        if (bytes[o + j] !== b) {
+          bytes[o + j] = b;
+          changed = true;
+        }
+      }
     }
+    if (changed) attr.needsUpdate = true;
+    return changed;
   }
 
   return {
@@ -149,16 +171,23 @@ export function createPointsLayer() {
     get count() {
       return count;
     },
-    /** Replace the positions (n x 3), in place when n is unchanged; colours and flags must follow with the same n. */
+    /**
+     * Replace the positions (n x 3), in place when n is unchanged; colours and flags must follow with
+     * the same n. The layer may keep `positions` itself as its buffer: the caller hands it over.
+     */
     setPositions(positions) {
       count = positions.length / 3;
       // GPU buffers cannot change size in place: a new point count gets a new geometry.
-      if (geometry.getAttribute('position')?.count !== count) {
+      const position = geometry.getAttribute('position');
+      if (position?.count === count) {
+        position.array.set(positions);
+        position.needsUpdate = true;
+      } else {
         geometry.dispose();
         geometry = new THREE.BufferGeometry();
         object.geometry = geometry;
+        geometry.setAttribute('position', new THREE.BufferAttribute(positions, 3)); // no copy of a million points
       }
-      attribute('position', positions, 3);
       geometry.setDrawRange(0, count);
       material.uniforms.pointSize.value = baseSize(count) * window.devicePixelRatio;
       material.uniforms.baseAlpha.value = baseAlpha(count);
@@ -172,26 +201,38 @@ export function createPointsLayer() {
       const position = geometry.getAttribute('position');
       if (position) position.needsUpdate = true;
     },
-    /** Per-point colours (n x 3, 0..1). */
+    /** Per-point colours (n x 3, 0..1): whether they differ from the ones drawn. */
     setColors(colors) {
-      attribute('pointColor', colors, 3);
+      return writeBytes(colors, 3, 0, toColorByte);
     },
-    /** Per-point flags (see FLAG) and whether anything is selected (dims the rest). */
+    /** Per-point flags (see FLAG) and whether anything is selected (dims the rest): whether the drawing changes. */
     setFlags(flags, anySelected) {
-      attribute('flag', flags, 1);
-      material.uniforms.anySelected.value = anySelected ? 1 : 0;
-      if (order.length !== count) order = new Uint32Array(count);
+      let changed = writeBytes(flags, 1, 3, toFlagByte);
+      const dim = anySelected ? 1 : 0;
+      changed ||= material.uniforms.anySelected.value !== dim;
+      material.uniforms.anySelected.value = dim;
+      const drawnIndex = geometry.getIndex();
+      let flagged = false;
+      for (let i = 0; i < flags.length && !flagged; i++) flagged = flags[i] !== FLAG.NONE;
+      if (!flagged) {
+        // Nothing on top of anything: the natural order needs no index buffer (4 bytes a point).
+        if (drawnIndex) geometry.setIndex(null);
+        return changed || drawnIndex !== null;
+      }
+      if (!changed && drawnIndex) return false;
+      // One index attribute per geometry, set again when needed: a new one each time would leave
+      // its predecessor's GPU buffer behind until the geometry goes.
+      if (!index || index.count !== count || indexOf !== geometry) {
+        index = new THREE.BufferAttribute(new Uint32Array(count), 1);
+        indexOf = geometry;
+      }
       let k = 0;
       for (const level of [FLAG.NONE, FLAG.NEIGHBOR, FLAG.SELECTED]) {
-        for (let i = 0; i < count; i++) if (flags[i] === level) order[k++] = i;
+        for (let i = 0; i < count; i++) if (flags[i] === level) index.array[k++] = i;
       }
-      const index = geometry.getIndex();
-      if (index && index.count === count) {
-        index.array.set(order);
-        index.needsUpdate = true;
-      } else {
-        geometry.setIndex(new THREE.BufferAttribute(order.slice(), 1));
-      }
+      index.needsUpdate = true;
+      if (drawnIndex !== index) geometry.setIndex(index);
+      return true;
     },
     /** Perspective: reference distance for size attenuation; orthographic: zoom factor. */
     setCameraScale(refDistance, zoomScale) {

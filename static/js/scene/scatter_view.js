@@ -20,6 +20,7 @@ const HALF_2D = 1.1; // half of the orthographic view, in scene units ([-1, 1] p
 const PICK_RADIUS = 8; // CSS px
 const CLICK_SLOP = 5; // CSS px a click may move and still be a click
 const ANIMATION_MS = 250; // glide from one layout to the next (snapshots come about this often)
+const FENCE_POLL_MS = 4; // how often a draw's fence is asked whether the GPU has finished it
 const PREPARE_MS = 150; // once the camera has rested this long, the picker projects and buckets the points
 
 /** The canvas and context early_gl.js made before the modules loaded ({canvas, context}), taken once; {} otherwise. */
@@ -43,7 +44,8 @@ export function createScatterView(container, hooks) {
   const canvas = renderer.domElement;
   canvas.className = 'scatter-canvas';
   canvas.dataset.antialias = String(Boolean(renderer.getContext().getContextAttributes()?.antialias));
-  canvas.dataset.points = '0';
+  canvas.dataset.points = '0'; // the points of the last draw issued
+  canvas.dataset.shown = '0'; // the points of the last draw the GPU finished
   canvas.dataset.mode = '3d';
   canvas.dataset.animating = 'false';
   canvas.dataset.camera = 'still'; // moving while a reset, fit or focus glides
@@ -67,7 +69,7 @@ export function createScatterView(container, hooks) {
   const sprites = createSpritesLayer({ renderer, background: BACKGROUND, onChange: () => requestRender() });
   scene.add(sprites.object);
   const labels = createLabelsLayer(overlay, {
-    requestRender: () => requestRender(),
+    requestRender: () => requestOverlay(),
     screen: () => picker.screen(points.positions, points.count, camera(), width, height),
     count: () => points.count,
     mode: () => mode,
@@ -114,7 +116,19 @@ export function createScatterView(container, hooks) {
   const camera = () => (mode === '2d' ? orthographic : perspective);
   const controls = () => (mode === '2d' ? controls2d : controls3d);
 
+  // A frame redraws the WebGL picture only when something in it changed (glStale): labels, cluster
+  // names and marks are HTML over it, and a software renderer takes most of a second to draw a
+  // million points again for nothing.
+  let glStale = true;
+  let spritesWanted = false; // thumbnails asked for (setSprites)
+  let sequencesShown = false; // sequence lines drawn (setSequences)
   function requestRender() {
+    glStale = true;
+    if (!frame) frame = requestAnimationFrame(render);
+  }
+
+  /** Place the HTML overlay (labels, cluster names, marks) again at the next frame, leaving the picture. */
+  function requestOverlay() {
     if (!frame) frame = requestAnimationFrame(render);
   }
 
@@ -155,13 +169,17 @@ export function createScatterView(container, hooks) {
     if (glide.active) step(time);
     moves.step(time);
     const cam = camera();
-    // 2D dots keep their on-screen size at any zoom, so zooming in pulls a dense cluster apart.
-    if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
-    else points.setCameraScale(0, 1);
-    // The point-size control scales thumbnails too: through the 3D reference distance, or the 2D zoom.
-    points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE * pointScale : 0, orthographic.zoom * pointScale);
-    renderer.render(scene, cam);
-    canvas.dataset.sprites = sprites.status;
+    const drawGl = glStale || glide.active || moves.gliding;
+    if (drawGl) {
+      glStale = false;
+      // 2D dots keep their on-screen size at any zoom, so zooming in pulls a dense cluster apart.
+      if (mode === '3d') points.setCameraScale(REF_DISTANCE, 1);
+      else points.setCameraScale(0, 1);
+      // The point-size control scales thumbnails too: through the 3D reference distance, or the 2D zoom.
+      points.object.visible = !sprites.bind(points.object.geometry, mode === '3d' ? REF_DISTANCE * pointScale : 0, orthographic.zoom * pointScale);
+      renderer.render(scene, cam);
+      canvas.dataset.sprites = sprites.status;
+    }
     picker.useCamera(cam);
     labels.place(projectIndex, width, height);
     marks.place(projectIndex, width, height);
@@ -175,11 +193,41 @@ export function createScatterView(container, hooks) {
     if (glide.active || moves.gliding) requestRender();
     else preparePicks();
     if (glide.active) return;
-    if (drawnPending) {
+    if (drawnPending && drawGl) {
       drawnPending = false;
       canvas.dataset.points = String(points.count);
-      hooks.onDrawn(points.count);
+      whenFinished(points.count);
     }
+  }
+
+  // A draw is reported (data-shown, hooks.onDrawn) once the GPU has finished it, not when it is
+  // issued: a software renderer takes most of a second over a million points, and the page holds
+  // back reading a large dataset's metadata until then, so the two do not share the CPU.
+  let drawSerial = 0;
+  function whenFinished(count) {
+    const serial = ++drawSerial;
+    const gl = renderer.getContext();
+    const report = () => {
+      if (serial !== drawSerial) return; // a later draw reports instead
+      canvas.dataset.shown = String(count);
+      hooks.onDrawn(count);
+    };
+    const fence = typeof gl.fenceSync === 'function' ? gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0) : null;
+    if (!fence) {
+      report();
+      return;
+    }
+    gl.flush();
+    const poll = () => {
+      // A lost context never signals: report then rather than hold the page back.
+      if (!gl.isContextLost() && gl.getSyncParameter(fence, gl.SYNC_STATUS) !== gl.SIGNALED) {
+        setTimeout(poll, FENCE_POLL_MS);
+        return;
+      }
+      gl.deleteSync(fence);
+      report();
+    };
+    poll();
   }
 
   // The first hover after a camera move would otherwise project a million points itself.
@@ -367,8 +415,7 @@ export function createScatterView(container, hooks) {
       cameraChanged();
     },
     setColors(colors) {
-      points.setColors(colors);
-      requestRender();
+      if (points.setColors(colors)) requestRender(); // a frame of a million points is not free
     },
     /** Theme colours of the plot ({background, ring} as CSS colours, see theme.js THEME_COLORS). */
     setTheme({ background, ring, sequence }) {
@@ -383,32 +430,36 @@ export function createScatterView(container, hooks) {
     },
     setFlags(next, anySelected) {
       flags = next;
-      points.setFlags(next, anySelected);
+      const changed = points.setFlags(next, anySelected);
       sprites.setAnySelected(anySelected);
-      requestRender();
+      if (changed) requestRender();
     },
     /** The dataset's sprite sheet (or null) for the points drawn, which are dataset `rows`; see sprites_layer show(). */
     setSprites(sheet, rows, tint, on) {
       sprites.show(sheet, rows, points.count, tint, on);
-      requestRender();
+      const wanted = !!sheet && on;
+      if (wanted || spritesWanted) requestRender(); // no thumbnails before or after: the picture stays
+      spritesWanted = wanted;
     },
     /** Sequence segments as draw-index pairs (see sequences_layer sequencePairs), shown when `on`. */
     setSequences(pairs, on) {
+      const shown = on && pairs.length > 0;
       sequences.setSegments(pairs);
-      sequences.setVisible(on && pairs.length > 0);
+      if (shown || sequencesShown) requestRender(); // hidden before and after: the picture stays
+      sequencesShown = shown;
+      sequences.setVisible(shown);
       canvas.dataset.sequences = String(sequences.count);
-      requestRender();
     },
     /** Labels first in line (see labels_layer setLabels) and the label options (setOptions). */
     setLabels(list, options) {
       labels.setOptions(options);
       labels.setLabels(list);
-      requestRender();
+      requestOverlay();
     },
     /** Cluster names: `names` by cluster id, `codes` the cluster of each draw index (< 0 none; null: no clusters). */
     setClusterLabels(codes, names) {
       clusterLabels.setClusters(codes, names);
-      requestRender();
+      requestOverlay();
     },
     /** Draw the density contours of the points under them (2D only). */
     setContours(on) {
@@ -425,7 +476,7 @@ export function createScatterView(container, hooks) {
     /** Faithfulness rings: [{index, kind: 'false' | 'missed'}] around draw index `selected` (see faithfulness_marks.js). */
     setMarks(list, selected = -1) {
       marks.setMarks(list, selected);
-      requestRender();
+      requestOverlay();
     },
     setMode(next) {
       if (next !== mode) setMode(next);
@@ -472,6 +523,10 @@ export function createScatterView(container, hooks) {
       cameraChanged();
     },
     requestRender,
+    /** Whether the points are gliding to new positions. */
+    get animating() {
+      return glide.active;
+    },
     dispose() {
       clearTimeout(prepareTimer);
       cancelAnimationFrame(frame);

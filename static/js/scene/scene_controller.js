@@ -39,11 +39,14 @@ export function createScene(container, store, actions, { source = 'coords', prim
     return row >= 0 && row < count ? row : -1;
   };
 
+  let positionsOf = { coords: null, axes: '', mode: '' }; // what the positions on screen were built from
+
   function drawPositions(state, how) {
     coords = state[source];
     if (!coords) {
       count = 0;
       rowsOfIndex = null;
+      positionsOf = { coords: null, axes: '', mode: '' };
       view.setPositions(new Float32Array(0), how);
       return;
     }
@@ -54,7 +57,13 @@ export function createScene(container, store, actions, { source = 'coords', prim
     }
     // PCA shows the chosen components; the other methods' coordinates are the layout itself.
     const axes = coords.method === 'pca' || !coords.method ? state.projection.axes : NATURAL_AXES;
-    view.setPositions(buildPositions(coords, axes, state.camera.mode), how);
+    const drawn = { coords, axes: axes.join(','), mode: state.camera.mode };
+    // The same points on the same axes (a projection object rewritten to equal values): the upload
+    // and the frame of a million points would change nothing.
+    const same = !how.resetCamera && !view.animating && positionsOf.coords === drawn.coords
+      && positionsOf.axes === drawn.axes && positionsOf.mode === drawn.mode;
+    positionsOf = drawn;
+    if (!same) view.setPositions(buildPositions(coords, axes, state.camera.mode), how);
   }
 
   let drawnColors = new Float32Array(0); // reused: the colours of the points drawn, in draw order

@@ -1,13 +1,12 @@
 // Thumbnails instead of points: one THREE.Points over the points layer's own geometry (the same
-// position, flag, colour and draw-order buffers, so every layout, 2D/3D and animation applies
+// position, colour-and-flag and draw-order buffers, so every layout, 2D/3D and animation applies
 // as is), with the dataset's sprite sheet as ONE texture atlas. A per-point `spriteCell`
 // attribute (column, row of the sheet) tells the fragment shader which cell to sample; the
 // selected point and its neighbours get a coloured frame, the rest dim while something is selected.
 import * as THREE from 'three';
 
 const VERTEX = /* glsl */ `
-attribute vec3 pointColor;
-attribute float flag;
+attribute vec4 pointColor; // the points layer's: rgb, and the flag in alpha
 attribute vec2 spriteCell;
 uniform float spriteSize;
 uniform float refDistance;
@@ -22,11 +21,12 @@ void main() {
   gl_Position = projectionMatrix * mv;
   // Like TensorBoard, thumbnails grow as you zoom in (further than points do).
   float s = spriteSize * (refDistance > 0.0 ? clamp(refDistance / -mv.z, 0.4, 8.0) : zoomScale);
+  float flag = floor(pointColor.a * 255.0 + 0.5);
   if (flag > 1.5) s *= 1.5;
   else if (flag > 0.5) s *= 1.2;
   gl_PointSize = s;
   vCell = spriteCell;
-  vTint = mix(vec3(1.0), pointColor, tintAmount);
+  vTint = mix(vec3(1.0), pointColor.rgb, tintAmount);
   vFlag = flag;
   vSize = s;
 }`;
