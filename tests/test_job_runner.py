@@ -15,7 +15,7 @@ import pytest
 
 from embedding_projector.errors import Forbidden, NotFound, Unauthorized
 from embedding_projector.jobs.fair_queue import FairQueue
-from embedding_projector.jobs.runner import JobRunner
+from embedding_projector.jobs.runner import MAX_WARM_UP_HOLD, JobRunner
 
 
 def wait(runner: JobRunner, job_id: str, timeout: float = 60) -> str:
@@ -294,3 +294,30 @@ def test_workers_warm_up_one_at_a_time_and_jobs_avoid_the_warming_one(
         assert len(log.read_text().splitlines()) == 3
     finally:
         r.stop()
+
+
+def test_a_page_loading_holds_the_warm_up_back(tmp_path: Path, vectors_file: Path, monkeypatch) -> None:
+    """hold_warm_up (the page route calls it): no warm-up starts until the hold ends, jobs still run
+    meanwhile, and then the warm-up starts by itself; holds that keep coming stop at MAX_WARM_UP_HOLD."""
+    log = tmp_path / "warm.jsonl"
+    monkeypatch.setenv("FAKE_WARM_LOG", str(log))
+    r = JobRunner(tmp_path / "results", workers=1, warm_up_function="tests.fake_warmup:warm_up")
+    held_at = time.time()
+    r.hold_warm_up(3.0)
+    r.start()
+    try:
+        status = r.submit("d", "fp", vectors_file, "pca", {"components": 2}, None).status
+        assert wait(r, status.id) == "done"  # a job is not held
+        assert not log.exists() and not any(w["warming"] for w in r.workers_info())
+        deadline = time.monotonic() + 30
+        while not log.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (run,) = [json.loads(line) for line in log.read_text().splitlines()]
+        assert run["start"] >= held_at + 3.0 - 0.05, (run, held_at)
+        assert run["start"] < held_at + 3.0 + 5.0, "the warm-up did not start once the hold ended"
+    finally:
+        r.stop()
+    capped = JobRunner(tmp_path / "results2", workers=1, warm_up=False)
+    capped.hold_warm_up(1.0)
+    capped.hold_warm_up(10 * MAX_WARM_UP_HOLD)
+    assert capped._warm_hold_until - time.monotonic() <= MAX_WARM_UP_HOLD

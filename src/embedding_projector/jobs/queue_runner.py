@@ -92,6 +92,9 @@ class QueueRunner(ResultReads):
         """This replica runs no worker process."""
         return []
 
+    def hold_warm_up(self, seconds: float) -> None:
+        """Nothing: the worker services warm up on their own machines, not beside this replica's pages."""
+
     def workers_info(self) -> list[dict[str, Any]]:
         """The processes of every worker service whose heartbeat is recent, each with its service's name."""
         query = sa.select(t.workers.c.name, t.workers.c.info).where(

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 __all__ = ["RESULT_FORMAT", "JobRunner", "Listener", "Submission", "job_key"]
 
 TERMINAL = ("done", "failed", "cancelled")
+MAX_WARM_UP_HOLD = 60.0  # seconds after the first hold_warm_up that holds stop delaying the warm-up
 
 Listener = Callable[[JobStatus, tuple[bytes, list[int]] | None], None]
 
@@ -113,6 +114,8 @@ class JobRunner(ResultReads):
         self._stopping = False
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._warm_hold_until = 0.0  # no warm-up starts before this time.monotonic() (hold_warm_up)
+        self._warm_hold_first = 0.0  # when the first hold came
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -480,8 +483,24 @@ class JobRunner(ResultReads):
         self._notify_positions()
         self._start_warm_up()
 
+    def hold_warm_up(self, seconds: float) -> None:
+        """Start no warm-up for `seconds` (a page is loading; a warm-up already running goes on).
+
+        On 2 cores even a compile at idle priority, or a loop that only spins there, made a software
+        renderer's first frame of a million points 2-4x slower (0.6 s alone).
+        """
+        now = time.monotonic()
+        with self._lock:
+            self._warm_hold_first = self._warm_hold_first or now
+            # Pages that keep coming (a busy public server) delay the warm-up a minute at most.
+            limit = self._warm_hold_first + MAX_WARM_UP_HOLD
+            self._warm_hold_until = max(self._warm_hold_until, min(now + seconds, limit))
+        self._wake()  # the listener waits until the hold ends, then starts what it held back
+
     def _start_warm_up(self) -> None:
-        """Ask the next idle cold worker to warm up (one at a time: warm_schedule.py)."""
+        """Ask the next idle cold worker to warm up (one at a time: warm_schedule.py), unless held."""
+        if time.monotonic() < self._warm_hold_until:
+            return
         worker = next_to_warm(self._workers) if self._warm_up and not self._stopping else None
         if worker is None:
             return
@@ -520,6 +539,11 @@ class JobRunner(ResultReads):
                     conn.close()
                 self._retired.clear()
                 overdue, timeout = self._overdue()
+                held = self._warm_hold_until - time.monotonic()
+                if held > 0:
+                    timeout = held if timeout is None else min(timeout, held)
+                else:
+                    self._start_warm_up()  # one a hold kept back (nothing when none is due)
                 by_conn = {w.conn: w for w in self._workers}
                 by_sentinel = {w.process.sentinel: w for w in self._workers}
             for worker, error in overdue:  # kill and respawn off this thread, which must keep listening
