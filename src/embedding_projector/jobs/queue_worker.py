@@ -66,10 +66,12 @@ class QueueWorker:
         try:
             asyncio.run(self._main())
         finally:
+            log.info("worker %s: stopping its job processes", self.name)
             self.runner.stop()
             with self.engine.begin() as conn:
                 conn.execute(t.workers.delete().where(t.workers.c.name == self.name))
             self.engine.dispose()
+            log.info("worker %s: stopped", self.name)
         return 0
 
     async def _main(self) -> None:
@@ -84,6 +86,7 @@ class QueueWorker:
                 )
             finally:
                 sweeper.cancel()
+                log.info("worker %s: procrastinate's worker returned", self.name)
 
     # -- one job ---------------------------------------------------------------------------------
 
@@ -132,9 +135,11 @@ class QueueWorker:
         except asyncio.CancelledError:
             # Aborted: DELETE on a replica (the row already says cancelled), or this service stops,
             # which hands the job back to the queue for another worker.
+            log.info("job %s: aborted (%s), stopping its process", key, context.abort_reason())
             await asyncio.shield(asyncio.to_thread(self.runner.cancel, key))
             if context.abort_reason() == AbortReason.SHUTDOWN:
                 await asyncio.shield(asyncio.to_thread(self._hand_back, key, attempt))
+                log.info("job %s: handed back to the queue", key)
             raise
         finally:
             self.runner.unsubscribe(key, listener)
