@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -49,8 +50,14 @@ def test_the_description_and_a_computed_pca_are_preloaded(client) -> None:
 def test_a_large_pca_is_preloaded_by_its_leading_columns() -> None:
     """From LEADING_COLUMNS_ROWS rows the first view's address asks for 3 components (static/js/actions.js
     asks for the same address, so the preload answers it); fewer rows or components ask for all."""
+    from embedding_projector.jobs import first_view
     from embedding_projector.jobs.first_view import first_coords_url
 
+    # The page's own constants: a mismatch would preload one address and fetch another.
+    page = (Path(__file__).resolve().parents[1] / "static" / "js" / "actions.js").read_text()
+    for name in ("LEADING_COLUMNS_ROWS", "LEADING_COLUMNS"):
+        (value,) = re.findall(rf"^const {name} = ([0-9_]+);", page, flags=re.M)
+        assert int(value.replace("_", "")) == getattr(first_view, name), name
     assert first_coords_url("k", 200_000, 10) == "/api/projections/k/coords?columns=3"
     assert first_coords_url("k", 199_999, 10) == "/api/projections/k/coords"
     assert first_coords_url("k", 1_000_000, 3) == "/api/projections/k/coords"

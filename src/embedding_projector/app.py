@@ -154,8 +154,8 @@ def create_app(settings: Settings) -> FastAPI:
         # than one thread, OpenBLAS's idle threads spin between queries and took ~70% of a core
         # from the projection workers, which also slowed the queries themselves.
         blas_limit = threadpool_limits(limits=1, user_api="blas")
-        await run_in_threadpool(runner.start)  # it reads every job record left by the last run
         runner.hold_warm_up(pages.FIRST_PAGE_SECONDS)  # the first page usually comes at once: `serve` opens it
+        await run_in_threadpool(runner.start)  # it reads every job record left by the last run
         app.state.datasets = store
         app.state.uploads = ChunkedUploads(
             settings.data_dir / ".uploads", max_bytes=settings.max_chunked_upload_bytes,

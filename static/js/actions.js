@@ -326,12 +326,13 @@ export function createActions(store) {
 
   // A PCA fetched with only its leading components (LEADING_COLUMNS): the rest come once an axis
   // drawn needs one (a component chosen, a link's axes), and the points glide to it.
-  let columnsFor = null; // the job whose other components are on their way
+  let columnsFor = null; // the coords whose other components are on their way
+  const columnsFailed = new Set(); // jobs whose other components could not be fetched: not asked again
   function ensureColumns(s) {
     const c = s.coords;
-    if (!c || c.method !== 'pca' || !c.job || !(c.columns > c.d) || columnsFor === c.job) return;
+    if (!c || c.method !== 'pca' || !c.job || !(c.columns > c.d) || columnsFor === c || columnsFailed.has(c.job)) return;
     if (s.projection.axes.slice(0, s.camera.mode === '2d' ? 2 : 3).every((a) => a < c.d)) return;
-    columnsFor = c.job;
+    columnsFor = c;
     api.getCoords(c.job).then((full) => {
       const now = state();
       const kept = now.results[c.key];
@@ -340,8 +341,12 @@ export function createActions(store) {
       if (kept?.coords === c) patch.results = { ...now.results, [c.key]: { ...kept, coords } };
       if (now.coords === c) patch.coords = coords;
       store.update(patch);
-    }).catch(fail).finally(() => {
-      if (columnsFor === c.job) columnsFor = null;
+    }, (err) => {
+      columnsFailed.add(c.job);
+      fail(err);
+    }).finally(() => {
+      if (columnsFor === c) columnsFor = null;
+      ensureColumns(state()); // coords that came meanwhile may need theirs too
     });
   }
   store.subscribe(['coords', 'projection', 'camera'], ensureColumns);

@@ -41,7 +41,7 @@ export function finishedProjection(s) {
   const run = s.runs?.[c.key];
   return {
     method: c.method,
-    params: c.method === 'pca' ? { components: c.d } : c.method === 'given' ? { source: c.source } : { ...(run?.job?.params ?? {}) },
+    params: c.method === 'pca' ? { components: c.columns ?? c.d } : c.method === 'given' ? { source: c.source } : { ...(run?.job?.params ?? {}) },
     job: c.job,
     components: c.method === 'pca' ? [...s.projection.axes] : null,
     sphereize: !!s.projection.sphereize,

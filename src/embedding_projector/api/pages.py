@@ -20,7 +20,8 @@ PAGE_TEMPLATE = "index.html"
 # million points: coordinates, the first frame, then the metadata) is over well within it.
 PAGE_LOAD_SECONDS = 10.0
 # How long a server just started waits for a first page before the warm-up begins (`serve` opens the
-# browser on it; a page that comes later holds the warm-up from then, unless it has begun).
+# browser on it). A page that comes later holds a warm-up that has not begun, for at most
+# runner.MAX_WARM_UP_HOLD after the first hold.
 FIRST_PAGE_SECONDS = 6.0
 
 

@@ -116,6 +116,7 @@ class JobRunner(ResultReads):
         self._thread: threading.Thread | None = None
         self._warm_hold_until = 0.0  # no warm-up starts before this time.monotonic() (hold_warm_up)
         self._warm_hold_first = 0.0  # when the first hold came
+        self._hold_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -490,7 +491,7 @@ class JobRunner(ResultReads):
         renderer's first frame of a million points 2-4x slower (0.6 s alone).
         """
         now = time.monotonic()
-        with self._lock:
+        with self._hold_lock:  # not the runner's lock: pages call this on the event loop
             self._warm_hold_first = self._warm_hold_first or now
             # Pages that keep coming (a busy public server) delay the warm-up a minute at most.
             limit = self._warm_hold_first + MAX_WARM_UP_HOLD

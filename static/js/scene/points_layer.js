@@ -110,7 +110,7 @@ export function buildPositions(coords, axes, mode) {
 }
 
 const EMPTY = new Float32Array(0);
-const toColorByte = (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+const toColorByte = (v) => (v > 0 ? Math.min(255, Math.round(v * 255)) : 0); // NaN too: 0
 const toFlagByte = (v) => v;
 
 /** Create the points layer; add `layer.object` to a scene. */
@@ -183,6 +183,8 @@ export function createPointsLayer() {
         position.array.set(positions);
         position.needsUpdate = true;
       } else {
+        // dispose() frees the geometry's index buffer only while it is attached.
+        if (index && indexOf === geometry && !geometry.getIndex()) geometry.setIndex(index);
         geometry.dispose();
         geometry = new THREE.BufferGeometry();
         object.geometry = geometry;

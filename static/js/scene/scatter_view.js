@@ -33,8 +33,8 @@ function takeEarlyGl() {
 /**
  * Create the view inside `container`.
  * hooks: onHover(index|-1), onClick(index, {toggle}), onShape(indices, op) after a box or lasso
- * (op: 'replace' | 'add' | 'remove'), onFocus(index) on a double-click, onDrawn(count) after a
- * render that showed new points, onCamera() whenever the camera moved.
+ * (op: 'replace' | 'add' | 'remove'), onFocus(index) on a double-click, onDrawn(count) once the
+ * GPU has finished a draw of new points, onCamera() whenever the camera moved.
  */
 export function createScatterView(container, hooks) {
   // Multisampled on a GPU only (early_gl.js tells a software renderer, where it doubles a frame's cost).
@@ -106,6 +106,7 @@ export function createScatterView(container, hooks) {
   let height = 1;
   let frame = 0;
   let drawnPending = false;
+  let drawSerial = 0; // counts draws of new positions: only the latest one's fence reports
   let hoverFrame = 0;
   // travel: the farthest the pointer got from where it was pressed (a lasso ends where it began, and is no click).
   const pointer = { x: 0, y: 0, downX: 0, downY: 0, travel: 0, down: false, inside: false, add: false, remove: false };
@@ -186,9 +187,10 @@ export function createScatterView(container, hooks) {
     clusterLabels.place(points.positions, points.count, picker.project, width, height);
     if (contoursStale && !glide.active) {
       contoursStale = false;
+      const had = contours.count;
       contours.update(points.positions, points.count, showContours && mode === '2d');
       canvas.dataset.contours = String(contours.count);
-      if (contours.count) requestRender();
+      if (contours.count || had) requestRender(); // lines to draw, or old ones to clear
     }
     if (glide.active || moves.gliding) requestRender();
     else preparePicks();
@@ -203,7 +205,6 @@ export function createScatterView(container, hooks) {
   // A draw is reported (data-shown, hooks.onDrawn) once the GPU has finished it, not when it is
   // issued: a software renderer takes most of a second over a million points, and the page holds
   // back reading a large dataset's metadata until then, so the two do not share the CPU.
-  let drawSerial = 0;
   function whenFinished(count) {
     const serial = ++drawSerial;
     const gl = renderer.getContext();
@@ -411,6 +412,7 @@ export function createScatterView(container, hooks) {
         pointsMoved();
       }
       drawnPending = true;
+      drawSerial++; // a draw issued before these positions must not report them as drawn
       if (reset) moves.reset();
       cameraChanged();
     },
