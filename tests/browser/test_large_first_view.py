@@ -56,6 +56,16 @@ for (const name of ['bufferData', 'bufferSubData']) {
 """
 
 
+def import_generated(tmp_path, rows: int, dim: int, seed: int) -> tuple:
+    """`embedding-projector import` of a seeded rows x dim normal .npy into tmp_path/data: (data dir, dataset id)."""
+    np.save(tmp_path / "v.npy", np.random.default_rng(seed).normal(size=(rows, dim)).astype(np.float32))
+    data = tmp_path / "data"
+    out = subprocess.run([sys.executable, "-m", "embedding_projector", "import", str(tmp_path / "v.npy"),
+                          "--data-dir", str(data)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return data, out.stdout.split("\t")[0]
+
+
 def test_points_come_before_the_metadata_which_then_works(page: Page, live_server) -> None:
     dataset = upload_large(live_server)
     events: list[tuple[str, str, float]] = []
@@ -154,12 +164,7 @@ def test_an_imported_dataset_opens_on_a_fresh_server_without_computing(page: Pag
     """`embedding-projector import` leaves the first view's PCA computed: the page on a server just
     started draws it from the preloaded result; its PCA request is answered done and follows no job."""
     rows = 20_000
-    np.save(tmp_path / "v.npy", np.random.default_rng(9).normal(size=(rows, 24)).astype(np.float32))
-    data = tmp_path / "data"
-    out = subprocess.run([sys.executable, "-m", "embedding_projector", "import", str(tmp_path / "v.npy"),
-                          "--data-dir", str(data)], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    dataset = out.stdout.split("\t")[0]
+    data, dataset = import_generated(tmp_path, rows, 24, seed=9)
     with run_server(data, env={"PROJECTOR_WORKERS": "1"}) as server:
         answers, urls = [], []
         page.on("request", lambda r: urls.append(r.url))
@@ -178,12 +183,7 @@ def test_a_large_pca_comes_by_its_leading_components_and_the_rest_when_chosen(pa
     the preload); choosing component #5 for X fetches the rest, and the points move to it: the rows
     with the least and the most of that component end up at the left and the right of the map."""
     rows, dim = ROWS, 6
-    np.save(tmp_path / "v.npy", np.random.default_rng(5).normal(size=(rows, dim)).astype(np.float32))
-    data = tmp_path / "data"
-    out = subprocess.run([sys.executable, "-m", "embedding_projector", "import", str(tmp_path / "v.npy"),
-                          "--data-dir", str(data)], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    dataset = out.stdout.split("\t")[0]
+    data, dataset = import_generated(tmp_path, rows, dim, seed=5)
     with run_server(data, env={"PROJECTOR_WORKERS": "1"}) as server:
         asked: list[str] = []
         page.on("request", lambda r: asked.append(r.url) if "/coords" in r.url else None)
