@@ -496,7 +496,10 @@ class JobRunner(ResultReads):
             # Pages that keep coming (a busy public server) delay the warm-up a minute at most.
             limit = self._warm_hold_first + MAX_WARM_UP_HOLD
             self._warm_hold_until = max(self._warm_hold_until, min(now + seconds, limit))
-        self._wake()  # the listener waits until the hold ends, then starts what it held back
+        # The listener waits until the hold ends, then starts what it held back; before it runs (or
+        # after it stopped) nothing is woken, so a page can never wait on a full wake-up pipe.
+        if self._warm_up and self._thread is not None and self._thread.is_alive():
+            self._wake()
 
     def _start_warm_up(self) -> None:
         """Ask the next idle cold worker to warm up (one at a time: warm_schedule.py), unless held."""
