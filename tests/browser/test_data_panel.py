@@ -29,7 +29,8 @@ def test_upload_through_the_load_dialog_shows_the_new_dataset(page: Page, live_s
     selected = page.eval_on_selector("#dataset-select", "s => s.options[s.selectedIndex].text")
     assert selected == "Story upload"
     dataset = page.eval_on_selector("#dataset-select", "s => s.value")
-    assert page.evaluate("new URL(location.href).searchParams.get('dataset')") == dataset
+    # The address follows a frame after the state (url_sync.js schedule): wait for it, not for luck.
+    page.wait_for_function("d => new URL(location.href).searchParams.get('dataset') === d", arg=dataset, timeout=10_000)
     expect(page.locator("#dataset-info")).to_have_text(f"{N} points × 16 dimensions")
     expect(page.locator("#label-by")).to_have_value("word")
 
