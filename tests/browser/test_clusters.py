@@ -164,9 +164,15 @@ def test_find_clusters_names_them_on_the_map_and_a_shared_link_restores_them(pag
     shown = page.locator(".cluster-label:not([hidden])").first
     assert shown.bounding_box()["height"] == pytest.approx(heights[int(shown.get_attribute("data-cluster"))], abs=0.5)
 
-    # Density: contour lines appear under the points (the pointer off the map: no hover card in the shots).
+    # Density: contour lines appear under the points. The shots compare the map's picture alone: the
+    # pointer off it, and the HTML over it (names, labels, which may be placed anew) hidden meanwhile.
     page.mouse.move(1, 1)
     page.wait_for_function("() => window.__projector.store.get().hover === null")
+    overlays = "(v) => document.querySelectorAll('.scatter-overlay').forEach((e) => { e.style.visibility = v; })"
+    page.evaluate(overlays, "hidden")
+    # The zoom above may still be settling: the same camera pose 200 ms apart.
+    page.wait_for_function("() => { const p = JSON.stringify(window.__projector.camera()); const same = p === window.__pose;"
+                           " window.__pose = p; return same; }", polling=200)
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     before, _ = canvas_image(page)
     page.check("#density-toggle")
@@ -183,6 +189,7 @@ def test_find_clusters_names_them_on_the_map_and_a_shared_link_restores_them(pag
     left = int((np.abs(np.asarray(before, dtype=int) - np.asarray(cleared, dtype=int)).sum(axis=2) > 30).sum())
     print(f"after density off, {left} pixels differ from before")
     assert left < changed // 4, (left, changed)
+    page.evaluate(overlays, "")
     page.check("#density-toggle")  # on, as the shared link below expects nothing of it either way
 
     # The address names the clusters; opened elsewhere, it shows them again, coloured and named.
